@@ -1,0 +1,8 @@
+//! The `Platform` port: how the simulation reaches a health-code platform,
+//! and the adapters that implement it.
+
+pub mod inproc;
+pub mod port;
+
+pub use inproc::InProcess;
+pub use port::{route, ColorCensus, Platform, PortError, Route};

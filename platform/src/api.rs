@@ -1,0 +1,414 @@
+//! The platform's operations, named after GB/T 38963-2020 (application
+//! interface): code generation (apply), user health declaration, trip
+//! declaration, health-information query, code verification, plus the data
+//! feeds the health authority and immigration push in.
+//!
+//! Requests and responses are plain data so that every way of reaching the
+//! platform (in-process, actix actors, HTTP) carries the same thing.
+
+use crate::color::{Color, Decision};
+use crate::identity::{DocNumber, Identity, MaskedIdentity};
+use crate::region::ProvinceId;
+use crate::time::Minute;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Who issued a code: a provincial platform or the national hub.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Issuer {
+    Province(ProvinceId),
+    National,
+}
+
+/// The payload of a health code: issuer plus the issuer's record serial.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CodeId {
+    pub issuer: Issuer,
+    pub serial: u32,
+}
+
+/// A county: province plus an index into that province's counties.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CountyRef {
+    pub province: ProvinceId,
+    pub county: u16,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+/// The 15 checkpoint types of DOMAIN.md.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointKind {
+    Airport,
+    TrainStation,
+    BusStation,
+    Hospital,
+    Hotel,
+    BuildingSite,
+    TrafficCheckpoint,
+    Office,
+    Factory,
+    School,
+    Bank,
+    Restaurant,
+    Mall,
+    Venue,
+    Community,
+}
+
+pub const CHECKPOINT_KINDS: [CheckpointKind; 15] = [
+    CheckpointKind::Airport,
+    CheckpointKind::TrainStation,
+    CheckpointKind::BusStation,
+    CheckpointKind::Hospital,
+    CheckpointKind::Hotel,
+    CheckpointKind::BuildingSite,
+    CheckpointKind::TrafficCheckpoint,
+    CheckpointKind::Office,
+    CheckpointKind::Factory,
+    CheckpointKind::School,
+    CheckpointKind::Bank,
+    CheckpointKind::Restaurant,
+    CheckpointKind::Mall,
+    CheckpointKind::Venue,
+    CheckpointKind::Community,
+];
+
+impl CheckpointKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckpointKind::Airport => "airport",
+            CheckpointKind::TrainStation => "train_station",
+            CheckpointKind::BusStation => "bus_station",
+            CheckpointKind::Hospital => "hospital",
+            CheckpointKind::Hotel => "hotel",
+            CheckpointKind::BuildingSite => "building_site",
+            CheckpointKind::TrafficCheckpoint => "traffic_checkpoint",
+            CheckpointKind::Office => "office",
+            CheckpointKind::Factory => "factory",
+            CheckpointKind::School => "school",
+            CheckpointKind::Bank => "bank",
+            CheckpointKind::Restaurant => "restaurant",
+            CheckpointKind::Mall => "mall",
+            CheckpointKind::Venue => "venue",
+            CheckpointKind::Community => "community",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CheckpointKind> {
+        CHECKPOINT_KINDS.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a scan happens.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Place {
+    pub county: CountyRef,
+    pub kind: CheckpointKind,
+}
+
+/// Body temperature in tenths of a degree Celsius (373 = 37.3 °C).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeciCelsius(pub u16);
+
+impl DeciCelsius {
+    pub const NORMAL: DeciCelsius = DeciCelsius(365);
+}
+
+/// What a person shows at a checkpoint.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// A live code on the holder's phone (or a proxy's phone).
+    Code(CodeId),
+    /// People without a smartphone show their ID card; staff scan it.
+    IdCard(DocNumber),
+    /// A code saved for offline display: valid only until it expires.
+    Offline {
+        code: CodeId,
+        issued: Minute,
+        color: Color,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Parent,
+    Child,
+    Spouse,
+    Relative,
+}
+
+/// Case statuses the health authority designates.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Confirmed,
+    Suspected,
+    Asymptomatic,
+    CloseContact,
+    /// Released by the authority (recovered, excluded): clears the designation.
+    Cleared,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineKind {
+    Centralized,
+    Home,
+}
+
+/// Data pushed by the health authority, immigration and carriers. Addressed by
+/// document number, because that is how those systems know a person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "feed", rename_all = "snake_case")]
+pub enum Feed {
+    Designation {
+        person: DocNumber,
+        status: CaseStatus,
+        at: Minute,
+    },
+    Quarantine {
+        person: DocNumber,
+        kind: QuarantineKind,
+        start: Minute,
+        end: Minute,
+    },
+    NatResult {
+        person: DocNumber,
+        at: Minute,
+        positive: bool,
+        institution: u16,
+    },
+    IggResult {
+        person: DocNumber,
+        at: Minute,
+        positive: bool,
+    },
+    /// A confirmed case in the same stairwell or office area.
+    SameBuildingCase { person: DocNumber, at: Minute },
+    /// Telecom/travel record: the person stayed in this county (≥ 4 h).
+    Stay {
+        person: DocNumber,
+        county: CountyRef,
+        at: Minute,
+    },
+    /// A county's risk level changes. Broadcast to every platform.
+    RiskArea {
+        county: CountyRef,
+        level: RiskLevel,
+        at: Minute,
+    },
+    /// Immigration: the person entered China.
+    Entry {
+        person: DocNumber,
+        at: Minute,
+        origin_country: u16,
+        port: CountyRef,
+        flight: u32,
+    },
+    /// A false declaration or use of someone else's code (Qinghai credit record).
+    CreditViolation { person: DocNumber, at: Minute },
+}
+
+/// One request to the platform.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// 码生成: real-name registration; identity and document type lock here.
+    Apply {
+        province: ProvinceId,
+        identity: Identity,
+        face_verified: bool,
+        national: bool,
+    },
+    /// Apply for a family member (Fujian: up to 13 by relation).
+    ApplyFamily {
+        proxy: CodeId,
+        member: Identity,
+        relation: Relation,
+    },
+    /// 健康申报 / 健康打卡: the daily declaration and check-in. Append-only.
+    Declare {
+        code: CodeId,
+        temperature: DeciCelsius,
+        symptoms: bool,
+        contact: bool,
+    },
+    /// A temperature taken by staff or a kiosk, not a verification.
+    Temperature {
+        code: CodeId,
+        temperature: DeciCelsius,
+        place: Place,
+    },
+    /// 码核验 at a checkpoint, by code or by ID card.
+    Verify {
+        credential: Credential,
+        place: Place,
+        temperature: Option<DeciCelsius>,
+    },
+    /// Qinghai: the person scans the place code and adds their temperature.
+    PlaceScan {
+        code: CodeId,
+        place: Place,
+        temperature: DeciCelsius,
+    },
+    /// 健康信息查询: the holder looks at their own code.
+    Query { code: CodeId },
+    /// Save the current code for offline display.
+    Offline { code: CodeId },
+    /// Data for the platform where the person is registered; `to: None`
+    /// broadcasts to every platform (risk areas).
+    Feed { to: Option<ProvinceId>, feed: Feed },
+}
+
+impl Request {
+    pub fn op(&self) -> Op {
+        match self {
+            Request::Apply { .. } | Request::ApplyFamily { .. } => Op::Apply,
+            Request::Declare { .. } | Request::Temperature { .. } => Op::Declare,
+            Request::Verify { .. } | Request::PlaceScan { .. } => Op::Verify,
+            Request::Query { .. } | Request::Offline { .. } => Op::Query,
+            Request::Feed { .. } => Op::Feed,
+        }
+    }
+}
+
+/// Operation classes, for metrics and capacity.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Apply,
+    Declare,
+    Verify,
+    Query,
+    HubQuery,
+    Feed,
+}
+
+pub const OPS: [Op; 6] = [
+    Op::Apply,
+    Op::Declare,
+    Op::Verify,
+    Op::Query,
+    Op::HubQuery,
+    Op::Feed,
+];
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Apply => "apply",
+            Op::Declare => "declare",
+            Op::Verify => "verify",
+            Op::Query => "query",
+            Op::HubQuery => "hub_query",
+            Op::Feed => "feed",
+        }
+    }
+}
+
+/// Why a request was refused: always a named, explainable reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "refusal", rename_all = "snake_case")]
+pub enum Refusal {
+    /// Name and document are locked after the first verification.
+    IdentityLocked,
+    /// The code or document is unknown to this platform.
+    NotRegistered,
+    /// Too many family members of this relation (Fujian: 4 parents, 3
+    /// children, 1 spouse, 5 relatives, 13 in all).
+    FamilyLimit {
+        relation: Relation,
+        limit: u8,
+    },
+    /// The request names a province or issuer this platform does not serve.
+    WrongPlatform,
+    /// An offline code past its validity.
+    OfflineExpired,
+    Other {
+        message: String,
+    },
+}
+
+/// Why a code has its color, with the release guidance the rule set gives
+/// (Guangdong shows both to a red holder).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub reason: Arc<str>,
+    pub guidance: Arc<str>,
+}
+
+/// Hubei shows only the most recent negative NAT result.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatShown {
+    pub at: Minute,
+    pub institution: u16,
+}
+
+/// The answer to a verification.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub color: Color,
+    pub issuer: Issuer,
+    pub decision: Decision,
+    pub holder: MaskedIdentity,
+    /// Present for colors the scheme explains (red, orange...).
+    pub explanation: Option<Explanation>,
+    pub nat: Option<NatShown>,
+    /// The verdict needed the national hub (cross-province scan).
+    pub via_hub: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Response {
+    Issued {
+        code: CodeId,
+        color: Color,
+    },
+    /// Acknowledged and durably recorded: `seq` is the record's journal number.
+    Recorded {
+        seq: u64,
+        color: Color,
+    },
+    Verdict(Verdict),
+    Health {
+        color: Color,
+        holder: MaskedIdentity,
+        explanation: Option<Explanation>,
+        nat: Option<NatShown>,
+    },
+    OfflineCode {
+        code: CodeId,
+        issued: Minute,
+        color: Color,
+    },
+    Refused(Refusal),
+    Ack,
+    /// "System busy, too many queries, try again later" (admission control).
+    Busy,
+}
+
+impl Response {
+    /// The holder's color, where the response carries one.
+    pub fn color(&self) -> Option<Color> {
+        match self {
+            Response::Issued { color, .. }
+            | Response::Recorded { color, .. }
+            | Response::Health { color, .. }
+            | Response::OfflineCode { color, .. } => Some(*color),
+            Response::Verdict(v) => Some(v.color),
+            _ => None,
+        }
+    }
+}

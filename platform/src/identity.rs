@@ -1,0 +1,207 @@
+//! Real-name identities and their masked display.
+//!
+//! Identities are stored compactly (a name code and a 17-digit number) and
+//! rendered on demand, so the hot scan path never allocates. Responses carry
+//! only `MaskedIdentity`, which by construction cannot hold a full name or ID
+//! number.
+
+use crate::region::ProvinceId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    IdCard,
+    Passport,
+}
+
+/// A document number. For ID cards, the first 17 digits of the 18-digit
+/// resident ID (the check digit is derived); for passports, the numeric part.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DocNumber(pub u64);
+
+/// Index into the name tables: surname, then up to two given-name characters.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NameCode(pub u32);
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Identity {
+    pub doc: DocKind,
+    pub number: DocNumber,
+    pub name: NameCode,
+    pub age: u8,
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "高", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
+    "欧阳", "司马",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀", "霞", "平", "刚", "桂", "英", "华", "建", "国", "文", "辉", "力", "宇", "浩", "琳",
+    "欣", "怡", "晨", "阳",
+];
+
+impl NameCode {
+    /// Builds a name code; `given2 == None` makes a two-character name.
+    pub fn new(surname: u32, given1: u32, given2: Option<u32>) -> NameCode {
+        let s = surname % SURNAMES.len() as u32;
+        let g1 = given1 % GIVEN.len() as u32;
+        let g2 = given2.map_or(0, |g| g % GIVEN.len() as u32 + 1);
+        NameCode((s << 16) | (g1 << 8) | g2)
+    }
+    fn parts(self) -> (&'static str, &'static str, Option<&'static str>) {
+        let s = ((self.0 >> 16) as usize) % SURNAMES.len();
+        let g1 = ((self.0 >> 8) & 0xff) as usize % GIVEN.len();
+        let g2 = (self.0 & 0xff) as usize;
+        (
+            SURNAMES[s],
+            GIVEN[g1],
+            (g2 > 0).then(|| GIVEN[(g2 - 1) % GIVEN.len()]),
+        )
+    }
+    /// The full name. Only the holder's own device and the platform see it.
+    pub fn full(self) -> String {
+        let (s, g1, g2) = self.parts();
+        format!("{s}{g1}{}", g2.unwrap_or(""))
+    }
+}
+
+impl DocNumber {
+    /// Composes a resident ID's first 17 digits: region (6), birth date (8),
+    /// sequence (3).
+    pub fn resident(province: ProvinceId, county: u16, birth_yyyymmdd: u32, seq: u16) -> DocNumber {
+        let region = province.info().admin_code as u64 * 10_000 + 100 + (county as u64 % 100);
+        DocNumber(region * 100_000_000_000 + birth_yyyymmdd as u64 * 1000 + (seq as u64 % 1000))
+    }
+
+    /// The 18-character resident ID with its ISO 7064 MOD 11-2 check digit.
+    pub fn resident_string(self) -> String {
+        let digits = format!("{:017}", self.0 % 100_000_000_000_000_000);
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = digits
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(b, w)| (b - b'0') as u32 * w)
+            .sum();
+        let check = b"10X98765432"[(sum % 11) as usize] as char;
+        format!("{digits}{check}")
+    }
+
+    pub fn passport_string(self) -> String {
+        format!("E{:08}", self.0 % 100_000_000)
+    }
+}
+
+impl Identity {
+    pub fn document_string(&self) -> String {
+        match self.doc {
+            DocKind::IdCard => self.number.resident_string(),
+            DocKind::Passport => self.number.passport_string(),
+        }
+    }
+    pub fn masked(&self) -> MaskedIdentity {
+        let (s, g1, g2) = self.name.parts();
+        let doc = self.document_string();
+        let mut m = MaskedIdentity {
+            name: [0; 16],
+            name_len: 0,
+            doc: [b'*'; 18],
+            doc_len: doc.len() as u8,
+        };
+        // 张*三 for three-character names, 张* for two: surname and the last
+        // character stay, the middle is hidden (DOMAIN.md, Guangdong privacy).
+        let shown = match g2 {
+            Some(last) => format!("{s}*{last}"),
+            None => {
+                let _ = g1;
+                format!("{s}*")
+            }
+        };
+        m.name[..shown.len()].copy_from_slice(shown.as_bytes());
+        m.name_len = shown.len() as u8;
+        let bytes = doc.as_bytes();
+        let n = bytes.len();
+        m.doc[..3].copy_from_slice(&bytes[..3]);
+        m.doc[n - 4..n].copy_from_slice(&bytes[n - 4..]);
+        m
+    }
+}
+
+/// A holder as shown to checkpoint staff: 张*三, 110***********1234.
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+pub struct MaskedIdentity {
+    name: [u8; 16],
+    name_len: u8,
+    doc: [u8; 18],
+    doc_len: u8,
+}
+
+impl MaskedIdentity {
+    pub fn name(&self) -> &str {
+        std::str::from_utf8(&self.name[..self.name_len as usize]).unwrap_or("?")
+    }
+    pub fn document(&self) -> &str {
+        std::str::from_utf8(&self.doc[..self.doc_len as usize]).unwrap_or("?")
+    }
+}
+
+impl fmt::Debug for MaskedIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.name(), self.document())
+    }
+}
+
+impl Serialize for MaskedIdentity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("MaskedIdentity", 2)?;
+        st.serialize_field("name", self.name())?;
+        st.serialize_field("document", self.document())?;
+        st.end()
+    }
+}
+
+/// True when `shown` reveals no more than a masked form would: used by the
+/// privacy invariant on every response that leaves the platform.
+pub fn is_masked_document(shown: &str) -> bool {
+    let b = shown.as_bytes();
+    b.len() >= 8 && b[3..b.len() - 4].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_name_and_id_like_the_platforms_do() {
+        let id = Identity {
+            doc: DocKind::IdCard,
+            number: DocNumber::resident(ProvinceId::parse("beijing").unwrap(), 1, 19800101, 123),
+            name: NameCode::new(2, 0, Some(1)),
+            age: 40,
+        };
+        let full = id.document_string();
+        assert_eq!(full.len(), 18);
+        let m = id.masked();
+        assert_eq!(m.name(), "张*芳");
+        assert_eq!(&m.document()[..3], "110");
+        assert_eq!(&m.document()[3..14], "***********");
+        assert_eq!(&m.document()[14..], &full[14..]);
+        assert!(is_masked_document(m.document()));
+        assert!(!is_masked_document(&full));
+    }
+
+    #[test]
+    fn check_digit_is_iso_7064() {
+        // 11010519491231002X is the standard published example.
+        assert_eq!(
+            DocNumber(11010519491231002).resident_string(),
+            "11010519491231002X"
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! The health-code platform under test: 31 provincial platforms and the
+//! national hub. It knows nothing of the simulation that drives it.
+
+pub mod actors;
+pub mod api;
+pub mod color;
+pub mod hub;
+pub mod identity;
+pub mod province;
+pub mod region;
+pub mod time;
+
+pub use api::{CodeId, Issuer, Request, Response};
+pub use color::{Color, Decision};
+pub use region::{ProvinceId, PROVINCES, PROVINCE_COUNT};
+pub use time::Minute;
