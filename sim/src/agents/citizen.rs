@@ -1,0 +1,413 @@
+//! Citizens: register, declare, open their code, commute, shop, travel, and
+//! get scanned. State is struct-of-arrays indexed by `id - base`.
+
+use super::plan::{plan, DayRole, Slot};
+use super::{Env, Sink};
+use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
+use crate::engine::wheel::Wheel;
+use crate::metrics::op_slot;
+use crate::rng::{agent_rng, mix, purpose};
+use hcsim_platform::api::{
+    CheckpointKind, CodeId, Credential, DeciCelsius, Feed, Issuer, Request, Response,
+};
+use hcsim_platform::{Color, Minute};
+use rand::RngExt;
+
+const NONE16: u16 = u16::MAX;
+const NO_CODE: u32 = u32::MAX;
+const FLIGHT_BIT: u8 = 4;
+
+pub struct Citizens {
+    pub base: u32,
+    code: Vec<u32>,
+    color: Vec<Color>,
+    step: Vec<u8>,
+    /// Bits 0–1: today's `DayRole`; bit 2: the current trip is by air.
+    state: Vec<u8>,
+    /// County the citizen is travelling to or staying in; NONE16 at home.
+    away: Vec<u16>,
+    trip_end_day: Vec<u16>,
+    sick_until_day: Vec<u16>,
+    isolated_until_day: Vec<u16>,
+}
+
+impl Citizens {
+    pub fn new(range: std::ops::Range<u32>) -> Citizens {
+        let n = range.len();
+        Citizens {
+            base: range.start,
+            code: vec![NO_CODE; n],
+            color: vec![Color::Green; n],
+            step: vec![0; n],
+            state: vec![0; n],
+            away: vec![NONE16; n],
+            trip_end_day: vec![0; n],
+            sick_until_day: vec![0; n],
+            isolated_until_day: vec![0; n],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.code.capacity() * 4
+            + self.color.capacity()
+            + self.step.capacity()
+            + self.state.capacity()
+            + (self.away.capacity()
+                + self.trip_end_day.capacity()
+                + self.sick_until_day.capacity()
+                + self.isolated_until_day.capacity())
+                * 2
+    }
+
+    fn ids(&self) -> std::ops::Range<u32> {
+        self.base..self.base + self.len() as u32
+    }
+
+    /// Everyone applies for their province's code at the start, then their
+    /// first wake is scheduled.
+    pub fn register_all(&mut self, env: &Env, now: Minute, wheel: &mut Wheel, sink: &mut Sink) {
+        for id in self.ids() {
+            let identity = env.world.identity(id);
+            let mut rng = agent_rng(env.seed, id as u64, 0, purpose::APPLY);
+            // Guangdong gives minors whose face verification fails a white code.
+            let face_verified = identity.age >= 18 || rng.random_bool(0.95);
+            let request = Request::Apply {
+                province: env.world.home_province(id),
+                identity,
+                face_verified,
+                national: false,
+            };
+            self.send(env, id, request, sink);
+            self.schedule_from(env, id, env.day_of(now), now.minute_of_day() as u16, wheel);
+        }
+    }
+
+    fn send(&self, env: &Env, id: u32, request: Request, sink: &mut Sink) {
+        sink.metrics.requests[op_slot(request.op())] += 1;
+        sink.out.requests.push((
+            Tag {
+                shard: env.shard,
+                agent: Agent::Citizen(id),
+                aux: 0,
+            },
+            request,
+        ));
+    }
+
+    fn plan_today(&self, env: &Env, id: u32, day: u32) -> super::plan::DayPlan {
+        let i = (id - self.base) as usize;
+        let person = &env.world.people[id as usize];
+        let role = DayRole::from_bits(self.state[i]);
+        let sick = self.sick_until_day[i] as u32 > day;
+        plan(
+            env.seed,
+            id,
+            day,
+            person,
+            role,
+            sick,
+            env.behaviour,
+            self.state[i] & FLIGHT_BIT != 0,
+        )
+    }
+
+    /// Schedules the first step of `day` at or after `minute`, else tomorrow's first.
+    fn schedule_from(&mut self, env: &Env, id: u32, day: u32, minute: u16, wheel: &mut Wheel) {
+        let i = (id - self.base) as usize;
+        let today = self.plan_today(env, id, day);
+        match today.steps().iter().position(|s| s.minute >= minute) {
+            Some(k) => {
+                self.step[i] = k as u8;
+                wheel.schedule(env.tick_of(day, today.steps()[k].minute), id);
+            }
+            None => self.schedule_tomorrow(env, id, day, wheel),
+        }
+    }
+
+    fn schedule_tomorrow(&mut self, env: &Env, id: u32, day: u32, wheel: &mut Wheel) {
+        let i = (id - self.base) as usize;
+        self.step[i] = 0;
+        // Morning's time does not depend on tomorrow's role.
+        let morning = self.plan_today(env, id, day + 1).steps()[0].minute;
+        wheel.schedule(env.tick_of(day + 1, morning), id);
+    }
+
+    pub fn wake(&mut self, env: &Env, id: u32, now: Minute, wheel: &mut Wheel, sink: &mut Sink) {
+        let i = (id - self.base) as usize;
+        let day = env.day_of(now);
+        let k = self.step[i] as usize;
+        let steps = self.plan_today(env, id, day);
+        let Some(&step) = steps.steps().get(k) else {
+            self.schedule_tomorrow(env, id, day, wheel);
+            return;
+        };
+        match step.slot {
+            Slot::Morning => self.morning(env, id, day, now, sink),
+            slot => self.go_out(env, id, day, slot, now, sink),
+        }
+        // Only Morning changes the plan, and Morning is always first, so
+        // the next step is the next index of today's (possibly new) plan.
+        let steps = if step.slot == Slot::Morning {
+            self.plan_today(env, id, day)
+        } else {
+            steps
+        };
+        match steps.steps().get(k + 1) {
+            Some(next) => {
+                self.step[i] = (k + 1) as u8;
+                wheel.schedule(env.tick_of(day, next.minute), id);
+            }
+            None => self.schedule_tomorrow(env, id, day, wheel),
+        }
+    }
+
+    fn code_of(&self, env: &Env, id: u32) -> Option<CodeId> {
+        let serial = self.code[(id - self.base) as usize];
+        (serial != NO_CODE).then(|| CodeId {
+            issuer: Issuer::Province(env.world.home_province(id)),
+            serial,
+        })
+    }
+
+    fn morning(&mut self, env: &Env, id: u32, day: u32, now: Minute, sink: &mut Sink) {
+        let i = (id - self.base) as usize;
+        let b = env.behaviour;
+        let mut rng = agent_rng(env.seed, id as u64, day as u64, purpose::HEALTH);
+        let isolated = self.isolated_until_day[i] as u32 > day;
+
+        if self.sick_until_day[i] as u32 <= day && rng.random_bool(b.symptoms) {
+            self.sick_until_day[i] =
+                (day + rng.random_range(2..=4u32)).min(NONE16 as u32 - 1) as u16;
+            sink.metrics.symptom_onsets += 1;
+        }
+        let sick = self.sick_until_day[i] as u32 > day;
+
+        let role = if self.away[i] != NONE16 {
+            if self.trip_end_day[i] as u32 <= day {
+                DayRole::Inbound
+            } else {
+                DayRole::Away
+            }
+        } else if !isolated && !sick && self.code[i] != NO_CODE && rng.random_bool(b.travel) {
+            match env
+                .world
+                .pick_destination(env.world.home_province(id), rng.random::<u64>())
+            {
+                Some(dest) => {
+                    let days = 1
+                        + (-(b.trip_days_mean - 1.0).max(0.01) * (1.0 - rng.random::<f64>()).ln())
+                            as u32;
+                    self.away[i] = dest as u16;
+                    self.trip_end_day[i] = (day + days.min(60)) as u16;
+                    self.state[i] = (self.state[i] & !FLIGHT_BIT)
+                        | if rng.random_bool(b.flight_share) {
+                            FLIGHT_BIT
+                        } else {
+                            0
+                        };
+                    sink.metrics.trips_started += 1;
+                    DayRole::Outbound
+                }
+                None => DayRole::Home,
+            }
+        } else {
+            DayRole::Home
+        };
+        self.state[i] = (self.state[i] & !3) | role as u8;
+
+        let Some(code) = self.code_of(env, id) else {
+            return;
+        };
+        // Yellow and red holders must check in daily; the sick declare their
+        // symptoms; a few greens declare anyway.
+        let must_check_in = !matches!(self.color[i], Color::Green | Color::White);
+        if sick || must_check_in || rng.random_bool(b.voluntary_declare) {
+            let temperature = if sick {
+                DeciCelsius(375 + rng.random_range(0..15u16))
+            } else {
+                DeciCelsius(362 + rng.random_range(0..8u16))
+            };
+            self.send(
+                env,
+                id,
+                Request::Declare {
+                    code,
+                    temperature,
+                    symptoms: sick,
+                    contact: false,
+                },
+                sink,
+            );
+        }
+        if env.world.people[id as usize].smartphone() && rng.random_bool(b.open_code) {
+            self.send(env, id, Request::Query { code }, sink);
+        }
+        let _ = now;
+    }
+
+    fn go_out(&mut self, env: &Env, id: u32, day: u32, slot: Slot, now: Minute, sink: &mut Sink) {
+        let i = (id - self.base) as usize;
+        let person = &env.world.people[id as usize];
+        let home = person.county as u32;
+        let role = DayRole::from_bits(self.state[i]);
+        let flight = self.state[i] & FLIGHT_BIT != 0;
+        let away = self.away[i] as u32;
+        let h = mix(env.seed, id as u64, (day as u64) << 8 | slot as u64);
+        // People under isolation stay put; most red holders stay home too.
+        if self.isolated_until_day[i] as u32 > day || (self.color[i] == Color::Red && h % 10 < 8) {
+            return;
+        }
+        let station = if flight {
+            CheckpointKind::Airport
+        } else {
+            CheckpointKind::TrainStation
+        };
+        let (county, target) = match (slot, role) {
+            (Slot::Commute, _) => {
+                let kind = match person.occupation() {
+                    crate::world::population::Occupation::Office => CheckpointKind::Office,
+                    crate::world::population::Occupation::Factory => CheckpointKind::Factory,
+                    crate::world::population::Occupation::BuildingSite => {
+                        CheckpointKind::BuildingSite
+                    }
+                    crate::world::population::Occupation::School => CheckpointKind::School,
+                    crate::world::population::Occupation::None => return,
+                };
+                // A workplace is stable: chosen by id, not by the day.
+                (
+                    home,
+                    Target::Kind(kind, mix(env.seed, id as u64, 0x574f_524b)),
+                )
+            }
+            (Slot::Depart, DayRole::Outbound) => (home, Target::Hub(station)),
+            (Slot::Arrive, DayRole::Outbound) => {
+                self.telecom_stay(env, id, away, now, sink);
+                (away, Target::Hub(station))
+            }
+            (Slot::Depart, DayRole::Inbound) => (away, Target::Hub(station)),
+            (Slot::Arrive, DayRole::Inbound) => {
+                self.away[i] = NONE16;
+                (home, Target::Hub(station))
+            }
+            (Slot::Depart | Slot::Arrive, _) => return,
+            (Slot::Community, _) => (
+                home,
+                Target::Kind(CheckpointKind::Community, person.household as u64),
+            ),
+            (slot, role) => {
+                let kind = match slot {
+                    Slot::Hospital => CheckpointKind::Hospital,
+                    Slot::Bank => CheckpointKind::Bank,
+                    Slot::Lunch => CheckpointKind::Restaurant,
+                    Slot::Mall => CheckpointKind::Mall,
+                    Slot::Hotel => CheckpointKind::Hotel,
+                    _ => CheckpointKind::Venue,
+                };
+                let county =
+                    if matches!(role, DayRole::Away | DayRole::Outbound) && away != NONE16 as u32 {
+                        away
+                    } else {
+                        home
+                    };
+                (county, Target::Kind(kind, h >> 8))
+            }
+        };
+        let geo = &env.world.geography;
+        let checkpoint = match target {
+            Target::Hub(kind) => geo.city_hub(county, kind),
+            Target::Kind(kind, pick) => {
+                let r = &geo.county_checkpoints[county as usize][kind as usize];
+                (!r.is_empty()).then(|| r.start + (pick % r.len() as u64) as u32)
+            }
+        };
+        let Some(checkpoint) = checkpoint else { return };
+        let sick = self.sick_until_day[i] as u32 > day;
+        let temperature = if sick {
+            DeciCelsius(374 + (h % 14) as u16)
+        } else {
+            DeciCelsius(360 + (h % 11) as u16)
+        };
+        let credential = match self.code_of(env, id) {
+            Some(code) if person.smartphone() => Credential::Code(code),
+            _ => Credential::IdCard(env.world.identity(id).number),
+        };
+        let (shard, local) = env.world.checkpoint_home(checkpoint);
+        let visit = Visit {
+            citizen: id,
+            credential,
+            temperature,
+            arrived: now,
+        };
+        sink.out.messages.push((
+            shard,
+            ShardMsg::Arrive {
+                checkpoint: local,
+                visit,
+            },
+        ));
+    }
+
+    /// The carriers' itinerary record of a stay, sent to the home platform.
+    fn telecom_stay(&self, env: &Env, id: u32, county: u32, now: Minute, sink: &mut Sink) {
+        let feed = Feed::Stay {
+            person: env.world.identity(id).number,
+            county: env.world.geography.counties[county as usize].county_ref(),
+            at: now,
+        };
+        let request = Request::Feed {
+            to: Some(env.world.home_province(id)),
+            feed,
+        };
+        sink.metrics.requests[op_slot(request.op())] += 1;
+        sink.out.requests.push((
+            Tag {
+                shard: env.shard,
+                agent: Agent::Telecom,
+                aux: id,
+            },
+            request,
+        ));
+    }
+
+    pub fn reply(&mut self, id: u32, response: &Response, sink: &mut Sink) {
+        let i = (id - self.base) as usize;
+        match response {
+            Response::Issued { code, color } => {
+                self.code[i] = code.serial;
+                self.color[i] = *color;
+            }
+            Response::Recorded { color, .. } => {
+                sink.metrics.declarations_acked += 1;
+                self.color[i] = *color;
+            }
+            Response::Health { color, .. } => self.color[i] = *color,
+            Response::Refused(_) => sink.metrics.refusals += 1,
+            _ => {}
+        }
+    }
+
+    pub fn notice(&mut self, id: u32, notice: Notice) {
+        let i = (id - self.base) as usize;
+        match notice {
+            Notice::Isolate { until_day } => {
+                let until = until_day.min(NONE16 as u32 - 1) as u16;
+                self.isolated_until_day[i] = self.isolated_until_day[i].max(until);
+            }
+        }
+    }
+}
+
+enum Target {
+    /// A transport hub serving the county's city (airport: the capital's).
+    Hub(CheckpointKind),
+    /// One of the county's checkpoints of a kind, picked by a hash.
+    Kind(CheckpointKind, u64),
+}

@@ -1,0 +1,174 @@
+//! The engine: shard actors, the tick loop, and message routing at the tick
+//! barrier.
+//!
+//! Conservative parallel discrete-event simulation with one tick of
+//! lookahead: within a tick shards run in parallel; everything they send each
+//! other or the platform is delivered at the barrier, in shard order, so the
+//! result never depends on how shards were spread over threads.
+
+pub mod message;
+pub mod shard;
+pub mod wheel;
+
+use crate::authority::{Authority, AuthorityCounts};
+use crate::metrics::Metrics;
+use crate::scenario::Scenario;
+use crate::world::World;
+use actix::prelude::*;
+use futures::future::join_all;
+use hcsim_adapters::{ColorCensus, Platform, PortError};
+use hcsim_platform::Minute;
+use message::{Agent, Outbox, ShardMsg, Tag};
+use shard::Shard;
+use std::sync::Arc;
+
+pub struct ShardActor {
+    pub shard: Shard,
+}
+
+impl Actor for ShardActor {
+    type Context = Context<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "Outbox")]
+pub struct RunTick {
+    pub now: Minute,
+    pub inbox: Vec<ShardMsg>,
+}
+
+impl Handler<RunTick> for ShardActor {
+    type Result = MessageResult<RunTick>;
+    fn handle(&mut self, msg: RunTick, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.shard.tick(msg.now, msg.inbox))
+    }
+}
+
+pub struct ShardReport {
+    pub metrics: Metrics,
+    pub heap_bytes: usize,
+    pub queued: usize,
+}
+
+#[derive(Message)]
+#[rtype(result = "ShardReport")]
+pub struct Report;
+
+impl Handler<Report> for ShardActor {
+    type Result = MessageResult<Report>;
+    fn handle(&mut self, _: Report, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(ShardReport {
+            metrics: self.shard.metrics.clone(),
+            heap_bytes: self.shard.heap_bytes(),
+            queued: self.shard.queued(),
+        })
+    }
+}
+
+/// Progress after each tick: ticks done, simulated time, events so far.
+pub struct TickProgress {
+    pub tick: u32,
+    pub ticks: u32,
+    pub now: Minute,
+    pub events: u64,
+}
+
+pub struct EngineOutput {
+    pub metrics: Metrics,
+    pub authority: AuthorityCounts,
+    pub census: ColorCensus,
+    pub events: u64,
+    pub agent_heap_bytes: u64,
+    pub still_queued: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Platform(#[from] PortError),
+    #[error("shard actor failed: {0}")]
+    Shard(#[from] MailboxError),
+}
+
+pub async fn drive<P: Platform>(
+    scenario: &Scenario,
+    world: Arc<World>,
+    shards: &[Addr<ShardActor>],
+    platform: &mut P,
+    progress: &mut dyn FnMut(&TickProgress),
+) -> Result<EngineOutput, EngineError> {
+    let mut inboxes: Vec<Vec<ShardMsg>> = (0..shards.len()).map(|_| Vec::new()).collect();
+    let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
+    let mut events = 0u64;
+    let ticks = scenario.ticks();
+    for tick in 0..ticks {
+        let now = scenario.start.plus_minutes(tick * scenario.tick_minutes);
+        let directives = authority.step(&world, scenario.start, now);
+        for (shard, msg) in directives.notices {
+            inboxes[shard as usize].push(msg);
+        }
+
+        let sends = shards.iter().zip(inboxes.iter_mut()).map(|(addr, inbox)| {
+            addr.send(RunTick {
+                now,
+                inbox: std::mem::take(inbox),
+            })
+        });
+        let outboxes = join_all(sends).await;
+
+        let mut tags = Vec::new();
+        let mut requests = Vec::new();
+        for r in directives.requests {
+            tags.push(Tag::authority());
+            requests.push(r);
+        }
+        for outbox in outboxes {
+            let outbox = outbox?;
+            events += outbox.events;
+            for (tag, request) in outbox.requests {
+                tags.push(tag);
+                requests.push(request);
+            }
+            for (dest, msg) in outbox.messages {
+                inboxes[dest as usize].push(msg);
+            }
+        }
+        events += requests.len() as u64;
+        if !requests.is_empty() {
+            let responses = platform.exchange(now, requests).await?;
+            for (tag, response) in tags.into_iter().zip(responses) {
+                match tag.agent {
+                    // The authority and the carriers do not act on acks.
+                    Agent::Authority | Agent::Telecom => {}
+                    _ => inboxes[tag.shard as usize].push(ShardMsg::Reply { tag, response }),
+                }
+            }
+        }
+        progress(&TickProgress {
+            tick: tick + 1,
+            ticks,
+            now,
+            events,
+        });
+    }
+
+    let end = scenario.end();
+    let census = platform.census(end).await?;
+    let mut metrics = Metrics::default();
+    let mut agent_heap_bytes = 0u64;
+    let mut still_queued = 0u64;
+    for report in join_all(shards.iter().map(|a| a.send(Report))).await {
+        let report = report?;
+        metrics.merge(&report.metrics);
+        agent_heap_bytes += report.heap_bytes as u64;
+        still_queued += report.queued as u64;
+    }
+    Ok(EngineOutput {
+        metrics,
+        authority: authority.counts,
+        census,
+        events,
+        agent_heap_bytes,
+        still_queued,
+    })
+}

@@ -1,0 +1,160 @@
+//! A shard: the citizens and checkpoints of some counties, and its tick.
+//!
+//! `Shard::tick` is the whole contract with executors: `(state, inbox) →
+//! (state, outbox)`. The actix runner calls it from a shard actor; another
+//! executor can call it the same way.
+
+use super::message::{Agent, Outbox, ShardMsg};
+use super::wheel::Wheel;
+use crate::agents::checkpoint::Checkpoints;
+use crate::agents::citizen::Citizens;
+use crate::agents::{Env, Sink};
+use crate::metrics::Metrics;
+use crate::scenario::Behaviour;
+use crate::world::World;
+use hcsim_platform::api::CHECKPOINT_KINDS;
+use hcsim_platform::Minute;
+use std::sync::Arc;
+
+pub struct Shard {
+    pub index: u32,
+    world: Arc<World>,
+    behaviour: Behaviour,
+    seed: u64,
+    start: Minute,
+    tick_minutes: u32,
+    citizens: Citizens,
+    checkpoints: Checkpoints,
+    wheel: Wheel,
+    due: Vec<u32>,
+    registered: bool,
+    pub metrics: Metrics,
+}
+
+impl Shard {
+    pub fn new(
+        index: u32,
+        world: Arc<World>,
+        behaviour: Behaviour,
+        start: Minute,
+        tick_minutes: u32,
+    ) -> Shard {
+        let plan = &world.shards[index as usize];
+        let citizens = Citizens::new(plan.citizens.clone());
+        let mut sites = Vec::with_capacity(plan.checkpoints as usize);
+        for &c in &plan.counties {
+            for r in &world.geography.county_checkpoints[c as usize] {
+                sites.extend(r.clone());
+            }
+        }
+        // Two days of ticks: a citizen's next wake is never further ahead.
+        let horizon = (2 * 1440 / tick_minutes as usize) + 2;
+        let seed = world.seed;
+        Shard {
+            index,
+            world,
+            behaviour,
+            seed,
+            start,
+            tick_minutes,
+            citizens,
+            checkpoints: Checkpoints::new(sites),
+            wheel: Wheel::new(horizon),
+            due: Vec::new(),
+            registered: false,
+            metrics: Metrics::default(),
+        }
+    }
+
+    fn tick_index(&self, now: Minute) -> u64 {
+        (now.since(self.start) / self.tick_minutes) as u64
+    }
+
+    pub fn tick(&mut self, now: Minute, inbox: Vec<ShardMsg>) -> Outbox {
+        let tick = self.tick_index(now);
+        let mut out = Outbox::default();
+        let env = Env {
+            world: &self.world,
+            behaviour: &self.behaviour,
+            seed: self.seed,
+            start: self.start,
+            tick_minutes: self.tick_minutes,
+            shard: self.index,
+        };
+        let mut sink = Sink {
+            out: &mut out,
+            metrics: &mut self.metrics,
+        };
+        let mut events = 0u64;
+
+        if !self.registered {
+            self.registered = true;
+            self.citizens
+                .register_all(&env, now, &mut self.wheel, &mut sink);
+            events += self.citizens.len() as u64;
+        }
+
+        events += inbox.len() as u64;
+        for msg in inbox {
+            match msg {
+                ShardMsg::Reply { tag, response } => match tag.agent {
+                    Agent::Citizen(id) => self.citizens.reply(id, &response, &mut sink),
+                    Agent::Checkpoint(local) => {
+                        let site =
+                            &env.world.geography.checkpoints[self.checkpoints.site(local) as usize];
+                        let province = env.world.geography.counties[site.county as usize].province;
+                        let kind = CHECKPOINT_KINDS
+                            .iter()
+                            .position(|k| *k == site.kind)
+                            .unwrap_or(0);
+                        let issuer = match &response {
+                            hcsim_platform::Response::Verdict(v) => v.issuer,
+                            _ => hcsim_platform::Issuer::Province(province),
+                        };
+                        sink.metrics.record_scan(
+                            province.index(),
+                            issuer,
+                            kind,
+                            tag.aux,
+                            &response,
+                        );
+                    }
+                    Agent::Telecom | Agent::Authority => {}
+                },
+                ShardMsg::Arrive { checkpoint, visit } => {
+                    self.checkpoints.arrive(&env, checkpoint, visit, &mut sink)
+                }
+                ShardMsg::Notice { citizen, notice } => self.citizens.notice(citizen, notice),
+            }
+        }
+
+        let mut due = std::mem::take(&mut self.due);
+        self.wheel.take(tick, &mut due);
+        events += due.len() as u64;
+        for &id in &due {
+            self.citizens
+                .wake(&env, id, now, &mut self.wheel, &mut sink);
+        }
+        self.wheel.give_back(tick, std::mem::take(&mut due));
+        self.due = due;
+
+        self.checkpoints.serve(&env, now, &mut sink);
+        sink.metrics.events += events;
+        out.events = events;
+        out
+    }
+
+    pub fn citizens(&self) -> usize {
+        self.citizens.len()
+    }
+
+    /// People still queueing at this shard's checkpoints.
+    pub fn queued(&self) -> usize {
+        self.checkpoints.queued()
+    }
+
+    /// Heap bytes of agent state: a deterministic figure, unlike RSS.
+    pub fn heap_bytes(&self) -> usize {
+        self.citizens.heap_bytes() + self.checkpoints.heap_bytes() + self.wheel.heap_bytes()
+    }
+}

@@ -1,0 +1,12 @@
+//! hcsim: the simulation that drives the health-code platform. World,
+//! agents, engine, drivers and the `hcsim` commands' implementations.
+
+pub mod agents;
+pub mod authority;
+pub mod engine;
+pub mod memory;
+pub mod metrics;
+pub mod rng;
+pub mod run;
+pub mod scenario;
+pub mod world;

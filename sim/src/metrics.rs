@@ -1,0 +1,152 @@
+//! What shards count while they run. Counters only (no floats), so merging
+//! shard metrics in any order gives the same totals.
+
+use hcsim_platform::api::{Issuer, Op, Response, OPS};
+use hcsim_platform::{Decision, PROVINCE_COUNT};
+
+/// Issuers: 31 provinces then the national code.
+pub const ISSUERS: usize = PROVINCE_COUNT + 1;
+
+pub fn issuer_slot(i: Issuer) -> usize {
+    match i {
+        Issuer::Province(p) => p.index(),
+        Issuer::National => PROVINCE_COUNT,
+    }
+}
+
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct RecognitionCell {
+    pub scans: u64,
+    pub pass: u64,
+    pub refer: u64,
+    pub refuse: u64,
+    /// No verdict: system busy, unknown code, hub unreachable.
+    pub unanswered: u64,
+}
+
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct ProvinceScans {
+    pub scans: u64,
+    pub by_color: [u64; 5],
+    pub by_decision: [u64; 3],
+    pub busy: u64,
+    pub unknown: u64,
+    pub via_hub: u64,
+    pub closed: u64,
+    pub wait_minutes_sum: u64,
+    pub wait_minutes_max: u64,
+    /// Scans by checkpoint kind (CHECKPOINT_KINDS order).
+    pub by_kind: [u64; 15],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metrics {
+    /// Per scanning province.
+    pub provinces: Vec<ProvinceScans>,
+    /// [issuer][receiving province].
+    pub recognition: Vec<[RecognitionCell; PROVINCE_COUNT]>,
+    /// Requests sent, by `Op` (OPS order).
+    pub requests: [u64; 6],
+    pub declarations_acked: u64,
+    pub refusals: u64,
+    pub trips_started: u64,
+    pub symptom_onsets: u64,
+    pub events: u64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            provinces: vec![ProvinceScans::default(); PROVINCE_COUNT],
+            recognition: vec![[RecognitionCell::default(); PROVINCE_COUNT]; ISSUERS],
+            requests: [0; 6],
+            declarations_acked: 0,
+            refusals: 0,
+            trips_started: 0,
+            symptom_onsets: 0,
+            events: 0,
+        }
+    }
+}
+
+pub fn op_slot(op: Op) -> usize {
+    OPS.iter().position(|o| *o == op).unwrap_or(0)
+}
+
+impl Metrics {
+    /// Records the answer to a verification at a checkpoint in `province`.
+    pub fn record_scan(
+        &mut self,
+        province: usize,
+        issuer: Issuer,
+        kind: usize,
+        wait_minutes: u32,
+        response: &Response,
+    ) {
+        let p = &mut self.provinces[province];
+        p.scans += 1;
+        p.by_kind[kind] += 1;
+        p.wait_minutes_sum += wait_minutes as u64;
+        p.wait_minutes_max = p.wait_minutes_max.max(wait_minutes as u64);
+        let cell = &mut self.recognition[issuer_slot(issuer)][province];
+        cell.scans += 1;
+        match response {
+            Response::Verdict(v) => {
+                p.by_color[v.color.index()] += 1;
+                p.by_decision[v.decision as usize] += 1;
+                p.via_hub += u64::from(v.via_hub);
+                match v.decision {
+                    Decision::Pass => cell.pass += 1,
+                    Decision::Refer => cell.refer += 1,
+                    Decision::Refuse => cell.refuse += 1,
+                }
+            }
+            Response::Busy => {
+                p.busy += 1;
+                cell.unanswered += 1;
+            }
+            _ => {
+                p.unknown += 1;
+                cell.unanswered += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Metrics) {
+        for (a, b) in self.provinces.iter_mut().zip(&o.provinces) {
+            a.scans += b.scans;
+            for i in 0..5 {
+                a.by_color[i] += b.by_color[i];
+            }
+            for i in 0..3 {
+                a.by_decision[i] += b.by_decision[i];
+            }
+            for i in 0..15 {
+                a.by_kind[i] += b.by_kind[i];
+            }
+            a.busy += b.busy;
+            a.unknown += b.unknown;
+            a.via_hub += b.via_hub;
+            a.closed += b.closed;
+            a.wait_minutes_sum += b.wait_minutes_sum;
+            a.wait_minutes_max = a.wait_minutes_max.max(b.wait_minutes_max);
+        }
+        for (ra, rb) in self.recognition.iter_mut().zip(&o.recognition) {
+            for (a, b) in ra.iter_mut().zip(rb) {
+                a.scans += b.scans;
+                a.pass += b.pass;
+                a.refer += b.refer;
+                a.refuse += b.refuse;
+                a.unanswered += b.unanswered;
+            }
+        }
+        for i in 0..6 {
+            self.requests[i] += o.requests[i];
+        }
+        self.declarations_acked += o.declarations_acked;
+        self.refusals += o.refusals;
+        self.trips_started += o.trips_started;
+        self.symptom_onsets += o.symptom_onsets;
+        self.events += o.events;
+    }
+}

@@ -1,0 +1,315 @@
+//! One run of a scenario against the in-process platform: build the world,
+//! start the actors, drive the ticks, write summary.json and performance.json.
+
+use crate::engine::shard::Shard;
+use crate::engine::{drive, EngineOutput, ShardActor, TickProgress};
+use crate::memory;
+use crate::metrics::{ProvinceScans, ISSUERS};
+use crate::scenario::Scenario;
+use crate::world::World;
+use actix::prelude::*;
+use anyhow::Context as _;
+use hcsim_adapters::InProcess;
+use hcsim_platform::api::CHECKPOINT_KINDS;
+use hcsim_platform::color::ALL_COLORS;
+use hcsim_platform::hub::Hub;
+use hcsim_platform::province::ProvincePlatform;
+use hcsim_platform::{Decision, ProvinceId, PROVINCE_COUNT};
+use hcsim_reports::summary::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct RunOptions {
+    pub threads: usize,
+    pub out_dir: PathBuf,
+    pub progress: bool,
+}
+
+pub struct RunOutcome {
+    pub summary: Summary,
+    pub performance: Performance,
+}
+
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let threads = opts.threads.max(1);
+    let rss_before = memory::current_rss_bytes();
+    let wall = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting worker threads")?;
+    let world = Arc::new(pool.install(|| World::build(scenario)));
+    let setup_seconds = wall.elapsed().as_secs_f64();
+
+    let bar = progress_bar(opts.progress, scenario.ticks());
+    let output = actix::System::new().block_on(async {
+        let arbiters: Vec<Arbiter> = (0..threads).map(|_| Arbiter::new()).collect();
+        let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
+        let shards: Vec<Addr<ShardActor>> = (0..scenario.shards)
+            .map(|i| {
+                let world = world.clone();
+                let behaviour = scenario.behaviour.clone();
+                let (start, tick) = (scenario.start, scenario.tick_minutes);
+                ShardActor::start_in_arbiter(&handles[i as usize % threads], move |_| ShardActor {
+                    shard: Shard::new(i, world, behaviour, start, tick),
+                })
+            })
+            .collect();
+        let mut platform = InProcess::start(&handles, ProvincePlatform::new, Hub::new());
+        let started = Instant::now();
+        let mut on_tick = |p: &TickProgress| {
+            if let Some(bar) = &bar {
+                bar.set_position(p.tick as u64);
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!(
+                    "{}  {:.2} M events/s",
+                    p.now,
+                    p.events as f64 / secs / 1e6
+                ));
+            }
+        };
+        let result = drive(
+            scenario,
+            world.clone(),
+            &shards,
+            &mut platform,
+            &mut on_tick,
+        )
+        .await;
+        for a in arbiters {
+            a.stop();
+        }
+        result
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let wall_seconds = wall.elapsed().as_secs_f64();
+
+    let summary = summarize(scenario, &world, &output);
+    let peak = memory::peak_rss_bytes();
+    let citizens = world.citizens() as u64;
+    let performance = Performance {
+        schema_version: SCHEMA_VERSION,
+        threads,
+        citizens,
+        events_processed: output.events,
+        wall_seconds,
+        setup_seconds,
+        events_per_second: output.events as f64 / (wall_seconds - setup_seconds).max(1e-9),
+        speedup: scenario.duration_minutes as f64 * 60.0 / wall_seconds.max(1e-9),
+        peak_rss_bytes: peak,
+        rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
+    };
+    write_outputs(&opts.out_dir, &summary, &performance)?;
+    Ok(RunOutcome {
+        summary,
+        performance,
+    })
+}
+
+fn progress_bar(enabled: bool, ticks: u32) -> Option<indicatif::ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(ticks as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ticks  sim {msg}  ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+pub fn write_outputs(
+    dir: &Path,
+    summary: &Summary,
+    performance: &Performance,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating output directory {}", dir.display()))?;
+    let path = dir.join("summary.json");
+    std::fs::write(&path, summary.to_json())
+        .with_context(|| format!("writing {}", path.display()))?;
+    let path = dir.join("performance.json");
+    let text = serde_json::to_string_pretty(performance)? + "\n";
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn issuer_key(slot: usize) -> String {
+    if slot < PROVINCE_COUNT {
+        ProvinceId(slot as u8).key().to_string()
+    } else {
+        "national".to_string()
+    }
+}
+
+fn totals(p: &ProvinceScans, still_queued: u64) -> ScanTotals {
+    let mut by_color = BTreeMap::new();
+    for c in ALL_COLORS {
+        if p.by_color[c.index()] > 0 {
+            by_color.insert(c.to_string(), p.by_color[c.index()]);
+        }
+    }
+    let mut by_decision = BTreeMap::new();
+    for d in [Decision::Pass, Decision::Refer, Decision::Refuse] {
+        by_decision.insert(d.to_string(), p.by_decision[d as usize]);
+    }
+    ScanTotals {
+        total: p.scans,
+        by_color,
+        by_decision,
+        busy: p.busy,
+        unknown: p.unknown,
+        via_hub: p.via_hub,
+        closed: p.closed,
+        wait_minutes_mean: if p.scans > 0 {
+            round3(p.wait_minutes_sum as f64 / p.scans as f64)
+        } else {
+            0.0
+        },
+        wait_minutes_max: p.wait_minutes_max,
+        still_queued,
+    }
+}
+
+/// Rounds for output so tiny float differences never reach the file.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn scheme_name(scenario: &Scenario, p: ProvinceId) -> String {
+    scenario
+        .rules_for(p)
+        .and_then(|f| f.file_stem())
+        .map_or_else(
+            || "built-in".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+}
+
+fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary {
+    let m = &out.metrics;
+    let mut national = ProvinceScans::default();
+    let mut provinces = Vec::new();
+    for &p in &scenario.provinces {
+        let ps = &m.provinces[p.index()];
+        national.scans += ps.scans;
+        for i in 0..5 {
+            national.by_color[i] += ps.by_color[i];
+        }
+        for i in 0..3 {
+            national.by_decision[i] += ps.by_decision[i];
+        }
+        national.busy += ps.busy;
+        national.unknown += ps.unknown;
+        national.via_hub += ps.via_hub;
+        national.closed += ps.closed;
+        national.wait_minutes_sum += ps.wait_minutes_sum;
+        national.wait_minutes_max = national.wait_minutes_max.max(ps.wait_minutes_max);
+        let citizens: u64 = world.geography.province_counties[p.index()]
+            .clone()
+            .map(|c| world.county_people[c as usize].len() as u64)
+            .sum();
+        let census = out.census.get(p.index()).copied().unwrap_or_default();
+        let colors_at_end = ALL_COLORS
+            .iter()
+            .filter(|c| census[c.index()] > 0)
+            .map(|c| (c.to_string(), census[c.index()]))
+            .collect();
+        let scans_by_checkpoint = CHECKPOINT_KINDS
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| ps.by_kind[*k] > 0)
+            .map(|(k, kind)| (kind.as_str().to_string(), ps.by_kind[k]))
+            .collect();
+        provinces.push(ProvinceSummary {
+            province: p.key().to_string(),
+            citizens,
+            scheme: scheme_name(scenario, p),
+            colors_at_end,
+            scans: totals(ps, 0),
+            scans_by_checkpoint,
+        });
+    }
+    let mut recognition = Vec::new();
+    for issuer in 0..ISSUERS {
+        for receiver in 0..PROVINCE_COUNT {
+            let c = m.recognition[issuer][receiver];
+            if c.scans > 0 {
+                recognition.push(RecognitionCell {
+                    issuer: issuer_key(issuer),
+                    receiver: ProvinceId(receiver as u8).key().to_string(),
+                    scans: c.scans,
+                    pass: c.pass,
+                    refer: c.refer,
+                    refuse: c.refuse,
+                    unanswered: c.unanswered,
+                });
+            }
+        }
+    }
+    let requests = hcsim_platform::api::OPS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| m.requests[*i] > 0)
+        .map(|(i, op)| (op.as_str().to_string(), m.requests[i]))
+        .collect();
+    let citizens = world.citizens() as u64;
+    let world_bytes =
+        (world.people.capacity() * std::mem::size_of::<crate::world::population::Person>()) as u64;
+    let a = &out.authority;
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        scenario: ScenarioEcho {
+            name: scenario.name.clone(),
+            file: scenario.path.display().to_string(),
+            seed: scenario.seed,
+            start: scenario.start.to_string(),
+            end: scenario.end().to_string(),
+            tick_minutes: scenario.tick_minutes,
+            population_scale: scenario.population_scale,
+            shards: scenario.shards,
+            provinces: scenario
+                .provinces
+                .iter()
+                .map(|p| p.key().to_string())
+                .collect(),
+            rules: scenario
+                .rules
+                .iter()
+                .map(|(k, v)| (k.clone(), v.display().to_string()))
+                .collect(),
+        },
+        citizens,
+        checkpoints: world.geography.checkpoints.len() as u64,
+        events_processed: out.events,
+        requests,
+        scans: totals(&national, out.still_queued),
+        provinces,
+        recognition,
+        epidemic: EpidemicTotals {
+            confirmed: a.confirmed,
+            close_contacts: a.close_contacts,
+            released: a.released,
+            nat_tests: a.nat_tests,
+            nat_positive: a.nat_positive,
+            risk_changes: a.risk_changes,
+        },
+        behaviour: BehaviourTotals {
+            declarations_acked: m.declarations_acked,
+            refusals: m.refusals,
+            trips_started: m.trips_started,
+            symptom_onsets: m.symptom_onsets,
+        },
+        memory: ModelMemory {
+            world_bytes,
+            agent_bytes: out.agent_heap_bytes,
+            bytes_per_citizen: round3(
+                (world_bytes + out.agent_heap_bytes) as f64 / citizens.max(1) as f64,
+            ),
+        },
+    }
+}

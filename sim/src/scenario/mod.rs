@@ -1,0 +1,506 @@
+//! Scenario files: what to simulate, for how long, with which rules.
+//!
+//! Parsing is strict: unknown keys, wrong types and out-of-range values are
+//! errors naming the file, line and key, because a silently ignored typo in a
+//! capacity plan is worse than no plan.
+
+mod error;
+
+pub use error::{line_of, InputError};
+
+use hcsim_platform::api::RiskLevel;
+use hcsim_platform::region::province_keys;
+use hcsim_platform::{Minute, ProvinceId};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub start: Minute,
+    pub duration_minutes: u32,
+    pub tick_minutes: u32,
+    pub population_scale: f64,
+    /// Simulated provinces, in `ProvinceId` order.
+    pub provinces: Vec<ProvinceId>,
+    /// Fixed shard count: the unit of parallel work. Results depend on it,
+    /// never on the thread count.
+    pub shards: u32,
+    pub behaviour: Behaviour,
+    pub epidemic: Epidemic,
+    /// Rule-set file per province key, plus "default" and "national".
+    pub rules: BTreeMap<String, PathBuf>,
+}
+
+/// What citizens do on an ordinary day. Probabilities are per citizen per day.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Behaviour {
+    /// Opens (queries) their own code in the morning.
+    pub open_code: f64,
+    /// Green holders who declare although not required.
+    pub voluntary_declare: f64,
+    /// Share of working-age adults with a workplace they commute to.
+    pub employed: f64,
+    pub restaurant: f64,
+    pub mall: f64,
+    pub bank: f64,
+    pub hospital: f64,
+    pub venue: f64,
+    pub hotel: f64,
+    pub community: f64,
+    /// Starts an interprovincial trip today.
+    pub travel: f64,
+    pub trip_days_mean: f64,
+    /// Share of trips taken by air (the rest by train).
+    pub flight_share: f64,
+    /// Falls ill with fever or respiratory symptoms today.
+    pub symptoms: f64,
+    /// Smartphone ownership among people aged 65+ (the rest show an ID card).
+    pub smartphone_elderly: f64,
+    /// Smartphone ownership among children aged 12 and under.
+    pub smartphone_child: f64,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            open_code: 0.5,
+            voluntary_declare: 0.05,
+            employed: 0.8,
+            restaurant: 0.45,
+            mall: 0.3,
+            bank: 0.04,
+            hospital: 0.02,
+            venue: 0.05,
+            hotel: 0.01,
+            community: 0.7,
+            travel: 0.004,
+            trip_days_mean: 3.0,
+            flight_share: 0.3,
+            symptoms: 0.002,
+            smartphone_elderly: 0.55,
+            smartphone_child: 0.15,
+        }
+    }
+}
+
+/// The health authority's view of the epidemic.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Epidemic {
+    /// New confirmed cases per million residents per day, nationally.
+    pub confirmed_per_million_day: f64,
+    /// Provinces where cases concentrate, with their weight relative to 1.
+    pub hotspots: BTreeMap<String, f64>,
+    pub quarantine_days: u32,
+    /// Share of the population tested (NAT) per day.
+    pub nat_per_day: f64,
+    /// Risk levels in force at the start.
+    pub risk_areas: Vec<RiskAreaSpec>,
+}
+
+impl Default for Epidemic {
+    fn default() -> Self {
+        Epidemic {
+            confirmed_per_million_day: 0.5,
+            hotspots: BTreeMap::new(),
+            quarantine_days: 14,
+            nat_per_day: 0.01,
+            risk_areas: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskAreaSpec {
+    pub province: String,
+    /// County index within the province (0 is the capital's first county).
+    pub county: u16,
+    pub level: RiskLevel,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    seed: u64,
+    start: Spanned<String>,
+    duration_hours: Spanned<f64>,
+    #[serde(default = "one")]
+    tick_minutes: Spanned<u32>,
+    population_scale: Spanned<f64>,
+    #[serde(default)]
+    provinces: Option<Spanned<Vec<String>>>,
+    #[serde(default = "default_shards")]
+    shards: Spanned<u32>,
+    #[serde(default)]
+    behaviour: Option<Spanned<Behaviour>>,
+    #[serde(default)]
+    epidemic: Option<Spanned<Epidemic>>,
+    #[serde(default)]
+    rules: BTreeMap<String, Spanned<String>>,
+}
+
+fn one() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
+}
+fn default_shards() -> Spanned<u32> {
+    Spanned::new(0..0, 32)
+}
+
+/// The largest population the engine addresses (u32 ids, with headroom).
+const MAX_CITIZENS: f64 = 2.0e9;
+
+impl Scenario {
+    pub fn load(path: &Path) -> Result<Scenario, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::whole_file(path, format!("cannot read scenario: {e}")))?;
+        Scenario::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, InputError> {
+        let raw: ScenarioFile =
+            toml::from_str(text).map_err(|e| InputError::from_toml(path, text, &e))?;
+        let at = |span: std::ops::Range<usize>, field: &str, msg: String| {
+            InputError::at(path, text, span, field, msg)
+        };
+
+        let start =
+            Minute::parse(raw.start.get_ref()).map_err(|m| at(raw.start.span(), "start", m))?;
+        let hours = *raw.duration_hours.get_ref();
+        if !(hours > 0.0 && hours <= 24.0 * 366.0) {
+            return Err(at(
+                raw.duration_hours.span(),
+                "duration_hours",
+                format!("{hours} is out of range: must be > 0 and at most 8784 (a year)"),
+            ));
+        }
+        let tick = *raw.tick_minutes.get_ref();
+        if !(1..=60).contains(&tick) {
+            return Err(at(
+                raw.tick_minutes.span(),
+                "tick_minutes",
+                format!("{tick} is out of range: must be 1..=60"),
+            ));
+        }
+        let scale = *raw.population_scale.get_ref();
+        if !(scale > 0.0 && scale * 1.4118e9 <= MAX_CITIZENS) {
+            return Err(at(
+                raw.population_scale.span(),
+                "population_scale",
+                format!("{scale} is out of range: must be > 0 and at most 1.4"),
+            ));
+        }
+        let shards = *raw.shards.get_ref();
+        if !(1..=4096).contains(&shards) {
+            return Err(at(
+                raw.shards.span(),
+                "shards",
+                format!("{shards} is out of range: must be 1..=4096"),
+            ));
+        }
+
+        let provinces = match &raw.provinces {
+            None => ProvinceId::all().collect(),
+            Some(list) if list.get_ref().iter().any(|p| p == "all") => ProvinceId::all().collect(),
+            Some(list) => {
+                let mut ids = Vec::new();
+                for key in list.get_ref() {
+                    let id = ProvinceId::parse(key).ok_or_else(|| {
+                        at(
+                            list.span(),
+                            "provinces",
+                            format!("unknown province `{key}`; known: {}", province_keys()),
+                        )
+                    })?;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                if ids.is_empty() {
+                    return Err(at(list.span(), "provinces", "the list is empty".into()));
+                }
+                ids.sort();
+                ids
+            }
+        };
+
+        let behaviour = match raw.behaviour {
+            Some(b) => {
+                let span = b.span();
+                let b = b.into_inner();
+                validate_behaviour(&b).map_err(|(f, m)| {
+                    let line_span = find_key(text, span.clone(), f).unwrap_or(span);
+                    at(line_span, &format!("behaviour.{f}"), m)
+                })?;
+                b
+            }
+            None => Behaviour::default(),
+        };
+        let epidemic = match raw.epidemic {
+            Some(e) => {
+                let span = e.span();
+                let e = e.into_inner();
+                validate_epidemic(&e).map_err(|(f, m)| {
+                    let line_span = find_key(text, span.clone(), &f).unwrap_or(span);
+                    at(line_span, &format!("epidemic.{f}"), m)
+                })?;
+                e
+            }
+            None => Epidemic::default(),
+        };
+
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut rules = BTreeMap::new();
+        for (key, file) in &raw.rules {
+            if key != "default" && key != "national" && ProvinceId::parse(key).is_none() {
+                let span = find_key(text, 0..text.len(), key).unwrap_or(file.span());
+                return Err(at(
+                    span,
+                    &format!("rules.{key}"),
+                    format!(
+                        "unknown province `{key}`; use a province key, `default` or `national`"
+                    ),
+                ));
+            }
+            let resolved = base.join(file.get_ref());
+            if !resolved.is_file() {
+                return Err(at(
+                    file.span(),
+                    &format!("rules.{key}"),
+                    format!("rule-set file {} does not exist", resolved.display()),
+                ));
+            }
+            rules.insert(key.clone(), resolved);
+        }
+
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: raw.name,
+            description: raw.description,
+            seed: raw.seed,
+            start,
+            duration_minutes: (hours * 60.0).round() as u32,
+            tick_minutes: tick,
+            population_scale: scale,
+            provinces,
+            shards,
+            behaviour,
+            epidemic,
+            rules,
+        })
+    }
+
+    pub fn ticks(&self) -> u32 {
+        self.duration_minutes.div_ceil(self.tick_minutes)
+    }
+
+    pub fn end(&self) -> Minute {
+        self.start.plus_minutes(self.duration_minutes)
+    }
+
+    /// The rule-set file for a province: its own, else `default`.
+    pub fn rules_for(&self, p: ProvinceId) -> Option<&Path> {
+        self.rules
+            .get(p.key())
+            .or_else(|| self.rules.get("default"))
+            .map(PathBuf::as_path)
+    }
+}
+
+/// Finds `key =` inside `within`, for pointing at a nested field's line.
+fn find_key(
+    text: &str,
+    within: std::ops::Range<usize>,
+    key: &str,
+) -> Option<std::ops::Range<usize>> {
+    let region = text.get(within.clone())?;
+    let mut offset = 0;
+    for line in region.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                let start = within.start + offset + (line.len() - t.len());
+                return Some(start..start + key.len());
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn probability(name: &'static str, v: f64) -> Result<(), (&'static str, String)> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err((
+            name,
+            format!("{v} is out of range: a probability must be within 0..=1"),
+        ))
+    }
+}
+
+fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
+    probability("open_code", b.open_code)?;
+    probability("voluntary_declare", b.voluntary_declare)?;
+    probability("employed", b.employed)?;
+    probability("restaurant", b.restaurant)?;
+    probability("mall", b.mall)?;
+    probability("bank", b.bank)?;
+    probability("hospital", b.hospital)?;
+    probability("venue", b.venue)?;
+    probability("hotel", b.hotel)?;
+    probability("community", b.community)?;
+    probability("travel", b.travel)?;
+    probability("flight_share", b.flight_share)?;
+    probability("symptoms", b.symptoms)?;
+    probability("smartphone_elderly", b.smartphone_elderly)?;
+    probability("smartphone_child", b.smartphone_child)?;
+    if !(b.trip_days_mean >= 1.0 && b.trip_days_mean <= 60.0) {
+        return Err((
+            "trip_days_mean",
+            format!("{} is out of range: must be 1..=60 days", b.trip_days_mean),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_epidemic(e: &Epidemic) -> Result<(), (String, String)> {
+    let c = e.confirmed_per_million_day;
+    if !(0.0..=100_000.0).contains(&c) {
+        return Err((
+            "confirmed_per_million_day".into(),
+            format!("{c} is out of range: must be within 0..=100000"),
+        ));
+    }
+    if !(0.0..=1.0).contains(&e.nat_per_day) {
+        return Err((
+            "nat_per_day".into(),
+            format!(
+                "{} is out of range: a share must be within 0..=1",
+                e.nat_per_day
+            ),
+        ));
+    }
+    if !(1..=60).contains(&e.quarantine_days) {
+        return Err((
+            "quarantine_days".into(),
+            format!("{} is out of range: must be 1..=60", e.quarantine_days),
+        ));
+    }
+    for (k, w) in &e.hotspots {
+        if ProvinceId::parse(k).is_none() {
+            return Err((
+                k.clone(),
+                format!(
+                    "unknown province `{k}` in hotspots; known: {}",
+                    province_keys()
+                ),
+            ));
+        }
+        if !(*w >= 0.0 && *w <= 10_000.0) {
+            return Err((
+                k.clone(),
+                format!("weight {w} is out of range: must be within 0..=10000"),
+            ));
+        }
+    }
+    for r in &e.risk_areas {
+        match ProvinceId::parse(&r.province) {
+            None => {
+                return Err((
+                    "province".into(),
+                    format!("unknown province `{}` in risk_areas", r.province),
+                ))
+            }
+            Some(_) if r.county >= crate::world::geography::MAX_COUNTIES_PER_PROVINCE => {
+                return Err((
+                    "county".into(),
+                    format!(
+                        "county {} is out of range: provinces have at most {} counties",
+                        r.county,
+                        crate::world::geography::MAX_COUNTIES_PER_PROVINCE
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario, InputError> {
+        Scenario::parse(Path::new("scenarios/t.toml"), text)
+    }
+
+    const MINIMAL: &str = "name = \"t\"\nseed = 7\nstart = \"2020-10-01T00:00\"\nduration_hours = 24\npopulation_scale = 0.0001\n";
+
+    #[test]
+    fn minimal_scenario_gets_defaults() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.provinces.len(), 31);
+        assert_eq!(s.ticks(), 1440);
+        assert_eq!(s.shards, 32);
+    }
+
+    #[test]
+    fn typo_in_key_names_file_line_and_key() {
+        let text = MINIMAL.replace("population_scale", "popualtion_scale");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "scenarios/t.toml:5: field `popualtion_scale`: unknown field `popualtion_scale`"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn typo_in_nested_key_names_line() {
+        let text = format!("{MINIMAL}\n[behaviour]\nrestaurnat = 0.3\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("scenarios/t.toml:8: field `restaurnat`: unknown field `restaurnat`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_value_names_line_and_key() {
+        let text = format!("{MINIMAL}\n[behaviour]\nmall = 1.5\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert_eq!(e, "scenarios/t.toml:8: field `behaviour.mall`: 1.5 is out of range: a probability must be within 0..=1");
+    }
+
+    #[test]
+    fn unknown_province_is_named() {
+        let text = format!("{MINIMAL}provinces = [\"anhui\", \"atlantis\"]\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("scenarios/t.toml:6: field `provinces`: unknown province `atlantis`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_start_time_is_named() {
+        let e = parse(&MINIMAL.replace("2020-10-01T00:00", "2020-10-32T00:00"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("scenarios/t.toml:3: field `start`:"), "{e}");
+    }
+}

@@ -1,0 +1,192 @@
+//! The simulated world: geography, citizens, and the plan of which shard
+//! hosts which counties. Immutable once built and shared by every shard.
+
+pub mod geography;
+pub mod population;
+
+use crate::scenario::Scenario;
+use geography::Geography;
+use hcsim_platform::api::RiskLevel;
+use hcsim_platform::identity::{DocKind, DocNumber, Identity, NameCode};
+use hcsim_platform::ProvinceId;
+use population::Person;
+use rayon::prelude::*;
+use std::ops::Range;
+
+pub struct ShardPlan {
+    /// Global county indices, ascending.
+    pub counties: Vec<u32>,
+    /// Global citizen ids hosted here (contiguous).
+    pub citizens: Range<u32>,
+    /// Number of checkpoints hosted here.
+    pub checkpoints: u32,
+}
+
+pub struct World {
+    pub seed: u64,
+    pub geography: Geography,
+    /// Indexed by global citizen id.
+    pub people: Vec<Person>,
+    pub shards: Vec<ShardPlan>,
+    /// Per county: hosting shard, its citizens, and the local index of its
+    /// first checkpoint inside that shard.
+    pub county_shard: Vec<u32>,
+    pub county_people: Vec<Range<u32>>,
+    pub county_checkpoint_base: Vec<u32>,
+    /// Cumulative county populations, for travel destinations (gravity by
+    /// destination population).
+    county_cumulative: Vec<u64>,
+}
+
+impl World {
+    pub fn build(s: &Scenario) -> World {
+        let risk: Vec<(ProvinceId, u16, RiskLevel)> = s
+            .epidemic
+            .risk_areas
+            .iter()
+            .filter_map(|r| Some((ProvinceId::parse(&r.province)?, r.county, r.level)))
+            .collect();
+        let geography = Geography::build(&s.provinces, s.population_scale, &risk);
+        let shard_count = s.shards as usize;
+
+        // Longest-processing-time assignment of counties to shards: balances
+        // citizens per shard; ties broken by index so it is deterministic.
+        let mut order: Vec<u32> = (0..geography.counties.len() as u32).collect();
+        order.sort_by_key(|&c| {
+            (
+                std::cmp::Reverse(geography.counties[c as usize].population),
+                c,
+            )
+        });
+        let mut load = vec![0u64; shard_count];
+        let mut county_shard = vec![0u32; geography.counties.len()];
+        for c in order {
+            let (shard, _) = load
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, l)| (**l, *i))
+                .expect("at least one shard");
+            county_shard[c as usize] = shard as u32;
+            load[shard] += geography.counties[c as usize].population as u64 + 1;
+        }
+
+        let mut shards: Vec<ShardPlan> = (0..shard_count)
+            .map(|_| ShardPlan {
+                counties: Vec::new(),
+                citizens: 0..0,
+                checkpoints: 0,
+            })
+            .collect();
+        for (c, &sh) in county_shard.iter().enumerate() {
+            shards[sh as usize].counties.push(c as u32);
+        }
+        let mut county_people = vec![0..0; geography.counties.len()];
+        let mut county_checkpoint_base = vec![0u32; geography.counties.len()];
+        let mut next_id = 0u32;
+        for plan in &mut shards {
+            let start = next_id;
+            for &c in &plan.counties {
+                let n = geography.counties[c as usize].population;
+                county_people[c as usize] = next_id..next_id + n;
+                next_id += n;
+                county_checkpoint_base[c as usize] = plan.checkpoints;
+                plan.checkpoints += geography.county_checkpoints[c as usize]
+                    .iter()
+                    .map(|r| r.len() as u32)
+                    .sum::<u32>();
+            }
+            plan.citizens = start..next_id;
+        }
+
+        let per_county: Vec<Vec<Person>> = shards
+            .iter()
+            .flat_map(|p| p.counties.iter().copied())
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|&c| {
+                let r = &county_people[c as usize];
+                population::generate_county(s.seed, c, r.len() as u32, r.start, &s.behaviour)
+            })
+            .collect();
+        let mut people = Vec::with_capacity(next_id as usize);
+        for v in per_county {
+            people.extend(v);
+        }
+
+        let county_cumulative = geography
+            .counties
+            .iter()
+            .scan(0u64, |acc, c| {
+                *acc += c.population as u64;
+                Some(*acc)
+            })
+            .collect();
+        World {
+            seed: s.seed,
+            geography,
+            people,
+            shards,
+            county_shard,
+            county_people,
+            county_checkpoint_base,
+            county_cumulative,
+        }
+    }
+
+    pub fn citizens(&self) -> u32 {
+        self.people.len() as u32
+    }
+
+    pub fn shard_of_citizen(&self, id: u32) -> u32 {
+        self.county_shard[self.people[id as usize].county as usize]
+    }
+
+    pub fn home_province(&self, id: u32) -> ProvinceId {
+        self.geography.counties[self.people[id as usize].county as usize].province
+    }
+
+    /// The shard hosting a checkpoint and its index there.
+    pub fn checkpoint_home(&self, checkpoint: u32) -> (u32, u32) {
+        let site = &self.geography.checkpoints[checkpoint as usize];
+        let county = site.county as usize;
+        let first = self.geography.county_checkpoints[county][0].start;
+        (
+            self.county_shard[county],
+            self.county_checkpoint_base[county] + (checkpoint - first),
+        )
+    }
+
+    /// A trip destination county in another province, weighted by
+    /// population; within the province only when it is the only one simulated.
+    pub fn pick_destination(&self, home: ProvinceId, r: u64) -> Option<u32> {
+        let total = *self.county_cumulative.last()?;
+        if total == 0 {
+            return None;
+        }
+        let only_one = self.geography.provinces.len() == 1;
+        (0..8u64).find_map(|k| {
+            let x = crate::rng::mix(r, k, 0x4445_5354) % total; // "DEST"
+            let c = self.county_cumulative.partition_point(|&cum| cum <= x);
+            (self.geography.counties[c].province != home || only_one).then_some(c as u32)
+        })
+    }
+
+    /// The citizen's real-name identity. Derived, never stored: the document
+    /// number embeds the region and the id so it is unique.
+    pub fn identity(&self, id: u32) -> Identity {
+        let p = &self.people[id as usize];
+        let county = &self.geography.counties[p.county as usize];
+        let region = county.province.info().admin_code as u64 * 10_000 + 100 + county.local as u64;
+        let h = crate::rng::mix(self.seed, id as u64, 0x4e41_4d45); // "NAME"
+        Identity {
+            doc: DocKind::IdCard,
+            number: DocNumber(region * 100_000_000_000 + id as u64),
+            name: NameCode::new(
+                (h % 97) as u32,
+                ((h >> 8) % 89) as u32,
+                ((h >> 16) % 5 != 0).then_some(((h >> 24) % 83) as u32),
+            ),
+            age: p.age,
+        }
+    }
+}
