@@ -25,7 +25,40 @@ pub struct Summary {
     pub recognition: Vec<RecognitionCell>,
     pub epidemic: EpidemicTotals,
     pub behaviour: BehaviourTotals,
+    pub timeline: Timeline,
     pub memory: ModelMemory,
+}
+
+/// Counts per reporting interval, and code colors per province over time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub interval_minutes: u32,
+    pub points: Vec<TimelinePoint>,
+    pub colors: Vec<ColorPoint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// Start of the interval, Beijing time.
+    pub start: String,
+    pub scans: u64,
+    pub pass: u64,
+    pub refer: u64,
+    pub refuse: u64,
+    pub busy: u64,
+    pub unknown: u64,
+    pub via_hub: u64,
+    pub declarations: u64,
+    pub queries: u64,
+    pub wait_minutes_mean: f64,
+    pub wait_minutes_max: u64,
+}
+
+/// Registered people by color per province, at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ColorPoint {
+    pub at: String,
+    pub provinces: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

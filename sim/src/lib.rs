@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod authority;
+pub mod cli;
 pub mod engine;
 pub mod memory;
 pub mod metrics;

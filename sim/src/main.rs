@@ -1,18 +1,11 @@
-//! The `hcsim` command line.
+//! The `hcsim` command line. Each subcommand lives in `hcsim::cli::<name>`.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hcsim::run::{run, RunOptions};
-use hcsim::scenario::Scenario;
-use std::path::PathBuf;
+use hcsim::cli;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "hcsim",
-    version,
-    about = "National simulation and load harness for health-code platforms"
-)]
+#[command(name = "hcsim", version, about = "National simulation and load harness for health-code platforms")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,110 +14,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario in virtual time against the in-process platform.
-    Run {
-        scenario: PathBuf,
-        /// Output directory for summary.json and performance.json.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        /// Worker threads (results are identical at any count).
-        #[arg(long, default_value_t = default_threads())]
-        threads: usize,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
-}
-
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    Run(cli::run::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Run {
-            scenario,
-            out,
-            threads,
-            quiet,
-        } => {
-            let scenario = Scenario::load(&scenario)?;
-            let opts = RunOptions {
-                threads,
-                out_dir: out.clone(),
-                progress: !quiet,
-            };
-            let outcome = run(&scenario, &opts)
-                .with_context(|| format!("running {}", scenario.path.display()))?;
-            print_run(&outcome, &out);
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-fn print_run(o: &hcsim::run::RunOutcome, out: &std::path::Path) {
-    let s = &o.summary;
-    let p = &o.performance;
-    println!(
-        "scenario        {} (seed {}), {} → {}",
-        s.scenario.name, s.scenario.seed, s.scenario.start, s.scenario.end
-    );
-    println!(
-        "citizens        {}   checkpoints {}   provinces {}",
-        s.citizens,
-        s.checkpoints,
-        s.provinces.len()
-    );
-    println!(
-        "scans           {}   pass {}  refer {}  refuse {}   via hub {}   busy {}",
-        s.scans.total,
-        s.scans.by_decision.get("pass").unwrap_or(&0),
-        s.scans.by_decision.get("refer").unwrap_or(&0),
-        s.scans.by_decision.get("refuse").unwrap_or(&0),
-        s.scans.via_hub,
-        s.scans.busy
-    );
-    let colors: Vec<String> = s
-        .scans
-        .by_color
-        .iter()
-        .map(|(c, n)| format!("{c} {n}"))
-        .collect();
-    println!("scan colors     {}", colors.join("  "));
-    println!(
-        "epidemic        confirmed {}  close contacts {}  NAT tests {}  risk changes {}",
-        s.epidemic.confirmed,
-        s.epidemic.close_contacts,
-        s.epidemic.nat_tests,
-        s.epidemic.risk_changes
-    );
-    println!(
-        "events          {}   {:.0} events/s   {:.0}× real time",
-        p.events_processed, p.events_per_second, p.speedup
-    );
-    println!(
-        "wall            {:.2} s (setup {:.2} s) on {} thread(s)",
-        p.wall_seconds, p.setup_seconds, p.threads
-    );
-    println!(
-        "memory          peak RSS {:.1} MiB   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
-        p.peak_rss_bytes as f64 / 1048576.0,
-        p.rss_bytes_per_citizen,
-        s.memory.bytes_per_citizen
-    );
-    println!(
-        "wrote           {}/summary.json, {}/performance.json",
-        out.display(),
-        out.display()
-    );
+    let result = match Cli::parse().command {
+        Command::Run(a) => cli::run::exec(a),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
 }

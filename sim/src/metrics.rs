@@ -39,6 +39,38 @@ pub struct ProvinceScans {
     pub by_kind: [u64; 15],
 }
 
+/// Counts within one reporting interval, for charts over time.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct IntervalCounts {
+    pub scans: u64,
+    pub pass: u64,
+    pub refer: u64,
+    pub refuse: u64,
+    pub busy: u64,
+    pub unknown: u64,
+    pub via_hub: u64,
+    pub wait_minutes_sum: u64,
+    pub wait_minutes_max: u64,
+    pub declarations: u64,
+    pub queries: u64,
+}
+
+impl IntervalCounts {
+    fn add(&mut self, o: &IntervalCounts) {
+        self.scans += o.scans;
+        self.pass += o.pass;
+        self.refer += o.refer;
+        self.refuse += o.refuse;
+        self.busy += o.busy;
+        self.unknown += o.unknown;
+        self.via_hub += o.via_hub;
+        self.wait_minutes_sum += o.wait_minutes_sum;
+        self.wait_minutes_max = self.wait_minutes_max.max(o.wait_minutes_max);
+        self.declarations += o.declarations;
+        self.queries += o.queries;
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metrics {
     /// Per scanning province.
@@ -52,6 +84,8 @@ pub struct Metrics {
     pub trips_started: u64,
     pub symptom_onsets: u64,
     pub events: u64,
+    /// Per reporting interval since the start.
+    pub timeline: Vec<IntervalCounts>,
 }
 
 impl Default for Metrics {
@@ -65,6 +99,7 @@ impl Default for Metrics {
             trips_started: 0,
             symptom_onsets: 0,
             events: 0,
+            timeline: Vec::new(),
         }
     }
 }
@@ -148,5 +183,8 @@ impl Metrics {
         self.trips_started += o.trips_started;
         self.symptom_onsets += o.symptom_onsets;
         self.events += o.events;
+        for (i, t) in o.timeline.iter().enumerate() {
+            self.interval(i).add(t);
+        }
     }
 }

@@ -51,9 +51,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
             .map(|i| {
                 let world = world.clone();
                 let behaviour = scenario.behaviour.clone();
-                let (start, tick) = (scenario.start, scenario.tick_minutes);
+                let (start, tick, interval) = (scenario.start, scenario.tick_minutes, scenario.interval_minutes());
                 ShardActor::start_in_arbiter(&handles[i as usize % threads], move |_| ShardActor {
-                    shard: Shard::new(i, world, behaviour, start, tick),
+                    shard: Shard::new(i, world, behaviour, start, tick, interval),
                 })
             })
             .collect();
@@ -261,6 +261,44 @@ fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary 
     let world_bytes =
         (world.people.capacity() * std::mem::size_of::<crate::world::population::Person>()) as u64;
     let a = &out.authority;
+    let interval = scenario.interval_minutes();
+    let timeline = Timeline {
+        interval_minutes: interval,
+        points: m
+            .timeline
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TimelinePoint {
+                start: scenario.start.plus_minutes(i as u32 * interval).to_string(),
+                scans: t.scans,
+                pass: t.pass,
+                refer: t.refer,
+                refuse: t.refuse,
+                busy: t.busy,
+                unknown: t.unknown,
+                via_hub: t.via_hub,
+                declarations: t.declarations,
+                queries: t.queries,
+                wait_minutes_mean: if t.scans > 0 { round3(t.wait_minutes_sum as f64 / t.scans as f64) } else { 0.0 },
+                wait_minutes_max: t.wait_minutes_max,
+            })
+            .collect(),
+        colors: out
+            .colors_over_time
+            .iter()
+            .map(|(at, census)| ColorPoint {
+                at: at.to_string(),
+                provinces: scenario
+                    .provinces
+                    .iter()
+                    .map(|p| {
+                        let c = census.get(p.index()).copied().unwrap_or_default();
+                        (p.key().to_string(), ALL_COLORS.iter().filter(|k| c[k.index()] > 0).map(|k| (k.to_string(), c[k.index()])).collect())
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
     Summary {
         schema_version: SCHEMA_VERSION,
         scenario: ScenarioEcho {
@@ -304,6 +342,7 @@ fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary 
             trips_started: m.trips_started,
             symptom_onsets: m.symptom_onsets,
         },
+        timeline,
         memory: ModelMemory {
             world_bytes,
             agent_bytes: out.agent_heap_bytes,

@@ -77,6 +77,8 @@ pub struct EngineOutput {
     pub metrics: Metrics,
     pub authority: AuthorityCounts,
     pub census: ColorCensus,
+    /// Census at each reporting-interval boundary, and at the end.
+    pub colors_over_time: Vec<(Minute, ColorCensus)>,
     pub events: u64,
     pub agent_heap_bytes: u64,
     pub still_queued: u64,
@@ -101,8 +103,13 @@ pub async fn drive<P: Platform>(
     let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
     let mut events = 0u64;
     let ticks = scenario.ticks();
+    let interval = scenario.interval_minutes();
+    let mut colors_over_time = Vec::new();
     for tick in 0..ticks {
         let now = scenario.start.plus_minutes(tick * scenario.tick_minutes);
+        if tick > 0 && (now.since(scenario.start)).is_multiple_of(interval) {
+            colors_over_time.push((now, platform.census(now).await?));
+        }
         let directives = authority.step(&world, scenario.start, now);
         for (shard, msg) in directives.notices {
             inboxes[shard as usize].push(msg);
@@ -154,6 +161,7 @@ pub async fn drive<P: Platform>(
 
     let end = scenario.end();
     let census = platform.census(end).await?;
+    colors_over_time.push((end, census.clone()));
     let mut metrics = Metrics::default();
     let mut agent_heap_bytes = 0u64;
     let mut still_queued = 0u64;

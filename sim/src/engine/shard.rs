@@ -23,6 +23,7 @@ pub struct Shard {
     seed: u64,
     start: Minute,
     tick_minutes: u32,
+    interval_minutes: u32,
     citizens: Citizens,
     checkpoints: Checkpoints,
     wheel: Wheel,
@@ -57,6 +58,7 @@ impl Shard {
             seed,
             start,
             tick_minutes,
+            interval_minutes: interval_minutes.max(1),
             citizens,
             checkpoints: Checkpoints::new(sites),
             wheel: Wheel::new(horizon),
@@ -66,12 +68,17 @@ impl Shard {
         }
     }
 
+    fn interval_of(&self, now: Minute) -> usize {
+        (now.since(self.start) / self.interval_minutes) as usize
+    }
+
     fn tick_index(&self, now: Minute) -> u64 {
         (now.since(self.start) / self.tick_minutes) as u64
     }
 
     pub fn tick(&mut self, now: Minute, inbox: Vec<ShardMsg>) -> Outbox {
         let tick = self.tick_index(now);
+        let interval = self.interval_of(now);
         let mut out = Outbox::default();
         let env = Env {
             world: &self.world,
@@ -98,7 +105,15 @@ impl Shard {
         for msg in inbox {
             match msg {
                 ShardMsg::Reply { tag, response } => match tag.agent {
-                    Agent::Citizen(id) => self.citizens.reply(id, &response, &mut sink),
+                    Agent::Citizen(id) => {
+                        let t = sink.metrics.interval(interval);
+                        match &response {
+                            hcsim_platform::Response::Recorded { .. } => t.declarations += 1,
+                            hcsim_platform::Response::Health { .. } => t.queries += 1,
+                            _ => {}
+                        }
+                        self.citizens.reply(id, &response, &mut sink)
+                    }
                     Agent::Checkpoint(local) => {
                         let site =
                             &env.world.geography.checkpoints[self.checkpoints.site(local) as usize];

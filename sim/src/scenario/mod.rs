@@ -305,6 +305,13 @@ impl Scenario {
         self.duration_minutes.div_ceil(self.tick_minutes)
     }
 
+    /// Reporting interval for timelines: ~96 points over the run, whole
+    /// ticks, at least 5 minutes.
+    pub fn interval_minutes(&self) -> u32 {
+        let raw = (self.duration_minutes / 96).max(5).max(self.tick_minutes);
+        raw.div_ceil(self.tick_minutes) * self.tick_minutes
+    }
+
     pub fn end(&self) -> Minute {
         self.start.plus_minutes(self.duration_minutes)
     }

@@ -1,0 +1,3 @@
+//! The `hcsim` subcommands, one module each: `Args` (clap) and `exec`.
+
+pub mod run;

@@ -1,0 +1,36 @@
+//! The `hcsim` binary as a user runs it.
+
+use std::process::Command;
+
+fn hcsim() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hcsim"));
+    c.current_dir(super::root());
+    c
+}
+
+#[test]
+fn run_writes_summary_and_prints_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = hcsim().args(["run", "scenarios/smoke.toml", "--quiet", "--threads", "2", "--out"]).arg(tmp.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for figure in ["citizens", "events/s", "peak RSS", "B/citizen"] {
+        assert!(stdout.contains(figure), "missing {figure} in:\n{stdout}");
+    }
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["scenario"]["name"], "smoke");
+    let perf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("performance.json")).unwrap()).unwrap();
+    assert!(perf["events_per_second"].as_f64().unwrap() > 0.0);
+    assert!(perf["peak_rss_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn bad_scenario_exits_nonzero_with_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("typo.toml");
+    std::fs::write(&path, "name = \"x\"\nseed = 1\nstrat = \"2020-10-01\"\n").unwrap();
+    let out = hcsim().arg("run").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("typo.toml:3: field `strat`: unknown field `strat`"), "{stderr}");
+}

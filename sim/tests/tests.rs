@@ -1,0 +1,16 @@
+//! hcsim's integration tests: one test binary, a module per area.
+
+mod cli;
+mod determinism;
+mod scenario_errors;
+
+use std::path::PathBuf;
+
+/// The workspace root, so tests can name files as a user would.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+pub fn scenario(name: &str) -> PathBuf {
+    root().join("scenarios").join(name)
+}
