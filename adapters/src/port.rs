@@ -55,7 +55,9 @@ pub fn route(req: &Request) -> Route {
         Request::Declare { code, .. }
         | Request::Temperature { code, .. }
         | Request::Query { code }
-        | Request::Offline { code } => issuer_route(code),
+        | Request::Offline { code }
+        | Request::Records { code } => issuer_route(code),
+        Request::IntlDeclare { .. } | Request::IntlStatus { .. } => Route::Hub,
         Request::Verify { place, .. } | Request::PlaceScan { place, .. } => {
             Route::Province(place.county.province)
         }

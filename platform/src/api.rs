@@ -218,6 +218,31 @@ pub enum Feed {
     },
     /// A false declaration or use of someone else's code (Qinghai credit record).
     CreditViolation { person: DocNumber, at: Minute },
+    /// The health authority puts a person into a color directly ("other
+    /// persons designated red/yellow" in the Anhui rules).
+    AuthorityColor {
+        person: DocNumber,
+        color: Color,
+        at: Minute,
+    },
+}
+
+impl Feed {
+    /// The person the feed is about; `None` for broadcasts (risk areas).
+    pub fn person(&self) -> Option<DocNumber> {
+        match self {
+            Feed::Designation { person, .. }
+            | Feed::Quarantine { person, .. }
+            | Feed::NatResult { person, .. }
+            | Feed::IggResult { person, .. }
+            | Feed::SameBuildingCase { person, .. }
+            | Feed::Stay { person, .. }
+            | Feed::Entry { person, .. }
+            | Feed::CreditViolation { person, .. }
+            | Feed::AuthorityColor { person, .. } => Some(*person),
+            Feed::RiskArea { .. } => None,
+        }
+    }
 }
 
 /// One request to the platform.
@@ -269,6 +294,25 @@ pub enum Request {
     /// Data for the platform where the person is registered; `to: None`
     /// broadcasts to every platform (risk areas).
     Feed { to: Option<ProvinceId>, feed: Feed },
+    /// The holder's append-only journal (declarations, temperature records,
+    /// data received): what an invariant checker reads back to confirm that
+    /// every acknowledged `seq` exists.
+    Records { code: CodeId },
+    /// International version: one daily health declaration before a flight
+    /// to China. `subject` is set when a verified proxy files for an elderly
+    /// person or a child; `account` is always the filer's own.
+    IntlDeclare {
+        account: u64,
+        identity: Identity,
+        subject: Option<Identity>,
+        declaration: IntlDeclaration,
+    },
+    /// International version: validity, streak and trip-risk alerts of the
+    /// filer's own code, or of a proxied person's (`subject`).
+    IntlStatus {
+        account: u64,
+        subject: Option<DocNumber>,
+    },
 }
 
 impl Request {
@@ -277,8 +321,10 @@ impl Request {
             Request::Apply { .. } | Request::ApplyFamily { .. } => Op::Apply,
             Request::Declare { .. } | Request::Temperature { .. } => Op::Declare,
             Request::Verify { .. } | Request::PlaceScan { .. } => Op::Verify,
-            Request::Query { .. } | Request::Offline { .. } => Op::Query,
+            Request::Query { .. } | Request::Offline { .. } | Request::Records { .. } => Op::Query,
             Request::Feed { .. } => Op::Feed,
+            Request::IntlDeclare { .. } => Op::Declare,
+            Request::IntlStatus { .. } => Op::Query,
         }
     }
 }
@@ -335,6 +381,20 @@ pub enum Refusal {
     WrongPlatform,
     /// An offline code past its validity.
     OfflineExpired,
+    /// The rule set requires face verification and the applicant is not a
+    /// minor who could get a white code instead.
+    FaceNotVerified,
+    /// The family member does not fit the relation's conditions (Fujian:
+    /// parents aged 55 or more, children under 18).
+    FamilyNotEligible {
+        relation: Relation,
+    },
+    /// International version: proxy filing is not allowed here (the subject
+    /// is neither elderly nor a child, or the proxy has not verified and
+    /// declared first).
+    ProxyNotAllowed {
+        message: String,
+    },
     Other {
         message: String,
     },
@@ -355,6 +415,82 @@ pub struct NatShown {
     pub institution: u16,
 }
 
+/// Why a person leaving Hubei may resume work at the destination: any one of
+/// a negative NAT within 7 days before arrival or a positive serum IgG
+/// (carried by a green code, the third option of the rule).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "basis", rename_all = "snake_case")]
+pub enum ResumeBasis {
+    NegativeNat { at: Minute, institution: u16 },
+    PositiveIgg { at: Minute },
+}
+
+/// One entry of a holder's append-only journal. Carries no personal data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordView {
+    pub seq: u64,
+    pub at: Minute,
+    /// `declaration`, `temperature`, `place_scan`, `checkpoint_temperature`,
+    /// `registration`, or the name of the data feed.
+    pub kind: &'static str,
+    pub temperature: Option<DeciCelsius>,
+    pub symptoms: bool,
+    pub contact: bool,
+}
+
+/// International version: what the filer declares each day.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntlDeclaration {
+    pub temperature: DeciCelsius,
+    pub symptoms: bool,
+    pub positive_test: bool,
+    pub contact: bool,
+    /// The last leg's flight number; a change does not break the streak.
+    pub flight: u32,
+    /// Planned departure (Beijing time), from the ticket or expected.
+    pub departure: Minute,
+}
+
+/// International version: a trip-risk alert shown under the code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "alert", rename_all = "snake_case")]
+pub enum TripAlert {
+    /// (1) The streak is broken or started too late: the required days can
+    /// no longer be reached before the flight.
+    StreakCannotComplete {
+        required_from_day: Minute,
+        earliest_start: Minute,
+    },
+    /// (2) A declaration in the 14 days before departure does not meet
+    /// boarding requirements.
+    UnfitDeclaration {
+        seq: u64,
+        at: Minute,
+        fever: bool,
+        symptoms: bool,
+        positive_test: bool,
+        contact: bool,
+    },
+}
+
+/// International version: the state of one code.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IntlStatus {
+    pub holder: MaskedIdentity,
+    /// A declaration was filed within the last 24 hours.
+    pub valid: bool,
+    pub valid_until: Option<Minute>,
+    /// When the expiry reminder is sent (2 h before `valid_until`).
+    pub reminder_at: Option<Minute>,
+    pub streak_start: Option<Minute>,
+    /// Calendar days covered by the current streak, today included.
+    pub streak_days: u32,
+    pub departure: Option<Minute>,
+    pub alerts: Vec<TripAlert>,
+    /// Codes filed by this account for others (shown on the proxy's device).
+    pub proxied: Vec<MaskedIdentity>,
+}
+
 /// The answer to a verification.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
@@ -367,6 +503,9 @@ pub struct Verdict {
     pub nat: Option<NatShown>,
     /// The verdict needed the national hub (cross-province scan).
     pub via_hub: bool,
+    /// Hubei: the green code carries a result that lets the holder resume
+    /// work at the destination (checked with arrival = the scan time).
+    pub resume_work: Option<ResumeBasis>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -387,6 +526,11 @@ pub enum Response {
         holder: MaskedIdentity,
         explanation: Option<Explanation>,
         nat: Option<NatShown>,
+        /// Qinghai: false declarations and misuse of others' codes on the
+        /// holder's credit record; `None` where the scheme keeps none.
+        credit_violations: Option<u16>,
+        /// Hubei: see `Verdict::resume_work`.
+        resume_work: Option<ResumeBasis>,
     },
     OfflineCode {
         code: CodeId,
@@ -394,6 +538,18 @@ pub enum Response {
         color: Color,
     },
     Refused(Refusal),
+    /// The holder's journal in `seq` order: nothing is ever edited or
+    /// deleted, and the latest declaration counts.
+    Records {
+        code: CodeId,
+        records: Vec<RecordView>,
+    },
+    /// International version: a declaration was filed.
+    IntlRecorded {
+        seq: u64,
+        status: IntlStatus,
+    },
+    IntlStatus(IntlStatus),
     Ack,
     /// "System busy, too many queries, try again later" (admission control).
     Busy,

@@ -6,11 +6,14 @@ pub mod api;
 pub mod color;
 pub mod hub;
 pub mod identity;
+pub mod international;
 pub mod province;
 pub mod region;
+pub mod rules;
 pub mod time;
 
 pub use api::{CodeId, Issuer, Request, Response};
 pub use color::{Color, Decision};
 pub use region::{ProvinceId, PROVINCES, PROVINCE_COUNT};
+pub use rules::{RuleError, RuleSet};
 pub use time::Minute;

@@ -1,2 +1,15 @@
-//! Run results: the summary.json schema and everything that reads it.
+//! Run results: the summary.json schema and everything that reads it:
+//! report.html and its charts, run-vs-run diffs, and CI gate verdicts.
+pub mod charts;
+pub mod error;
+pub mod font;
+pub mod format;
+pub mod gate;
+pub mod html;
+pub mod junit;
+pub mod metrics;
+pub mod run_diff;
 pub mod summary;
+pub mod table;
+
+pub use error::ReportError;

@@ -27,6 +27,14 @@ pub struct Summary {
     pub behaviour: BehaviourTotals,
     pub timeline: Timeline,
     pub memory: ModelMemory,
+    /// Platform latency by operation, all platforms together (provinces and
+    /// hub), from the capacity model. Keys: `apply`, `declare`, `verify`
+    /// (a checkpoint scan, end to end), `query`, `hub_query`, `feed`.
+    #[serde(default)]
+    pub latency: BTreeMap<String, OpLatency>,
+    /// Platform load: servers, queues, "system busy", retries, surges.
+    #[serde(default)]
+    pub capacity: CapacitySummary,
 }
 
 /// Counts per reporting interval, and code colors per province over time.
@@ -52,6 +60,21 @@ pub struct TimelinePoint {
     pub queries: u64,
     pub wait_minutes_mean: f64,
     pub wait_minutes_max: u64,
+    /// Requests offered to all platforms (provinces and hub) in the interval.
+    #[serde(default)]
+    pub platform_requests: u64,
+    /// Of those, refused by admission control ("system busy").
+    #[serde(default)]
+    pub platform_busy: u64,
+    /// `platform_busy / platform_requests`.
+    #[serde(default)]
+    pub busy_rate: f64,
+    /// 99th percentile latency of answered requests, all platforms.
+    #[serde(default)]
+    pub latency_p99_ms: f64,
+    /// Longest queue (requests waiting for a server) on any one platform.
+    #[serde(default)]
+    pub queue_depth_max: u64,
 }
 
 /// Registered people by color per province, at one moment.
@@ -144,6 +167,102 @@ pub struct ModelMemory {
     pub world_bytes: u64,
     pub agent_bytes: u64,
     pub bytes_per_citizen: f64,
+}
+
+/// Latency of one operation class: virtual-time queue wait plus service,
+/// from the capacity model, over answered requests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpLatency {
+    pub answered: u64,
+    /// Answered "system busy" (after the client's retries, each attempt counts).
+    pub busy: u64,
+    /// `busy / (answered + busy)`.
+    pub busy_rate: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+/// The capacity model's results (`[capacity]` in the scenario).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacitySummary {
+    /// Each simulated province's platform, in province order, then `hub`.
+    pub platforms: Vec<PlatformLoad>,
+    pub retries: RetryTotals,
+    /// One entry per `[[surge]]`, in file order.
+    pub surges: Vec<SurgeTotals>,
+}
+
+/// One platform's load over the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlatformLoad {
+    /// Province key, or `hub`.
+    pub platform: String,
+    pub servers: u32,
+    pub max_wait_ms: u32,
+    /// Requests offered to this platform (retries count again).
+    pub requests: u64,
+    /// Refused by this platform's admission control.
+    pub busy: u64,
+    /// `busy / requests`.
+    pub busy_rate: f64,
+    /// Server time used / (servers × run duration).
+    pub utilization: f64,
+    pub queue_depth_max: u64,
+    /// By operation, as `Summary::latency`. A cross-province `verify` counts
+    /// at the scanning province, end to end; its hub leg also counts as the
+    /// hub's `hub_query`.
+    pub latency: BTreeMap<String, OpLatency>,
+    /// Per reporting interval, aligned with `timeline.points`.
+    pub timeline: Vec<IntervalLoad>,
+}
+
+/// One platform in one reporting interval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntervalLoad {
+    pub requests: u64,
+    pub busy: u64,
+    pub busy_rate: f64,
+    pub p99_ms: f64,
+    pub queue_depth_max: u64,
+}
+
+/// Clients retrying after "system busy".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryTotals {
+    /// Rescans of a person at a checkpoint.
+    pub scan_retries: u64,
+    /// People who could not be verified after every try.
+    pub scan_gave_up: u64,
+    /// Repeated app requests (queries, declarations, applications).
+    pub app_retries: u64,
+    /// App requests abandoned after every try.
+    pub app_gave_up: u64,
+}
+
+/// What one `[[surge]]` injected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SurgeTotals {
+    /// `morning_rush`, `spring_festival`, `mass_testing` or `announcement`.
+    pub kind: String,
+    /// Province key, or `all`.
+    pub province: String,
+    pub city: Option<String>,
+    pub start: String,
+    pub end: String,
+    /// Citizens the surge reaches (for `spring_festival`: residents whose
+    /// travel probability it multiplies).
+    pub citizens: u64,
+    /// Code queries the surge made citizens send.
+    pub queries: u64,
+    /// NAT results published (`mass_testing`).
+    pub nat_results: u64,
+    /// Extra scans at metro and bus gates (`morning_rush`).
+    pub scans: u64,
+    /// Queries not sent because the citizen had no code yet.
+    pub without_code: u64,
 }
 
 /// How fast this machine ran the scenario (`performance.json`).

@@ -3,11 +3,15 @@
 
 pub mod agents;
 pub mod authority;
+pub mod capacity;
+pub mod check;
 pub mod cli;
 pub mod engine;
+pub mod load;
 pub mod memory;
 pub mod metrics;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod surge;
 pub mod world;

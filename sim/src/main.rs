@@ -5,7 +5,11 @@ use hcsim::cli;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hcsim", version, about = "National simulation and load harness for health-code platforms")]
+#[command(
+    name = "hcsim",
+    version,
+    about = "National simulation and load harness for health-code platforms"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -15,11 +19,29 @@ struct Cli {
 enum Command {
     /// Run a scenario in virtual time against the in-process platform.
     Run(cli::run::Args),
+    /// Run policy test cases against the provincial rule sets.
+    Check(cli::check::Args),
+    /// Find the fewest servers per province that meet a service level objective.
+    Capacity(cli::capacity::Args),
+    /// Serve the real platform over a JSON HTTP API (loopback only).
+    Serve(cli::serve::Args),
+    /// Drive the real platform in real time with an open-model arrival process.
+    Load(cli::load::Args),
+    /// Compare two finished runs' summary.json and performance.json.
+    Diff(cli::diff::Args),
+    /// Run a scenario and check it against thresholds and a baseline (CI).
+    Gate(cli::gate::Args),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(a) => cli::run::exec(a),
+        Command::Check(a) => cli::check::exec(a),
+        Command::Capacity(a) => cli::capacity::exec(a),
+        Command::Serve(a) => cli::serve::exec(a),
+        Command::Load(a) => cli::load::exec(a),
+        Command::Diff(a) => cli::diff::exec(a),
+        Command::Gate(a) => cli::gate::exec(a),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -112,6 +112,7 @@ impl Metrics {
     /// Records the answer to a verification at a checkpoint in `province`.
     pub fn record_scan(
         &mut self,
+        interval: usize,
         province: usize,
         issuer: Issuer,
         kind: usize,
@@ -125,26 +126,54 @@ impl Metrics {
         p.wait_minutes_max = p.wait_minutes_max.max(wait_minutes as u64);
         let cell = &mut self.recognition[issuer_slot(issuer)][province];
         cell.scans += 1;
+        let t = Self::slot(&mut self.timeline, interval);
+        t.scans += 1;
+        t.wait_minutes_sum += wait_minutes as u64;
+        t.wait_minutes_max = t.wait_minutes_max.max(wait_minutes as u64);
         match response {
             Response::Verdict(v) => {
                 p.by_color[v.color.index()] += 1;
                 p.by_decision[v.decision as usize] += 1;
                 p.via_hub += u64::from(v.via_hub);
+                t.via_hub += u64::from(v.via_hub);
                 match v.decision {
-                    Decision::Pass => cell.pass += 1,
-                    Decision::Refer => cell.refer += 1,
-                    Decision::Refuse => cell.refuse += 1,
+                    Decision::Pass => {
+                        cell.pass += 1;
+                        t.pass += 1;
+                    }
+                    Decision::Refer => {
+                        cell.refer += 1;
+                        t.refer += 1;
+                    }
+                    Decision::Refuse => {
+                        cell.refuse += 1;
+                        t.refuse += 1;
+                    }
                 }
             }
             Response::Busy => {
                 p.busy += 1;
                 cell.unanswered += 1;
+                t.busy += 1;
             }
             _ => {
                 p.unknown += 1;
                 cell.unanswered += 1;
+                t.unknown += 1;
             }
         }
+    }
+
+    /// The counts of reporting interval `i`, growing the timeline as needed.
+    pub fn interval(&mut self, i: usize) -> &mut IntervalCounts {
+        Self::slot(&mut self.timeline, i)
+    }
+
+    fn slot(timeline: &mut Vec<IntervalCounts>, i: usize) -> &mut IntervalCounts {
+        if timeline.len() <= i {
+            timeline.resize(i + 1, IntervalCounts::default());
+        }
+        &mut timeline[i]
     }
 
     pub fn merge(&mut self, o: &Metrics) {

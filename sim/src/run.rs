@@ -1,6 +1,7 @@
 //! One run of a scenario against the in-process platform: build the world,
 //! start the actors, drive the ticks, write summary.json and performance.json.
 
+use crate::capacity::{Capacity, CapacityReport, Timing};
 use crate::engine::shard::Shard;
 use crate::engine::{drive, EngineOutput, ShardActor, TickProgress};
 use crate::memory;
@@ -40,6 +41,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
         .num_threads(threads)
         .build()
         .context("starting worker threads")?;
+    let rules = crate::load::platform::rule_sets(&crate::load::platform::rule_files(
+        Some(scenario),
+        &default_rules_dir(scenario),
+    )?)?;
     let world = Arc::new(pool.install(|| World::build(scenario)));
     let setup_seconds = wall.elapsed().as_secs_f64();
 
@@ -51,13 +56,27 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
             .map(|i| {
                 let world = world.clone();
                 let behaviour = scenario.behaviour.clone();
-                let (start, tick, interval) = (scenario.start, scenario.tick_minutes, scenario.interval_minutes());
+                let (start, tick, interval) = (
+                    scenario.start,
+                    scenario.tick_minutes,
+                    scenario.interval_minutes(),
+                );
                 ShardActor::start_in_arbiter(&handles[i as usize % threads], move |_| ShardActor {
                     shard: Shard::new(i, world, behaviour, start, tick, interval),
                 })
             })
             .collect();
-        let mut platform = InProcess::start(&handles, ProvincePlatform::new, Hub::new());
+        let inner = InProcess::start(
+            &handles,
+            |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
+            Hub::new(),
+        );
+        let mut platform = Capacity::new(
+            inner,
+            &scenario.capacity,
+            timing(scenario),
+            &province_citizens(&world),
+        );
         let started = Instant::now();
         let mut on_tick = |p: &TickProgress| {
             if let Some(bar) = &bar {
@@ -81,14 +100,15 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
         for a in arbiters {
             a.stop();
         }
-        result
+        result.map(|o| (o, platform.report(&scenario.provinces)))
     })?;
+    let (output, capacity) = output;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let wall_seconds = wall.elapsed().as_secs_f64();
 
-    let summary = summarize(scenario, &world, &output);
+    let summary = summarize(scenario, &world, &output, capacity);
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -135,6 +155,7 @@ pub fn write_outputs(
     let path = dir.join("performance.json");
     let text = serde_json::to_string_pretty(performance)? + "\n";
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    hcsim_reports::html::write_report(dir, summary, Some(performance))?;
     Ok(())
 }
 
@@ -190,7 +211,43 @@ pub fn scheme_name(scenario: &Scenario, p: ProvinceId) -> String {
         )
 }
 
-fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary {
+/// Where provinces a scenario names no rule set for find theirs: the
+/// `rules/` directory beside the scenario file.
+pub fn default_rules_dir(scenario: &Scenario) -> PathBuf {
+    scenario
+        .path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("rules")
+}
+
+/// The capacity model's clock: the scenario's start, ticks and intervals.
+pub fn timing(scenario: &Scenario) -> Timing {
+    Timing {
+        seed: scenario.seed,
+        start: scenario.start,
+        tick_minutes: scenario.tick_minutes,
+        interval_minutes: scenario.interval_minutes(),
+        duration_minutes: scenario.duration_minutes,
+    }
+}
+
+/// Simulated citizens per province (index = `ProvinceId`).
+pub fn province_citizens(world: &World) -> [u64; PROVINCE_COUNT] {
+    std::array::from_fn(|p| {
+        world.geography.province_counties[p]
+            .clone()
+            .map(|c| world.county_people[c as usize].len() as u64)
+            .sum()
+    })
+}
+
+fn summarize(
+    scenario: &Scenario,
+    world: &World,
+    out: &EngineOutput,
+    capacity: CapacityReport,
+) -> Summary {
     let m = &out.metrics;
     let mut national = ProvinceScans::default();
     let mut provinces = Vec::new();
@@ -264,11 +321,17 @@ fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary 
     let interval = scenario.interval_minutes();
     let timeline = Timeline {
         interval_minutes: interval,
-        points: m
-            .timeline
-            .iter()
-            .enumerate()
-            .map(|(i, t)| TimelinePoint {
+        // Every interval of the run, even one where shards recorded nothing,
+        // so the platform's backlog shows while it drains.
+        points: (0..m.timeline.len().max(capacity.timeline.len()))
+            .map(|i| {
+                (
+                    i,
+                    m.timeline.get(i).copied().unwrap_or_default(),
+                    capacity.timeline.get(i).cloned().unwrap_or_default(),
+                )
+            })
+            .map(|(i, t, load)| TimelinePoint {
                 start: scenario.start.plus_minutes(i as u32 * interval).to_string(),
                 scans: t.scans,
                 pass: t.pass,
@@ -279,8 +342,17 @@ fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary 
                 via_hub: t.via_hub,
                 declarations: t.declarations,
                 queries: t.queries,
-                wait_minutes_mean: if t.scans > 0 { round3(t.wait_minutes_sum as f64 / t.scans as f64) } else { 0.0 },
+                wait_minutes_mean: if t.scans > 0 {
+                    round3(t.wait_minutes_sum as f64 / t.scans as f64)
+                } else {
+                    0.0
+                },
                 wait_minutes_max: t.wait_minutes_max,
+                platform_requests: load.requests,
+                platform_busy: load.busy,
+                busy_rate: load.busy_rate,
+                latency_p99_ms: load.p99_ms,
+                queue_depth_max: load.queue_depth_max,
             })
             .collect(),
         colors: out
@@ -293,7 +365,14 @@ fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary 
                     .iter()
                     .map(|p| {
                         let c = census.get(p.index()).copied().unwrap_or_default();
-                        (p.key().to_string(), ALL_COLORS.iter().filter(|k| c[k.index()] > 0).map(|k| (k.to_string(), c[k.index()])).collect())
+                        (
+                            p.key().to_string(),
+                            ALL_COLORS
+                                .iter()
+                                .filter(|k| c[k.index()] > 0)
+                                .map(|k| (k.to_string(), c[k.index()]))
+                                .collect(),
+                        )
                     })
                     .collect(),
             })
@@ -349,6 +428,12 @@ fn summarize(scenario: &Scenario, world: &World, out: &EngineOutput) -> Summary 
             bytes_per_citizen: round3(
                 (world_bytes + out.agent_heap_bytes) as f64 / citizens.max(1) as f64,
             ),
+        },
+        latency: capacity.latency,
+        capacity: CapacitySummary {
+            platforms: capacity.platforms,
+            retries: out.retries.clone(),
+            surges: out.surges.clone(),
         },
     }
 }

@@ -11,15 +11,35 @@ fn hcsim() -> Command {
 #[test]
 fn run_writes_summary_and_prints_figures() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = hcsim().args(["run", "scenarios/smoke.toml", "--quiet", "--threads", "2", "--out"]).arg(tmp.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hcsim()
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "--quiet",
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     for figure in ["citizens", "events/s", "peak RSS", "B/citizen"] {
         assert!(stdout.contains(figure), "missing {figure} in:\n{stdout}");
     }
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["scenario"]["name"], "smoke");
-    let perf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("performance.json")).unwrap()).unwrap();
+    let perf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("performance.json")).unwrap(),
+    )
+    .unwrap();
     assert!(perf["events_per_second"].as_f64().unwrap() > 0.0);
     assert!(perf["peak_rss_bytes"].as_u64().unwrap() > 0);
 }
@@ -32,5 +52,8 @@ fn bad_scenario_exits_nonzero_with_location() {
     let out = hcsim().arg("run").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("typo.toml:3: field `strat`: unknown field `strat`"), "{stderr}");
+    assert!(
+        stderr.contains("typo.toml:3: field `strat`: unknown field `strat`"),
+        "{stderr}"
+    );
 }

@@ -6,24 +6,38 @@ fn error_for(text: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("bad.toml");
     std::fs::write(&path, text).unwrap();
-    Scenario::load(&path).unwrap_err().to_string().replace(&tmp.path().display().to_string(), "DIR")
+    Scenario::load(&path)
+        .unwrap_err()
+        .to_string()
+        .replace(&tmp.path().display().to_string(), "DIR")
 }
 
 #[test]
 fn typo_in_a_key_names_file_line_and_key() {
     let smoke = std::fs::read_to_string(super::scenario("smoke.toml")).unwrap();
-    let line = smoke.lines().position(|l| l.starts_with("population_scale")).unwrap() + 1;
+    let line = smoke
+        .lines()
+        .position(|l| l.starts_with("population_scale"))
+        .unwrap()
+        + 1;
     let e = error_for(&smoke.replace("population_scale", "population_sacle"));
     assert!(
-        e.starts_with(&format!("DIR/bad.toml:{line}: field `population_sacle`: unknown field `population_sacle`")),
+        e.starts_with(&format!(
+            "DIR/bad.toml:{line}: field `population_sacle`: unknown field `population_sacle`"
+        )),
         "{e}"
     );
 }
 
 #[test]
 fn missing_file_is_named() {
-    let e = Scenario::load(std::path::Path::new("no/such/scenario.toml")).unwrap_err().to_string();
-    assert!(e.starts_with("no/such/scenario.toml: cannot read scenario:"), "{e}");
+    let e = Scenario::load(std::path::Path::new("no/such/scenario.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("no/such/scenario.toml: cannot read scenario:"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -2,13 +2,18 @@
 
 mod cli;
 mod determinism;
+mod load;
+mod reports_cli;
 mod scenario_errors;
 
 use std::path::PathBuf;
 
 /// The workspace root, so tests can name files as a user would.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 pub fn scenario(name: &str) -> PathBuf {

@@ -67,14 +67,20 @@ impl Citizens {
                 * 2
     }
 
-    fn ids(&self) -> std::ops::Range<u32> {
-        self.base..self.base + self.len() as u32
-    }
-
-    /// Everyone applies for their province's code at the start, then their
-    /// first wake is scheduled.
-    pub fn register_all(&mut self, env: &Env, now: Minute, wheel: &mut Wheel, sink: &mut Sink) {
-        for id in self.ids() {
+    /// Registers citizens `range` (local indices): each applies for their
+    /// province's code and gets their first wake. The engine spreads
+    /// registration over the first simulated hour so a national run never
+    /// holds every citizen's application in flight at once.
+    pub fn register(
+        &mut self,
+        env: &Env,
+        range: std::ops::Range<usize>,
+        now: Minute,
+        wheel: &mut Wheel,
+        sink: &mut Sink,
+    ) {
+        for i in range {
+            let id = self.base + i as u32;
             let identity = env.world.identity(id);
             let mut rng = agent_rng(env.seed, id as u64, 0, purpose::APPLY);
             // Guangdong gives minors whose face verification fails a white code.
@@ -86,7 +92,13 @@ impl Citizens {
                 national: false,
             };
             self.send(env, id, request, sink);
-            self.schedule_from(env, id, env.day_of(now), now.minute_of_day() as u16, wheel);
+            self.schedule_from(
+                env,
+                id,
+                env.day_of(now),
+                now.minute_of_day() as u16 + 1,
+                wheel,
+            );
         }
     }
 
@@ -196,7 +208,11 @@ impl Citizens {
             } else {
                 DayRole::Away
             }
-        } else if !isolated && !sick && self.code[i] != NO_CODE && rng.random_bool(b.travel) {
+        } else if !isolated
+            && !sick
+            && self.code[i] != NO_CODE
+            && rng.random_bool(b.travel_at(now, env.world.home_province(id)))
+        {
             match env
                 .world
                 .pick_destination(env.world.home_province(id), rng.random::<u64>())

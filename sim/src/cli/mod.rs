@@ -1,3 +1,9 @@
 //! The `hcsim` subcommands, one module each: `Args` (clap) and `exec`.
 
+pub mod capacity;
+pub mod check;
+pub mod diff;
+pub mod gate;
+pub mod load;
 pub mod run;
+pub mod serve;

@@ -26,8 +26,13 @@ pub fn default_threads() -> usize {
 
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
-    let opts = RunOptions { threads: args.threads, out_dir: args.out.clone(), progress: !args.quiet };
-    let outcome = run(&scenario, &opts).with_context(|| format!("running {}", scenario.path.display()))?;
+    let opts = RunOptions {
+        threads: args.threads,
+        out_dir: args.out.clone(),
+        progress: !args.quiet,
+    };
+    let outcome =
+        run(&scenario, &opts).with_context(|| format!("running {}", scenario.path.display()))?;
     print_run(&outcome, &args.out);
     Ok(ExitCode::SUCCESS)
 }
@@ -35,8 +40,16 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
 pub fn print_run(o: &RunOutcome, out: &Path) {
     let s = &o.summary;
     let p = &o.performance;
-    println!("scenario        {} (seed {}), {} → {}", s.scenario.name, s.scenario.seed, s.scenario.start, s.scenario.end);
-    println!("citizens        {}   checkpoints {}   provinces {}", s.citizens, s.checkpoints, s.provinces.len());
+    println!(
+        "scenario        {} (seed {}), {} → {}",
+        s.scenario.name, s.scenario.seed, s.scenario.start, s.scenario.end
+    );
+    println!(
+        "citizens        {}   checkpoints {}   provinces {}",
+        s.citizens,
+        s.checkpoints,
+        s.provinces.len()
+    );
     println!(
         "scans           {}   pass {}  refer {}  refuse {}   via hub {}   busy {}",
         s.scans.total,
@@ -46,19 +59,36 @@ pub fn print_run(o: &RunOutcome, out: &Path) {
         s.scans.via_hub,
         s.scans.busy
     );
-    let colors: Vec<String> = s.scans.by_color.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    let colors: Vec<String> = s
+        .scans
+        .by_color
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
     println!("scan colors     {}", colors.join("  "));
     println!(
         "epidemic        confirmed {}  close contacts {}  NAT tests {}  risk changes {}",
-        s.epidemic.confirmed, s.epidemic.close_contacts, s.epidemic.nat_tests, s.epidemic.risk_changes
+        s.epidemic.confirmed,
+        s.epidemic.close_contacts,
+        s.epidemic.nat_tests,
+        s.epidemic.risk_changes
     );
-    println!("events          {}   {:.0} events/s   {:.0}× real time", p.events_processed, p.events_per_second, p.speedup);
-    println!("wall            {:.2} s (setup {:.2} s) on {} thread(s)", p.wall_seconds, p.setup_seconds, p.threads);
+    println!(
+        "events          {}   {:.0} events/s   {:.0}× real time",
+        p.events_processed, p.events_per_second, p.speedup
+    );
+    println!(
+        "wall            {:.2} s (setup {:.2} s) on {} thread(s)",
+        p.wall_seconds, p.setup_seconds, p.threads
+    );
     println!(
         "memory          peak RSS {:.1} MiB   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
         p.peak_rss_bytes as f64 / 1048576.0,
         p.rss_bytes_per_citizen,
         s.memory.bytes_per_citizen
     );
-    println!("wrote           {}/summary.json, {}/performance.json", out.display(), out.display());
+    println!(
+        "wrote           {0}/summary.json, {0}/performance.json, {0}/report.html",
+        out.display()
+    );
 }

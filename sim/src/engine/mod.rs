@@ -11,13 +11,16 @@ pub mod shard;
 pub mod wheel;
 
 use crate::authority::{Authority, AuthorityCounts};
+use crate::capacity::retry::{Pending, Retries};
 use crate::metrics::Metrics;
 use crate::scenario::Scenario;
+use crate::surge::Surges;
 use crate::world::World;
 use actix::prelude::*;
 use futures::future::join_all;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
-use hcsim_platform::Minute;
+use hcsim_platform::{Minute, Response};
+use hcsim_reports::summary::{RetryTotals, SurgeTotals};
 use message::{Agent, Outbox, ShardMsg, Tag};
 use shard::Shard;
 use std::sync::Arc;
@@ -82,6 +85,10 @@ pub struct EngineOutput {
     pub events: u64,
     pub agent_heap_bytes: u64,
     pub still_queued: u64,
+    /// Clients' retries after "system busy".
+    pub retries: RetryTotals,
+    /// What each `[[surge]]` injected.
+    pub surges: Vec<SurgeTotals>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +108,8 @@ pub async fn drive<P: Platform>(
 ) -> Result<EngineOutput, EngineError> {
     let mut inboxes: Vec<Vec<ShardMsg>> = (0..shards.len()).map(|_| Vec::new()).collect();
     let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
+    let mut surges = Surges::new(&world, &scenario.surges, scenario.start);
+    let mut retries = Retries::new(scenario.capacity.retry, scenario.tick_minutes);
     let mut events = 0u64;
     let ticks = scenario.ticks();
     let interval = scenario.interval_minutes();
@@ -129,6 +138,22 @@ pub async fn drive<P: Platform>(
             tags.push(Tag::authority());
             requests.push(r);
         }
+        for (tag, r) in surges.step(&world, now) {
+            tags.push(tag);
+            requests.push(r);
+        }
+        // Attempts so far per request: retries come first, fresh ones are 1.
+        let mut tries = Vec::new();
+        for Pending {
+            tries: t,
+            tag,
+            request,
+        } in retries.take_due(tick)
+        {
+            tags.push(tag);
+            requests.push(request);
+            tries.push(t);
+        }
         for outbox in outboxes {
             let outbox = outbox?;
             events += outbox.events;
@@ -141,9 +166,22 @@ pub async fn drive<P: Platform>(
             }
         }
         events += requests.len() as u64;
+        tries.resize(requests.len(), 1);
         if !requests.is_empty() {
+            // Kept so that a request answered busy can be sent again.
+            let sent = requests.clone();
             let responses = platform.exchange(now, requests).await?;
-            for (tag, response) in tags.into_iter().zip(responses) {
+            for (((tag, response), request), t) in
+                tags.into_iter().zip(responses).zip(sent).zip(&tries)
+            {
+                surges.observe(&tag, &response);
+                let tag = match response {
+                    Response::Busy => match retries.busy(tick, *t, tag, request) {
+                        Some(tag) => tag,
+                        None => continue,
+                    },
+                    _ => tag,
+                };
                 match tag.agent {
                     // The authority and the carriers do not act on acks.
                     Agent::Authority | Agent::Telecom => {}
@@ -178,5 +216,8 @@ pub async fn drive<P: Platform>(
         events,
         agent_heap_bytes,
         still_queued,
+        colors_over_time,
+        retries: retries.totals,
+        surges: surges.totals,
     })
 }

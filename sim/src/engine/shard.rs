@@ -28,7 +28,8 @@ pub struct Shard {
     checkpoints: Checkpoints,
     wheel: Wheel,
     due: Vec<u32>,
-    registered: bool,
+    /// Citizens registered so far (local indices below this have applied).
+    registered: usize,
     pub metrics: Metrics,
 }
 
@@ -39,6 +40,7 @@ impl Shard {
         behaviour: Behaviour,
         start: Minute,
         tick_minutes: u32,
+        interval_minutes: u32,
     ) -> Shard {
         let plan = &world.shards[index as usize];
         let citizens = Citizens::new(plan.citizens.clone());
@@ -63,7 +65,7 @@ impl Shard {
             checkpoints: Checkpoints::new(sites),
             wheel: Wheel::new(horizon),
             due: Vec::new(),
-            registered: false,
+            registered: 0,
             metrics: Metrics::default(),
         }
     }
@@ -94,11 +96,15 @@ impl Shard {
         };
         let mut events = 0u64;
 
-        if !self.registered {
-            self.registered = true;
+        if self.registered < self.citizens.len() {
+            // Registration is spread over the first simulated hour.
+            let ticks = (60 / self.tick_minutes).max(1) as usize;
+            let chunk = self.citizens.len().div_ceil(ticks);
+            let range = self.registered..(self.registered + chunk).min(self.citizens.len());
+            self.registered = range.end;
+            events += range.len() as u64;
             self.citizens
-                .register_all(&env, now, &mut self.wheel, &mut sink);
-            events += self.citizens.len() as u64;
+                .register(&env, range, now, &mut self.wheel, &mut sink);
         }
 
         events += inbox.len() as u64;
@@ -127,6 +133,7 @@ impl Shard {
                             _ => hcsim_platform::Issuer::Province(province),
                         };
                         sink.metrics.record_scan(
+                            interval,
                             province.index(),
                             issuer,
                             kind,

@@ -8,12 +8,17 @@ mod error;
 
 pub use error::{line_of, InputError};
 
+use crate::capacity::config::{CapacityConfig, CapacityFile};
+use crate::surge::{
+    travel_multiplier, travel_surges, RunWindow, SurgeFile, SurgeSpec, TravelSurge,
+};
 use hcsim_platform::api::RiskLevel;
 use hcsim_platform::region::province_keys;
 use hcsim_platform::{Minute, ProvinceId};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use toml::Spanned;
 
 /// A validated scenario.
@@ -36,6 +41,10 @@ pub struct Scenario {
     pub epidemic: Epidemic,
     /// Rule-set file per province key, plus "default" and "national".
     pub rules: BTreeMap<String, PathBuf>,
+    /// Servers, service times and admission limits of the platforms.
+    pub capacity: CapacityConfig,
+    /// `[[surge]]` entries, in file order.
+    pub surges: Vec<SurgeSpec>,
 }
 
 /// What citizens do on an ordinary day. Probabilities are per citizen per day.
@@ -66,6 +75,17 @@ pub struct Behaviour {
     pub smartphone_elderly: f64,
     /// Smartphone ownership among children aged 12 and under.
     pub smartphone_child: f64,
+    /// Spring-festival surges, set from `[[surge]]`: what `travel_at` reads.
+    #[serde(skip)]
+    pub travel_surges: Arc<Vec<TravelSurge>>,
+}
+
+impl Behaviour {
+    /// Today's probability of starting a trip for a resident of `home`
+    /// deciding at `now`: `travel` times any spring-festival multiplier.
+    pub fn travel_at(&self, now: Minute, home: ProvinceId) -> f64 {
+        (self.travel * travel_multiplier(&self.travel_surges, now, home)).min(1.0)
+    }
 }
 
 impl Default for Behaviour {
@@ -87,6 +107,7 @@ impl Default for Behaviour {
             symptoms: 0.002,
             smartphone_elderly: 0.55,
             smartphone_child: 0.15,
+            travel_surges: Arc::default(),
         }
     }
 }
@@ -149,6 +170,10 @@ struct ScenarioFile {
     epidemic: Option<Spanned<Epidemic>>,
     #[serde(default)]
     rules: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    capacity: Option<CapacityFile>,
+    #[serde(default)]
+    surge: Vec<Spanned<SurgeFile>>,
 }
 
 fn one() -> Spanned<u32> {
@@ -260,6 +285,19 @@ impl Scenario {
             None => Epidemic::default(),
         };
 
+        let capacity = match &raw.capacity {
+            Some(c) => crate::capacity::config::validate(path, text, c)?,
+            None => CapacityConfig::default(),
+        };
+        let window = RunWindow {
+            start,
+            end: start.plus_minutes((hours * 60.0).round() as u32),
+            provinces: &provinces,
+        };
+        let surges = crate::surge::validate(path, text, &raw.surge, &window)?;
+        let mut behaviour = behaviour;
+        behaviour.travel_surges = Arc::new(travel_surges(&surges));
+
         let base = path.parent().unwrap_or(Path::new("."));
         let mut rules = BTreeMap::new();
         for (key, file) in &raw.rules {
@@ -298,6 +336,8 @@ impl Scenario {
             behaviour,
             epidemic,
             rules,
+            capacity,
+            surges,
         })
     }
 
@@ -331,6 +371,9 @@ fn find_key(
     within: std::ops::Range<usize>,
     key: &str,
 ) -> Option<std::ops::Range<usize>> {
+    // A table's span may cover only its `[header]`: search on to the next
+    // header so keys in the table's body are found.
+    let within = table_body(text, within);
     let region = text.get(within.clone())?;
     let mut offset = 0;
     for line in region.split_inclusive('\n') {
@@ -344,6 +387,24 @@ fn find_key(
         offset += line.len();
     }
     None
+}
+
+/// `within` extended to the start of the next `[table]` header after its
+/// first line (or the end of the text).
+fn table_body(text: &str, within: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let Some(rest) = text.get(within.start..) else {
+        return within;
+    };
+    let mut offset = 0;
+    let mut end = text.len();
+    for (i, line) in rest.split_inclusive('\n').enumerate() {
+        if i > 0 && line.trim_start().starts_with('[') && within.start + offset >= within.end {
+            end = within.start + offset;
+            break;
+        }
+        offset += line.len();
+    }
+    within.start..end.max(within.end)
 }
 
 fn probability(name: &'static str, v: f64) -> Result<(), (&'static str, String)> {

@@ -184,7 +184,7 @@ impl World {
             name: NameCode::new(
                 (h % 97) as u32,
                 ((h >> 8) % 89) as u32,
-                ((h >> 16) % 5 != 0).then_some(((h >> 24) % 83) as u32),
+                (!(h >> 16).is_multiple_of(5)).then_some(((h >> 24) % 83) as u32),
             ),
             age: p.age,
         }

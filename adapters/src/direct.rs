@@ -1,0 +1,187 @@
+//! The direct adapter: the same 31 provinces and hub as `InProcess`, each
+//! behind its own lock, called synchronously from whatever thread asks.
+//!
+//! `InProcess` suits the tick driver: one batch per tick, actors on
+//! arbiters. A server or a load generator instead has many callers with one
+//! request each; giving them a lock per province lets requests for different
+//! provinces run in parallel without an actor round trip per request.
+//!
+//! Lock order is province → hub, never the reverse, and no province lock is
+//! held while waiting for another province, so callers cannot deadlock.
+
+use crate::port::{route, ColorCensus, Platform, PortError, Route};
+use hcsim_platform::api::{Refusal, Request, Response};
+use hcsim_platform::hub::{Hub, HubQuery};
+use hcsim_platform::province::{Outcome, ProvincePlatform};
+use hcsim_platform::{Minute, ProvinceId, PROVINCE_COUNT};
+use std::sync::{Mutex, MutexGuard};
+
+pub struct Direct {
+    provinces: Vec<Mutex<ProvincePlatform>>,
+    hub: Mutex<Hub>,
+}
+
+/// A poisoned lock means a platform call panicked mid-request; the platform
+/// state may be half-updated, but refusing every later request would turn
+/// one bug into a total outage, so the lock is taken over as is.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The answer `InProcess` gives for operations of the national code.
+fn not_served() -> Response {
+    Response::Refused(Refusal::Other {
+        message: "national-code operations are not served by this platform yet".into(),
+    })
+}
+
+impl Direct {
+    /// Builds one platform per province with `make`, like `InProcess::start`.
+    pub fn new(mut make: impl FnMut(ProvinceId) -> ProvincePlatform, hub: Hub) -> Direct {
+        Direct {
+            provinces: ProvinceId::all().map(|p| Mutex::new(make(p))).collect(),
+            hub: Mutex::new(hub),
+        }
+    }
+
+    /// Answers one request at `now`: the province handles it; a code from
+    /// elsewhere goes to the hub and back to the province to finish.
+    pub fn handle(&self, now: Minute, req: &Request) -> Response {
+        let p = match route(req) {
+            Route::Province(p) => p,
+            Route::Hub => return not_served(),
+            Route::Broadcast => return self.broadcast(now, req),
+        };
+        let slot = &self.provinces[p.index()];
+        let query = {
+            let mut province = lock(slot);
+            let outcome = province.handle(now, req);
+            self.publish(&mut province);
+            match outcome {
+                Outcome::Done(r) => return r,
+                Outcome::NeedsHub(q) => q,
+            }
+        };
+        let answer = lock(&self.hub).query(&query);
+        lock(slot).finish_remote(now, &query, answer)
+    }
+
+    /// Hands a province's status changes to the hub while the province is
+    /// still locked, so two callers cannot deliver one province's changes
+    /// out of order.
+    fn publish(&self, province: &mut ProvincePlatform) {
+        let publications = province.drain_publications();
+        if !publications.is_empty() {
+            let mut hub = lock(&self.hub);
+            for p in &publications {
+                hub.publish(p);
+            }
+        }
+    }
+
+    /// Every province applies the feed; the first one's answer is reported,
+    /// as `InProcess` does.
+    fn broadcast(&self, now: Minute, req: &Request) -> Response {
+        let mut first = None;
+        for slot in &self.provinces {
+            let mut province = lock(slot);
+            let outcome = province.handle(now, req);
+            self.publish(&mut province);
+            if first.is_none() {
+                first = Some(match outcome {
+                    Outcome::Done(r) => r,
+                    // A feed never needs the hub; if a rule set ever made it
+                    // so, say so rather than guess.
+                    Outcome::NeedsHub(_) => no_answer(),
+                });
+            }
+        }
+        first.unwrap_or_else(no_answer)
+    }
+
+    /// One tick's batch in the three rounds of `InProcess`: every province
+    /// handles its share in request order, then the hub answers every
+    /// query, then the provinces finish. A cross-province scan in the batch
+    /// therefore sees every registration made anywhere in the same batch,
+    /// exactly as with the actors.
+    pub fn handle_batch(&self, now: Minute, requests: &[Request]) -> Vec<Response> {
+        let mut responses: Vec<Option<Response>> = vec![None; requests.len()];
+        let mut per_province: Vec<Vec<(usize, bool)>> = vec![Vec::new(); PROVINCE_COUNT];
+        for (i, req) in requests.iter().enumerate() {
+            match route(req) {
+                Route::Province(p) => per_province[p.index()].push((i, true)),
+                Route::Broadcast => {
+                    for (p, batch) in per_province.iter_mut().enumerate() {
+                        batch.push((i, p == 0));
+                    }
+                }
+                Route::Hub => responses[i] = Some(not_served()),
+            }
+        }
+
+        // Round 1. Publications reach the hub before any query of round 2,
+        // in province order, as in `HubRound`.
+        let mut pending: Vec<(usize, usize, HubQuery)> = Vec::new();
+        for (p, batch) in per_province.iter().enumerate() {
+            if batch.is_empty() {
+                continue;
+            }
+            let mut province = lock(&self.provinces[p]);
+            for &(i, reported) in batch {
+                match province.handle(now, &requests[i]) {
+                    Outcome::Done(r) if reported => responses[i] = Some(r),
+                    Outcome::NeedsHub(q) if reported => pending.push((p, i, q)),
+                    // Copies of a broadcast feed: only the first one answers.
+                    Outcome::Done(_) | Outcome::NeedsHub(_) => {}
+                }
+            }
+            self.publish(&mut province);
+        }
+
+        // Round 2.
+        let answers: Vec<_> = {
+            let mut hub = lock(&self.hub);
+            pending.iter().map(|(_, _, q)| hub.query(q)).collect()
+        };
+
+        // Round 3, in the order the queries were made.
+        for ((p, i, q), a) in pending.into_iter().zip(answers) {
+            responses[i] = Some(lock(&self.provinces[p]).finish_remote(now, &q, a));
+        }
+
+        responses
+            .into_iter()
+            .map(|r| r.unwrap_or_else(no_answer))
+            .collect()
+    }
+
+    /// Color counts per province at `now`.
+    pub fn color_census(&self, now: Minute) -> ColorCensus {
+        self.provinces.iter().map(|p| lock(p).census(now)).collect()
+    }
+
+    /// People registered in all provinces together.
+    pub fn registered(&self) -> usize {
+        self.provinces.iter().map(|p| lock(p).registered()).sum()
+    }
+}
+
+fn no_answer() -> Response {
+    Response::Refused(Refusal::Other {
+        message: "no platform answered".into(),
+    })
+}
+
+impl Platform for Direct {
+    async fn exchange(
+        &mut self,
+        now: Minute,
+        requests: Vec<Request>,
+    ) -> Result<Vec<Response>, PortError> {
+        Ok(self.handle_batch(now, &requests))
+    }
+
+    async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
+        Ok(self.color_census(now))
+    }
+}

@@ -1,0 +1,430 @@
+//! One provincial platform: its registered people, their journal, and the
+//! operations of `api::Request`, evaluated under the province's rule set.
+//!
+//! Data layout: a 40-byte hot record per person (identity, journal head,
+//! rule state) in a vector indexed by code serial; everything rare (NAT
+//! results, credit records, family links, facts about people not yet
+//! registered) lives in side tables keyed by serial or document.
+
+mod feeds;
+mod journal;
+mod register;
+mod risk;
+mod views;
+
+use crate::api::{
+    CodeId, Credential, Issuer, NatShown, Place, Refusal, Request, Response, Verdict,
+};
+use crate::color::Color;
+use crate::hub::{HubAnswer, HubLookup, HubQuery, Publication};
+use crate::identity::{DocKind, DocNumber, Identity, NameCode};
+use crate::region::ProvinceId;
+use crate::rules::{RuleSet, State};
+use crate::time::Minute;
+use journal::{Journal, Record};
+use risk::RiskTable;
+use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+/// The result of handling one request: either an answer, or a question for
+/// the hub that `finish_remote` turns into an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Done(Response),
+    NeedsHub(HubQuery),
+}
+
+/// The hot record.
+#[derive(Clone, Debug)]
+struct Person {
+    number: DocNumber,
+    name: NameCode,
+    /// Newest journal entry of this person.
+    head: u32,
+    age: u8,
+    doc: DocKind,
+    state: State,
+}
+
+impl Person {
+    fn identity(&self) -> Identity {
+        Identity {
+            doc: self.doc,
+            number: self.number,
+            name: self.name,
+            age: self.age,
+        }
+    }
+}
+
+#[derive(Default)]
+struct NatSide {
+    latest_negative: Option<NatShown>,
+    latest_igg_positive: Option<Minute>,
+}
+
+#[derive(Default)]
+struct SideTables {
+    nat: FxHashMap<u32, NatSide>,
+    credit: FxHashMap<u32, u16>,
+    /// Proxy serial → members it applied for, in application order.
+    family: FxHashMap<u32, Vec<(u32, crate::api::Relation)>>,
+    /// Facts about documents nobody has registered yet; applied at
+    /// registration (the code is assigned from data, not only declarations).
+    pending: FxHashMap<DocNumber, Vec<(Minute, Record)>>,
+}
+
+pub struct ProvincePlatform {
+    province: ProvinceId,
+    rules: Arc<RuleSet>,
+    people: Vec<Person>,
+    by_document: FxHashMap<DocNumber, u32>,
+    journal: Journal,
+    risk: RiskTable,
+    side: SideTables,
+    /// Releases that come due with time alone: (when, serial). Stale
+    /// entries are harmless: settling an already-settled person does nothing.
+    releases: BinaryHeap<Reverse<(Minute, u32)>>,
+    publications: Vec<Publication>,
+}
+
+impl ProvincePlatform {
+    pub fn new(province: ProvinceId, rules: Arc<RuleSet>) -> ProvincePlatform {
+        ProvincePlatform {
+            province,
+            rules,
+            people: Vec::new(),
+            by_document: FxHashMap::default(),
+            journal: Journal::default(),
+            risk: RiskTable::default(),
+            side: SideTables::default(),
+            releases: BinaryHeap::new(),
+            publications: Vec::new(),
+        }
+    }
+
+    pub fn province(&self) -> ProvinceId {
+        self.province
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    pub fn registered(&self) -> usize {
+        self.people.len()
+    }
+
+    /// Journal entries held, all people together.
+    pub fn journal_len(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// Status changes since the last call, for the hub.
+    pub fn drain_publications(&mut self) -> Vec<Publication> {
+        std::mem::take(&mut self.publications)
+    }
+
+    /// Color counts over everyone registered here, at `now`.
+    pub fn census(&self, now: Minute) -> [u64; 5] {
+        let mut counts = [0u64; 5];
+        for p in &self.people {
+            counts[self.rules.at(&p.state, now).color().index()] += 1;
+        }
+        counts
+    }
+
+    /// The color of one of this platform's codes at `now`.
+    pub fn color_of(&self, code: CodeId, now: Minute) -> Option<Color> {
+        let i = self.own(code)?;
+        Some(self.rules.at(&self.people[i].state, now).color())
+    }
+
+    /// Publishes releases that came due by `now` with time alone (the way
+    /// back completed between two facts). `handle` calls it; a driver with
+    /// idle ticks may call it too.
+    pub fn advance(&mut self, now: Minute) {
+        while let Some(&Reverse((at, i))) = self.releases.peek() {
+            if at > now {
+                break;
+            }
+            self.releases.pop();
+            let i = i as usize;
+            let mut state = self.people[i].state;
+            let settled = self.rules.at(&state, now);
+            if settled != state {
+                state = settled;
+                self.people[i].state = state;
+                self.publish(i, state.since());
+            }
+        }
+    }
+
+    fn own(&self, code: CodeId) -> Option<usize> {
+        (code.issuer == Issuer::Province(self.province)
+            && (code.serial as usize) < self.people.len())
+        .then_some(code.serial as usize)
+    }
+
+    fn code_of(&self, i: usize) -> CodeId {
+        CodeId {
+            issuer: Issuer::Province(self.province),
+            serial: i as u32,
+        }
+    }
+
+    fn publish(&mut self, i: usize, at: Minute) {
+        let p = &self.people[i];
+        let state = self.rules.at(&p.state, at);
+        self.publications.push(Publication {
+            code: self.code_of(i),
+            document: p.number,
+            holder: p.identity().masked(),
+            color: state.color(),
+            at,
+            explanation: self.explanation(&state),
+            nat: self.nat_shown(i),
+        });
+    }
+
+    fn schedule_release(&mut self, i: usize) {
+        if let Some(at) = self.rules.release_at(&self.people[i].state) {
+            self.releases.push(Reverse((at, i as u32)));
+        }
+    }
+
+    /// Journals a record about person `i` and evaluates it. A record older
+    /// than what the person's state already reflects is replayed from the
+    /// journal, so the result does not depend on arrival order.
+    fn record(&mut self, i: usize, at: Minute, record: Record, now: Minute) -> u64 {
+        let seq = self.journal.append(&mut self.people[i].head, at, record);
+        self.note_side(i, at, &record);
+        let state = self.people[i].state;
+        if at < state.applied() || at < state.since() {
+            self.replay(i, now);
+        } else {
+            let change = self
+                .rules
+                .apply(&mut self.people[i].state, at, &record.fact());
+            for (when, _) in change.iter() {
+                self.publish(i, when);
+            }
+        }
+        self.schedule_release(i);
+        seq
+    }
+
+    fn replay(&mut self, i: usize, now: Minute) {
+        let mut state = State::default();
+        for (_, e) in self.journal.in_time_order(self.people[i].head) {
+            self.rules.apply(&mut state, e.at, &e.record.fact());
+        }
+        self.people[i].state = self.rules.at(&state, now);
+        self.publish(i, now);
+    }
+
+    /// Side tables that are not part of the rule state.
+    fn note_side(&mut self, i: usize, at: Minute, record: &Record) {
+        let i = i as u32;
+        match *record {
+            Record::Nat {
+                positive: false,
+                institution,
+            } => {
+                let side = self.side.nat.entry(i).or_default();
+                if side.latest_negative.is_none_or(|n| n.at < at) {
+                    side.latest_negative = Some(NatShown { at, institution });
+                }
+            }
+            Record::Igg { positive: true } => {
+                let side = self.side.nat.entry(i).or_default();
+                if side.latest_igg_positive.is_none_or(|t| t < at) {
+                    side.latest_igg_positive = Some(at);
+                }
+            }
+            Record::Credit => *self.side.credit.entry(i).or_default() += 1,
+            _ => {}
+        }
+    }
+
+    pub fn handle(&mut self, now: Minute, req: &Request) -> Outcome {
+        self.advance(now);
+        Outcome::Done(match req {
+            Request::Apply {
+                province,
+                identity,
+                face_verified,
+                national,
+            } => {
+                if *province != self.province || *national {
+                    Response::Refused(Refusal::WrongPlatform)
+                } else {
+                    self.apply(now, identity, *face_verified)
+                }
+            }
+            Request::ApplyFamily {
+                proxy,
+                member,
+                relation,
+            } => self.apply_family(now, *proxy, member, *relation),
+            Request::Declare {
+                code,
+                temperature,
+                symptoms,
+                contact,
+            } => match self.own(*code) {
+                None => Response::Refused(Refusal::NotRegistered),
+                Some(i) => {
+                    let rec = Record::Declaration {
+                        temperature: *temperature,
+                        symptoms: *symptoms,
+                        contact: *contact,
+                    };
+                    let seq = self.record(i, now, rec, now);
+                    self.recorded(i, seq, now)
+                }
+            },
+            Request::Temperature {
+                code,
+                temperature,
+                place,
+            } => match self.own(*code) {
+                None => Response::Refused(Refusal::NotRegistered),
+                Some(i) => {
+                    let rec = Record::Temperature {
+                        temperature: *temperature,
+                        kind: place.kind,
+                    };
+                    let seq = self.record(i, now, rec, now);
+                    self.recorded(i, seq, now)
+                }
+            },
+            Request::Verify {
+                credential,
+                place,
+                temperature,
+            } => return self.verify(now, credential, place, *temperature),
+            Request::PlaceScan {
+                code,
+                place,
+                temperature,
+            } => match self.own(*code) {
+                None => {
+                    return Outcome::NeedsHub(HubQuery {
+                        from: self.province,
+                        lookup: HubLookup::Code(*code),
+                    })
+                }
+                Some(i) => {
+                    let rec = Record::PlaceScan {
+                        temperature: *temperature,
+                        place: *place,
+                    };
+                    self.record(i, now, rec, now);
+                    Response::Verdict(self.verdict(i, now))
+                }
+            },
+            Request::Query { code } => match self.own(*code) {
+                None => Response::Refused(Refusal::NotRegistered),
+                Some(i) => self.health(i, now),
+            },
+            Request::Offline { code } => match self.own(*code) {
+                None => Response::Refused(Refusal::NotRegistered),
+                Some(i) => Response::OfflineCode {
+                    code: *code,
+                    issued: now,
+                    color: self.rules.at(&self.people[i].state, now).color(),
+                },
+            },
+            Request::Records { code } => match self.records_of(*code) {
+                None => Response::Refused(Refusal::NotRegistered),
+                Some(records) => Response::Records {
+                    code: *code,
+                    records,
+                },
+            },
+            Request::Feed { feed, .. } => self.feed(now, feed),
+            // The international version is served by the national hub.
+            Request::IntlDeclare { .. } | Request::IntlStatus { .. } => {
+                Response::Refused(Refusal::WrongPlatform)
+            }
+        })
+    }
+
+    fn recorded(&self, i: usize, seq: u64, now: Minute) -> Response {
+        Response::Recorded {
+            seq,
+            color: self.rules.at(&self.people[i].state, now).color(),
+        }
+    }
+
+    fn verify(
+        &mut self,
+        now: Minute,
+        credential: &Credential,
+        place: &Place,
+        temperature: Option<crate::api::DeciCelsius>,
+    ) -> Outcome {
+        // An expired offline code is never passed, whoever issued it.
+        if let Credential::Offline { issued, .. } = credential {
+            let expires = issued.plus_hours(self.rules.offline_valid_hours());
+            if *issued > now || now >= expires {
+                return Outcome::Done(Response::Refused(Refusal::OfflineExpired));
+            }
+        }
+        let local = match credential {
+            Credential::Code(c) | Credential::Offline { code: c, .. } => self.own(*c),
+            Credential::IdCard(d) => self.by_document.get(d).map(|&i| i as usize),
+        };
+        let Some(i) = local else {
+            let lookup = match credential {
+                Credential::Code(c) | Credential::Offline { code: c, .. } => HubLookup::Code(*c),
+                Credential::IdCard(d) => HubLookup::Document(*d),
+            };
+            return Outcome::NeedsHub(HubQuery {
+                from: self.province,
+                lookup,
+            });
+        };
+        if let Some(t) = temperature.filter(|t| self.rules.checkpoint_reading_matters(*t)) {
+            let rec = Record::CheckpointTemperature {
+                temperature: t,
+                kind: place.kind,
+            };
+            self.record(i, now, rec, now);
+        }
+        Outcome::Done(Response::Verdict(self.verdict(i, now)))
+    }
+
+    /// Completes a verification that needed the hub, under this province's
+    /// checkpoint treatment of the issuer's color.
+    pub fn finish_remote(&mut self, _now: Minute, query: &HubQuery, answer: HubAnswer) -> Response {
+        let _ = query;
+        match answer {
+            HubAnswer::Status {
+                code,
+                holder,
+                color,
+                explanation,
+                nat,
+            } => Response::Verdict(Verdict {
+                color,
+                issuer: code.issuer,
+                decision: self.rules.decision(color),
+                holder,
+                explanation,
+                nat,
+                via_hub: true,
+                resume_work: None,
+            }),
+            HubAnswer::Unknown => Response::Refused(Refusal::NotRegistered),
+            // Never a green it cannot justify: without the hub, busy.
+            HubAnswer::Unreachable => Response::Busy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

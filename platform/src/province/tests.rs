@@ -1,0 +1,1004 @@
+//! Each seed system's transitions, driven through `handle` with the rule
+//! sets shipped in `scenarios/rules/`.
+
+use super::*;
+use crate::api::{
+    CaseStatus, CheckpointKind, CountyRef, DeciCelsius, Feed, QuarantineKind, Relation,
+    ResumeBasis, RiskLevel,
+};
+use crate::color::Decision;
+use crate::identity::{DocKind, NameCode};
+
+fn rules(name: &str) -> Arc<RuleSet> {
+    let text = match name {
+        "anhui" => include_str!("../../../scenarios/rules/anhui.toml"),
+        "qinghai" => include_str!("../../../scenarios/rules/qinghai.toml"),
+        "fujian" => include_str!("../../../scenarios/rules/fujian.toml"),
+        "guangdong" => include_str!("../../../scenarios/rules/guangdong.toml"),
+        "hubei" => include_str!("../../../scenarios/rules/hubei.toml"),
+        "national" => include_str!("../../../scenarios/rules/national.toml"),
+        "default" => include_str!("../../../scenarios/rules/default.toml"),
+        _ => unreachable!(),
+    };
+    Arc::new(RuleSet::parse(text, name).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn t(s: &str) -> Minute {
+    Minute::parse(s).unwrap()
+}
+
+fn id(number: u64, age: u8) -> Identity {
+    Identity {
+        doc: DocKind::IdCard,
+        number: DocNumber(number),
+        name: NameCode::new(number as u32 % 30, 3, Some(4)),
+        age,
+    }
+}
+
+struct P {
+    x: ProvincePlatform,
+    code: CodeId,
+    who: Identity,
+}
+
+fn platform(scheme: &str, province: &str) -> ProvincePlatform {
+    ProvincePlatform::new(ProvinceId::parse(province).unwrap(), rules(scheme))
+}
+
+fn registered(scheme: &str, province: &str, at: &str) -> P {
+    let mut x = platform(scheme, province);
+    let who = id(34010119800101001, 40);
+    let code = match done(x.handle(
+        t(at),
+        &Request::Apply {
+            province: x.province(),
+            identity: who,
+            face_verified: true,
+            national: false,
+        },
+    )) {
+        Response::Issued { code, color } => {
+            assert_eq!(color, Color::Green);
+            code
+        }
+        other => panic!("{other:?}"),
+    };
+    P { x, code, who }
+}
+
+fn done(o: Outcome) -> Response {
+    match o {
+        Outcome::Done(r) => r,
+        Outcome::NeedsHub(q) => panic!("needs hub: {q:?}"),
+    }
+}
+
+fn county(province: &str, county: u16) -> CountyRef {
+    CountyRef {
+        province: ProvinceId::parse(province).unwrap(),
+        county,
+    }
+}
+
+impl P {
+    fn req(&mut self, at: &str, r: Request) -> Response {
+        done(self.x.handle(t(at), &r))
+    }
+    fn feed(&mut self, at: &str, feed: Feed) -> Response {
+        self.req(at, Request::Feed { to: None, feed })
+    }
+    fn color(&mut self, at: &str) -> Color {
+        match self.req(at, Request::Query { code: self.code }) {
+            Response::Health { color, .. } => color,
+            other => panic!("{other:?}"),
+        }
+    }
+    fn declare(&mut self, at: &str, temperature: u16, symptoms: bool) -> Response {
+        self.req(
+            at,
+            Request::Declare {
+                code: self.code,
+                temperature: DeciCelsius(temperature),
+                symptoms,
+                contact: false,
+            },
+        )
+    }
+    /// Normal check-ins at the same time of day for `days` days.
+    fn checkins(&mut self, from: &str, days: u32) {
+        let start = t(from);
+        for k in 0..days {
+            let at = start.plus_days(k).to_string();
+            assert!(matches!(
+                self.declare(&at, 365, false),
+                Response::Recorded { .. }
+            ));
+        }
+    }
+    fn place(&self) -> Place {
+        Place {
+            county: county(self.x.province().key(), 1),
+            kind: CheckpointKind::Office,
+        }
+    }
+    fn scan(&mut self, at: &str, temperature: Option<u16>) -> Verdict {
+        let place = self.place();
+        match self.req(
+            at,
+            Request::Verify {
+                credential: Credential::Code(self.code),
+                place,
+                temperature: temperature.map(DeciCelsius),
+            },
+        ) {
+            Response::Verdict(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+    fn stay(&mut self, at: &str, level: RiskLevel) {
+        let c = county("hubei", 7);
+        self.feed(
+            at,
+            Feed::RiskArea {
+                county: c,
+                level,
+                at: t(at),
+            },
+        );
+        let person = self.who.number;
+        self.feed(
+            at,
+            Feed::Stay {
+                person,
+                county: c,
+                at: t(at),
+            },
+        );
+    }
+    fn designate(&mut self, at: &str, status: CaseStatus) {
+        let person = self.who.number;
+        self.feed(
+            at,
+            Feed::Designation {
+                person,
+                status,
+                at: t(at),
+            },
+        );
+    }
+    fn quarantine(&mut self, at: &str, kind: QuarantineKind, days: u32) {
+        let person = self.who.number;
+        let start = t(at);
+        self.feed(
+            at,
+            Feed::Quarantine {
+                person,
+                kind,
+                start,
+                end: start.plus_days(days),
+            },
+        );
+    }
+    fn nat(&mut self, at: &str, positive: bool, institution: u16) {
+        let person = self.who.number;
+        self.feed(
+            at,
+            Feed::NatResult {
+                person,
+                at: t(at),
+                positive,
+                institution,
+            },
+        );
+    }
+}
+
+// ---- Anhui -----------------------------------------------------------------
+
+#[test]
+fn anhui_yellow_turns_green_after_7_days_and_7_checkins() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    assert_eq!(p.color("2020-03-01T10:00"), Color::Yellow);
+    p.checkins("2020-03-01T20:00", 7);
+    assert_eq!(p.color("2020-03-08T09:59"), Color::Yellow);
+    assert_eq!(p.color("2020-03-08T10:00"), Color::Green);
+}
+
+#[test]
+fn anhui_late_checkins_hold_yellow_past_the_7_days() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    p.checkins("2020-03-03T20:00", 6);
+    assert_eq!(p.color("2020-03-09T19:59"), Color::Yellow);
+    p.checkins("2020-03-09T20:00", 1);
+    assert_eq!(p.color("2020-03-09T20:00"), Color::Green);
+}
+
+#[test]
+fn anhui_a_missed_day_breaks_the_streak() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    p.checkins("2020-03-01T20:00", 3);
+    p.checkins("2020-03-05T20:00", 4);
+    assert_eq!(p.color("2020-03-09T12:00"), Color::Yellow);
+    p.checkins("2020-03-09T20:00", 3);
+    assert_eq!(p.color("2020-03-11T20:00"), Color::Green);
+}
+
+#[test]
+fn anhui_abnormal_checkin_while_yellow_turns_red() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.same_building("2020-03-01T09:00");
+    assert_eq!(p.color("2020-03-01T09:00"), Color::Yellow);
+    p.checkins("2020-03-01T20:00", 2);
+    match p.declare("2020-03-03T20:00", 366, true) {
+        Response::Recorded { color, .. } => assert_eq!(color, Color::Red),
+        other => panic!("{other:?}"),
+    }
+    // Red needs 14 days and 14 check-ins from the abnormal one.
+    p.checkins("2020-03-04T20:00", 13);
+    assert_eq!(p.color("2020-03-17T19:59"), Color::Red);
+    p.checkins("2020-03-17T20:00", 1);
+    assert_eq!(p.color("2020-03-17T20:00"), Color::Green);
+}
+
+#[test]
+fn anhui_symptoms_while_green_turn_yellow() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    match p.declare("2020-03-01T09:00", 380, false) {
+        Response::Recorded { color, .. } => assert_eq!(color, Color::Yellow),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn anhui_green_turns_yellow_at_an_abnormal_checkpoint_temperature() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    let v = p.scan("2020-03-01T09:00", Some(372));
+    assert_eq!((v.color, v.decision), (Color::Green, Decision::Pass));
+    let v = p.scan("2020-03-01T09:05", Some(373));
+    assert_eq!((v.color, v.decision), (Color::Yellow, Decision::Refer));
+    assert!(v.explanation.is_some());
+}
+
+#[test]
+fn anhui_close_contact_is_red_only_under_quarantine_and_waits_for_its_end() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.designate("2020-03-01T09:00", CaseStatus::CloseContact);
+    assert_eq!(p.color("2020-03-01T09:00"), Color::Green);
+    p.quarantine("2020-03-01T10:00", QuarantineKind::Home, 20);
+    assert_eq!(p.color("2020-03-01T10:00"), Color::Red);
+    assert_eq!(p.scan("2020-03-01T11:00", None).decision, Decision::Refuse);
+    p.checkins("2020-03-01T20:00", 20);
+    assert_eq!(p.color("2020-03-21T09:59"), Color::Red);
+    assert_eq!(p.color("2020-03-21T10:00"), Color::Green);
+}
+
+#[test]
+fn anhui_asymptomatic_is_red_under_centralized_quarantine() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.quarantine("2020-03-01T09:00", QuarantineKind::Centralized, 14);
+    p.designate("2020-03-01T10:00", CaseStatus::Asymptomatic);
+    assert_eq!(p.color("2020-03-01T10:00"), Color::Red);
+}
+
+#[test]
+fn anhui_confirmed_stays_red_until_cleared() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.designate("2020-03-01T09:00", CaseStatus::Confirmed);
+    p.checkins("2020-03-01T20:00", 30);
+    assert_eq!(p.color("2020-03-30T21:00"), Color::Red);
+    p.designate("2020-03-31T09:00", CaseStatus::Cleared);
+    assert_eq!(p.color("2020-03-31T09:00"), Color::Green);
+}
+
+#[test]
+fn anhui_high_risk_arrival_and_designation_turn_red() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.stay("2020-03-01T09:00", RiskLevel::High);
+    assert_eq!(p.color("2020-03-01T09:00"), Color::Red);
+    let mut q = registered("anhui", "anhui", "2020-03-01T08:00");
+    let person = q.who.number;
+    q.feed(
+        "2020-03-01T09:00",
+        Feed::AuthorityColor {
+            person,
+            color: Color::Yellow,
+            at: t("2020-03-01T09:00"),
+        },
+    );
+    assert_eq!(q.color("2020-03-01T09:00"), Color::Yellow);
+}
+
+#[test]
+fn a_changed_number_in_the_rule_set_changes_behaviour() {
+    let text = include_str!("../../../scenarios/rules/anhui.toml")
+        .replace("min_days = 7\ncheckins = 7", "min_days = 5\ncheckins = 5");
+    let mut x = ProvincePlatform::new(
+        ProvinceId::parse("anhui").unwrap(),
+        Arc::new(RuleSet::parse(&text, "anhui-5.toml").unwrap()),
+    );
+    let who = id(1, 30);
+    let code = match done(x.handle(
+        t("2020-03-01T08:00"),
+        &Request::Apply {
+            province: x.province(),
+            identity: who,
+            face_verified: true,
+            national: false,
+        },
+    )) {
+        Response::Issued { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    let mut p = P { x, code, who };
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    p.checkins("2020-03-01T20:00", 5);
+    assert_eq!(p.color("2020-03-06T10:00"), Color::Green);
+}
+
+// ---- Qinghai -----------------------------------------------------------
+
+#[test]
+fn qinghai_place_scan_with_fever_gives_yellow_and_data_gives_red() {
+    let mut p = registered("qinghai", "qinghai", "2020-03-20T08:00");
+    let place = p.place();
+    let code = p.code;
+    let scan = |p: &mut P, at: &str, temp: u16| match p.req(
+        at,
+        Request::PlaceScan {
+            code,
+            place,
+            temperature: DeciCelsius(temp),
+        },
+    ) {
+        Response::Verdict(v) => (v.color, v.decision),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        scan(&mut p, "2020-03-20T09:00", 365),
+        (Color::Green, Decision::Pass)
+    );
+    assert_eq!(
+        scan(&mut p, "2020-03-20T10:00", 376),
+        (Color::Yellow, Decision::Refer)
+    );
+    p.designate("2020-03-20T11:00", CaseStatus::Suspected);
+    assert_eq!(
+        scan(&mut p, "2020-03-20T12:00", 365),
+        (Color::Red, Decision::Refuse)
+    );
+    // Every place scan is a registration record.
+    assert_eq!(p.x.filed_records_of(code).unwrap().len(), 3);
+}
+
+#[test]
+fn qinghai_keeps_a_credit_record() {
+    let mut p = registered("qinghai", "qinghai", "2020-03-20T08:00");
+    let person = p.who.number;
+    for at in ["2020-03-21T08:00", "2020-03-22T08:00", "2020-03-22T08:00"] {
+        p.feed(at, Feed::CreditViolation { person, at: t(at) });
+    }
+    match p.req("2020-03-23T08:00", Request::Query { code: p.code }) {
+        Response::Health {
+            credit_violations, ..
+        } => assert_eq!(credit_violations, Some(2), "the duplicate is not counted"),
+        other => panic!("{other:?}"),
+    }
+    let mut a = registered("anhui", "anhui", "2020-03-20T08:00");
+    match a.req("2020-03-23T08:00", Request::Query { code: a.code }) {
+        Response::Health {
+            credit_violations, ..
+        } => assert_eq!(credit_violations, None),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- Fujian ------------------------------------------------------------
+
+#[test]
+fn fujian_has_two_colors_computed_from_data() {
+    let mut p = registered("fujian", "fujian", "2020-03-01T08:00");
+    p.stay("2020-03-01T09:00", RiskLevel::Medium);
+    let v = p.scan("2020-03-01T10:00", None);
+    assert_eq!((v.color, v.decision), (Color::Orange, Decision::Refuse));
+    assert!(v.explanation.is_some());
+    // No declarations needed: 14 days later it is green again.
+    assert_eq!(p.color("2020-03-15T08:59"), Color::Orange);
+    assert_eq!(p.color("2020-03-15T09:00"), Color::Green);
+    // A declaration is recorded, and declared symptoms count as data.
+    match p.declare("2020-03-16T08:00", 366, true) {
+        Response::Recorded { color, seq } => {
+            assert_eq!(color, Color::Orange);
+            let records = p.x.records_of(p.code).unwrap();
+            assert!(records
+                .iter()
+                .any(|r| r.seq == seq && r.kind == "declaration"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn fujian_requires_face_verification() {
+    let mut x = platform("fujian", "fujian");
+    let r = done(x.handle(
+        t("2020-03-01T08:00"),
+        &Request::Apply {
+            province: x.province(),
+            identity: id(5, 40),
+            face_verified: false,
+            national: false,
+        },
+    ));
+    assert_eq!(r, Response::Refused(Refusal::FaceNotVerified));
+}
+
+#[test]
+fn fujian_family_limits_by_relation_and_in_total() {
+    let mut p = registered("fujian", "fujian", "2020-03-01T08:00");
+    let proxy = p.code;
+    let mut n = 100;
+    let mut apply = |p: &mut P, relation: Relation, age: u8| {
+        n += 1;
+        p.req(
+            "2020-03-01T09:00",
+            Request::ApplyFamily {
+                proxy,
+                member: id(n, age),
+                relation,
+            },
+        )
+    };
+    for _ in 0..4 {
+        assert!(matches!(
+            apply(&mut p, Relation::Parent, 60),
+            Response::Issued { .. }
+        ));
+    }
+    assert_eq!(
+        apply(&mut p, Relation::Parent, 60),
+        Response::Refused(Refusal::FamilyLimit {
+            relation: Relation::Parent,
+            limit: 4
+        })
+    );
+    assert_eq!(
+        apply(&mut p, Relation::Child, 18),
+        Response::Refused(Refusal::FamilyNotEligible {
+            relation: Relation::Child
+        })
+    );
+    assert_eq!(
+        apply(&mut p, Relation::Parent, 54),
+        Response::Refused(Refusal::FamilyNotEligible {
+            relation: Relation::Parent
+        })
+    );
+    for _ in 0..3 {
+        assert!(matches!(
+            apply(&mut p, Relation::Child, 10),
+            Response::Issued { .. }
+        ));
+    }
+    assert!(matches!(
+        apply(&mut p, Relation::Spouse, 40),
+        Response::Issued { .. }
+    ));
+    assert!(matches!(
+        apply(&mut p, Relation::Spouse, 40),
+        Response::Refused(Refusal::FamilyLimit { limit: 1, .. })
+    ));
+    for _ in 0..5 {
+        assert!(matches!(
+            apply(&mut p, Relation::Relative, 90),
+            Response::Issued { .. }
+        ));
+    }
+    assert!(matches!(
+        apply(&mut p, Relation::Relative, 30),
+        Response::Refused(Refusal::FamilyLimit { .. })
+    ));
+    assert_eq!(p.x.family_of(proxy).len(), 13);
+}
+
+#[test]
+fn fujian_id_card_verification_for_people_without_a_phone() {
+    let mut p = registered("fujian", "fujian", "2020-03-01T08:00");
+    let place = p.place();
+    let doc = p.who.number;
+    match p.req(
+        "2020-03-01T09:00",
+        Request::Verify {
+            credential: Credential::IdCard(doc),
+            place,
+            temperature: None,
+        },
+    ) {
+        Response::Verdict(v) => assert_eq!((v.color, v.decision), (Color::Green, Decision::Pass)),
+        other => panic!("{other:?}"),
+    }
+    // An ID card this platform does not know goes to the hub.
+    let out = p.x.handle(
+        t("2020-03-01T09:00"),
+        &Request::Verify {
+            credential: Credential::IdCard(DocNumber(42)),
+            place,
+            temperature: None,
+        },
+    );
+    assert!(matches!(out, Outcome::NeedsHub(_)));
+}
+
+// ---- Guangdong -----------------------------------------------------------
+
+#[test]
+fn guangdong_red_is_refused_and_explains_why_and_how() {
+    let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+    p.quarantine("2020-03-01T09:00", QuarantineKind::Home, 14);
+    let v = p.scan("2020-03-01T10:00", None);
+    assert_eq!((v.color, v.decision), (Color::Red, Decision::Refuse));
+    let e = v.explanation.expect("red holders see why");
+    assert!(e.reason.contains("居家隔离"), "{}", e.reason);
+    assert!(e.guidance.contains("解除指引"), "{}", e.guidance);
+    // Release: 14 days, quarantine over and a negative NAT after the trigger.
+    assert_eq!(p.color("2020-03-16T09:00"), Color::Red);
+    p.nat("2020-03-16T10:00", false, 7);
+    assert_eq!(p.color("2020-03-16T10:00"), Color::Green);
+    assert!(p.scan("2020-03-16T11:00", None).explanation.is_none());
+}
+
+#[test]
+fn guangdong_red_for_each_listed_group() {
+    for (what, setup) in [
+        ("confirmed", 0),
+        ("positive", 1),
+        ("suspected", 2),
+        ("close contact", 3),
+        ("high-risk arrival", 4),
+        ("centralized quarantine", 5),
+    ] {
+        let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+        match setup {
+            0 => p.designate("2020-03-01T09:00", CaseStatus::Confirmed),
+            1 => p.nat("2020-03-01T09:00", true, 3),
+            2 => p.designate("2020-03-01T09:00", CaseStatus::Suspected),
+            3 => p.designate("2020-03-01T09:00", CaseStatus::CloseContact),
+            4 => p.stay("2020-03-01T09:00", RiskLevel::High),
+            _ => p.quarantine("2020-03-01T09:00", QuarantineKind::Centralized, 14),
+        }
+        assert_eq!(p.color("2020-03-01T09:00"), Color::Red, "{what}");
+    }
+    // Medium-risk arrivals and symptoms are not on Guangdong's list.
+    let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+    p.stay("2020-03-01T09:00", RiskLevel::Medium);
+    p.declare("2020-03-01T09:00", 390, true);
+    assert_eq!(p.color("2020-03-01T09:00"), Color::Green);
+}
+
+#[test]
+fn guangdong_white_code_for_minors_whose_face_verification_failed() {
+    let mut x = platform("guangdong", "guangdong");
+    let child = id(44010120100101001, 10);
+    let apply = |x: &mut ProvincePlatform, who: Identity, face: bool| {
+        done(x.handle(
+            t("2020-03-01T08:00"),
+            &Request::Apply {
+                province: x.province(),
+                identity: who,
+                face_verified: face,
+                national: false,
+            },
+        ))
+    };
+    let code = match apply(&mut x, child, false) {
+        Response::Issued { code, color } => {
+            assert_eq!(color, Color::White);
+            code
+        }
+        other => panic!("{other:?}"),
+    };
+    let v = done(x.handle(
+        t("2020-03-01T09:00"),
+        &Request::Verify {
+            credential: Credential::Code(code),
+            place: Place {
+                county: county("guangdong", 1),
+                kind: CheckpointKind::School,
+            },
+            temperature: None,
+        },
+    ));
+    match v {
+        Response::Verdict(v) => assert_eq!((v.color, v.decision), (Color::White, Decision::Pass)),
+        other => panic!("{other:?}"),
+    }
+    // An adult without face verification gets no code.
+    assert_eq!(
+        apply(&mut x, id(2, 30), false),
+        Response::Refused(Refusal::FaceNotVerified)
+    );
+    // Verifying later turns the white code green, same code.
+    assert_eq!(
+        apply(&mut x, child, true),
+        Response::Issued {
+            code,
+            color: Color::Green
+        }
+    );
+}
+
+#[test]
+fn guangdong_records_are_append_only_and_the_latest_counts() {
+    let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+    let mut seqs = Vec::new();
+    for (at, temp) in [("2020-03-01T09:00", 380), ("2020-03-01T10:00", 365)] {
+        if let Response::Recorded { seq, .. } = p.declare(at, temp, false) {
+            seqs.push(seq);
+        }
+    }
+    let place = p.place();
+    let code = p.code;
+    p.req(
+        "2020-03-01T11:00",
+        Request::Temperature {
+            code,
+            temperature: DeciCelsius(364),
+            place,
+        },
+    );
+    match p.req("2020-03-01T12:00", Request::Records { code }) {
+        Response::Records { records, .. } => {
+            let filed: Vec<_> = records
+                .iter()
+                .filter(|r| r.kind != "registration")
+                .collect();
+            assert_eq!(filed.len(), 3);
+            assert_eq!(filed[0].seq, seqs[0]);
+            assert_eq!(filed[0].temperature, Some(DeciCelsius(380)));
+            assert_eq!(filed[1].seq, seqs[1]);
+            assert_eq!(filed.last().unwrap().kind, "temperature");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn offline_codes_expire_and_are_never_passed_after() {
+    let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+    let code = p.code;
+    let (issued, color) = match p.req("2020-03-01T08:00", Request::Offline { code }) {
+        Response::OfflineCode { issued, color, .. } => (issued, color),
+        other => panic!("{other:?}"),
+    };
+    let place = p.place();
+    let verify = |p: &mut P, at: &str| {
+        p.req(
+            at,
+            Request::Verify {
+                credential: Credential::Offline {
+                    code,
+                    issued,
+                    color,
+                },
+                place,
+                temperature: None,
+            },
+        )
+    };
+    assert!(
+        matches!(verify(&mut p, "2020-03-01T09:00"), Response::Verdict(v) if v.decision == Decision::Pass)
+    );
+    // A saved green code does not hide a red that came later.
+    p.designate("2020-03-01T12:00", CaseStatus::Confirmed);
+    assert!(
+        matches!(verify(&mut p, "2020-03-02T07:59"), Response::Verdict(v) if v.decision == Decision::Refuse)
+    );
+    assert_eq!(
+        verify(&mut p, "2020-03-02T08:00"),
+        Response::Refused(Refusal::OfflineExpired)
+    );
+}
+
+// ---- Hubei ---------------------------------------------------------------
+
+#[test]
+fn hubei_shows_only_the_most_recent_negative_nat() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    p.nat("2020-04-21T09:00", false, 11);
+    p.nat("2020-04-24T09:00", false, 12);
+    // An older result delivered late does not replace the newer one.
+    let person = p.who.number;
+    p.feed(
+        "2020-04-24T10:00",
+        Feed::NatResult {
+            person,
+            at: t("2020-04-22T09:00"),
+            positive: false,
+            institution: 13,
+        },
+    );
+    let v = p.scan("2020-04-25T09:00", None);
+    assert_eq!(
+        v.nat,
+        Some(NatShown {
+            at: t("2020-04-24T09:00"),
+            institution: 12
+        })
+    );
+    p.nat("2020-04-25T10:00", true, 14);
+    let v = p.scan("2020-04-25T11:00", None);
+    assert_eq!(v.color, Color::Red);
+    assert_eq!(
+        v.nat.map(|n| n.institution),
+        Some(12),
+        "a positive is never shown"
+    );
+}
+
+#[test]
+fn hubei_resume_work_needs_a_negative_nat_within_7_days_or_igg() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    let code = p.code;
+    p.nat("2020-04-21T09:00", false, 11);
+    assert!(matches!(
+        p.x.resume_work_ok(code, t("2020-04-28T09:00")),
+        Some(ResumeBasis::NegativeNat {
+            institution: 11,
+            ..
+        })
+    ));
+    assert_eq!(p.x.resume_work_ok(code, t("2020-04-28T09:01")), None);
+    let person = p.who.number;
+    p.feed(
+        "2020-04-29T09:00",
+        Feed::IggResult {
+            person,
+            at: t("2020-04-29T09:00"),
+            positive: true,
+        },
+    );
+    assert!(matches!(
+        p.x.resume_work_ok(code, t("2020-05-10T09:00")),
+        Some(ResumeBasis::PositiveIgg { .. })
+    ));
+    // The green code carries it.
+    assert!(p.scan("2020-04-29T10:00", None).resume_work.is_some());
+}
+
+#[test]
+fn hubei_yellow_needs_a_negative_nat() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    assert_eq!(p.scan("2020-04-20T09:00", Some(381)).color, Color::Yellow);
+    assert_eq!(p.color("2020-04-28T09:00"), Color::Yellow);
+    p.nat("2020-04-28T10:00", false, 1);
+    assert_eq!(p.color("2020-04-28T10:00"), Color::Green);
+}
+
+// ---- National and default -------------------------------------------------
+
+#[test]
+fn national_colors_follow_the_standard() {
+    let mut p = registered("national", "beijing", "2020-03-01T08:00");
+    // Data fine, on-site temperature abnormal: yellow.
+    assert_eq!(p.scan("2020-03-01T09:00", Some(375)).color, Color::Yellow);
+    p.declare("2020-03-01T20:00", 365, false);
+    assert_eq!(p.color("2020-03-02T08:59"), Color::Yellow);
+    assert_eq!(p.color("2020-03-02T09:00"), Color::Green);
+    p.designate("2020-03-03T09:00", CaseStatus::Suspected);
+    assert_eq!(p.color("2020-03-03T09:00"), Color::Red);
+    // Close contacts are not red under the national standard alone.
+    let mut q = registered("national", "beijing", "2020-03-01T08:00");
+    q.designate("2020-03-01T09:00", CaseStatus::CloseContact);
+    assert_eq!(q.color("2020-03-01T09:00"), Color::Green);
+    let mut d = registered("default", "beijing", "2020-03-01T08:00");
+    d.designate("2020-03-01T09:00", CaseStatus::CloseContact);
+    assert_eq!(d.color("2020-03-01T09:00"), Color::Red);
+}
+
+// ---- Cross-cutting -------------------------------------------------------
+
+#[test]
+fn identity_locks_at_first_registration() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    let code = p.code;
+    let same = Request::Apply {
+        province: p.x.province(),
+        identity: p.who,
+        face_verified: true,
+        national: false,
+    };
+    assert!(
+        matches!(p.req("2020-03-02T08:00", same), Response::Issued { code: c, .. } if c == code)
+    );
+    for other in [
+        Identity {
+            name: NameCode::new(1, 1, None),
+            ..p.who
+        },
+        Identity {
+            doc: DocKind::Passport,
+            ..p.who
+        },
+    ] {
+        let r = p.req(
+            "2020-03-02T08:00",
+            Request::Apply {
+                province: p.x.province(),
+                identity: other,
+                face_verified: true,
+                national: false,
+            },
+        );
+        assert_eq!(r, Response::Refused(Refusal::IdentityLocked));
+    }
+    assert_eq!(p.x.registered(), 1);
+}
+
+#[test]
+fn duplicate_and_late_feeds_give_the_in_order_result() {
+    // In order.
+    let mut a = registered("anhui", "anhui", "2020-03-01T08:00");
+    a.same_building("2020-03-01T09:00");
+    a.checkins("2020-03-01T20:00", 7);
+    // The same feed twice, the second after the check-ins.
+    let mut b = registered("anhui", "anhui", "2020-03-01T08:00");
+    b.same_building("2020-03-01T09:00");
+    b.checkins("2020-03-01T20:00", 7);
+    let person = b.who.number;
+    b.feed(
+        "2020-03-07T21:00",
+        Feed::SameBuildingCase {
+            person,
+            at: t("2020-03-01T09:00"),
+        },
+    );
+    // Delivered late: after the check-ins it precedes.
+    let mut c = registered("anhui", "anhui", "2020-03-01T08:00");
+    c.checkins("2020-03-01T20:00", 7);
+    let person = c.who.number;
+    c.feed(
+        "2020-03-07T21:00",
+        Feed::SameBuildingCase {
+            person,
+            at: t("2020-03-01T09:00"),
+        },
+    );
+    for at in ["2020-03-07T21:00", "2020-03-08T08:59", "2020-03-08T09:00"] {
+        let want = a.color(at);
+        assert_eq!(b.color(at), want, "duplicate at {at}");
+        assert_eq!(c.color(at), want, "late at {at}");
+    }
+    assert_eq!(a.color("2020-03-08T09:00"), Color::Green);
+}
+
+#[test]
+fn facts_before_registration_color_the_new_code() {
+    let mut x = platform("anhui", "anhui");
+    let who = id(77, 30);
+    done(x.handle(
+        t("2020-03-01T09:00"),
+        &Request::Feed {
+            to: None,
+            feed: Feed::Designation {
+                person: who.number,
+                status: CaseStatus::Confirmed,
+                at: t("2020-03-01T09:00"),
+            },
+        },
+    ));
+    let r = done(x.handle(
+        t("2020-03-02T09:00"),
+        &Request::Apply {
+            province: x.province(),
+            identity: who,
+            face_verified: true,
+            national: false,
+        },
+    ));
+    assert!(
+        matches!(
+            r,
+            Response::Issued {
+                color: Color::Red,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn publishes_on_registration_on_changes_and_on_lazy_releases() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    let reg = p.x.drain_publications();
+    assert_eq!(reg.len(), 1);
+    assert_eq!(reg[0].color, Color::Green);
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    p.checkins("2020-03-01T20:00", 7);
+    let pubs = p.x.drain_publications();
+    assert_eq!(
+        pubs.iter().map(|p| p.color).collect::<Vec<_>>(),
+        [Color::Yellow]
+    );
+    assert!(pubs[0].explanation.is_some());
+    // Nothing happens to the person at 03-08 10:00; the release is
+    // published at the next request the platform handles.
+    p.x.advance(t("2020-03-09T00:00"));
+    let pubs = p.x.drain_publications();
+    assert_eq!(pubs.len(), 1);
+    assert_eq!(
+        (pubs[0].color, pubs[0].at),
+        (Color::Green, t("2020-03-08T10:00"))
+    );
+}
+
+#[test]
+fn census_counts_colors_at_the_given_time() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    p.checkins("2020-03-01T20:00", 7);
+    assert_eq!(p.x.census(t("2020-03-08T09:59"))[Color::Yellow.index()], 1);
+    assert_eq!(p.x.census(t("2020-03-08T10:00"))[Color::Green.index()], 1);
+}
+
+#[test]
+fn no_response_carries_an_unmasked_name_or_id() {
+    let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+    let full_doc = p.who.document_string();
+    let full_name = p.who.name.full();
+    p.quarantine("2020-03-01T09:00", QuarantineKind::Home, 14);
+    let code = p.code;
+    let place = p.place();
+    let doc = p.who.number;
+    let mut responses = vec![
+        p.req("2020-03-01T10:00", Request::Query { code }),
+        p.req("2020-03-01T10:00", Request::Offline { code }),
+        p.req("2020-03-01T10:00", Request::Records { code }),
+        p.declare("2020-03-01T10:00", 365, false),
+        p.req(
+            "2020-03-01T10:00",
+            Request::Verify {
+                credential: Credential::IdCard(doc),
+                place,
+                temperature: Some(DeciCelsius(380)),
+            },
+        ),
+        p.req(
+            "2020-03-01T10:00",
+            Request::ApplyFamily {
+                proxy: code,
+                member: id(44010119500101002, 70),
+                relation: Relation::Parent,
+            },
+        ),
+    ];
+    responses.push(Response::Verdict(p.scan("2020-03-01T10:00", None)));
+    for r in &responses {
+        let json = serde_json::to_string(r).unwrap();
+        assert!(!json.contains(&full_doc), "{json}");
+        assert!(!json.contains(&full_name), "{json}");
+        assert!(!json.contains(&p.who.number.0.to_string()), "{json}");
+    }
+    for pubn in p.x.drain_publications() {
+        assert!(crate::identity::is_masked_document(pubn.holder.document()));
+    }
+}
+
+#[test]
+fn hot_record_stays_small() {
+    assert!(
+        std::mem::size_of::<Person>() <= 40,
+        "{}",
+        std::mem::size_of::<Person>()
+    );
+}
+
+impl P {
+    fn same_building(&mut self, at: &str) {
+        let person = self.who.number;
+        self.feed(at, Feed::SameBuildingCase { person, at: t(at) });
+    }
+}

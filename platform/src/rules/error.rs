@@ -1,0 +1,116 @@
+//! Rule-set errors that a policy team can act on: file, line, field.
+
+use std::fmt;
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// The file (or other origin) the rule set came from.
+    pub origin: String,
+    /// 1-based; 0 when the problem is the file as a whole.
+    pub line: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::error::Error for RuleError {}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.origin)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl RuleError {
+    pub fn whole_file(origin: &str, message: impl Into<String>) -> RuleError {
+        RuleError {
+            origin: origin.to_string(),
+            line: 0,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(
+        origin: &str,
+        text: &str,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> RuleError {
+        RuleError {
+            origin: origin.to_string(),
+            line: if span == (0..0) {
+                0
+            } else {
+                line_of(text, span.start)
+            },
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// A toml/serde error naming line and field. toml's span covers the
+    /// offending key or value, or the table header for a missing field.
+    pub fn from_toml(origin: &str, text: &str, err: &toml::de::Error) -> RuleError {
+        let message = err.message().trim().to_string();
+        let (line, field) = match err.span() {
+            Some(span) => {
+                let line = line_of(text, span.start);
+                let field = backticked(&message, "unknown field")
+                    .or_else(|| backticked(&message, "missing field"))
+                    .or_else(|| key_before(text, span.start))
+                    .or_else(|| key_on_line(text, line));
+                (line, field)
+            }
+            None => (0, backticked(&message, "missing field")),
+        };
+        RuleError {
+            origin: origin.to_string(),
+            line,
+            field,
+            message,
+        }
+    }
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn backticked(message: &str, after: &str) -> Option<String> {
+    let rest = &message[message.find(after)? + after.len()..];
+    let start = rest.find('`')? + 1;
+    let len = rest[start..].find('`')?;
+    Some(rest[start..start + len].to_string())
+}
+
+/// The key of `key = value` when `offset` is where the value starts (also
+/// inside inline tables, where several keys share a line).
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?.trim_end().strip_suffix('=')?.trim_end();
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"'))
+        .map_or(0, |i| i + 1);
+    let key = before[start..].trim_matches('"');
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
+    let key = l.split('=').next()?.trim();
+    (l.contains('=') && !key.is_empty() && !key.starts_with('[') && !key.starts_with('{'))
+        .then(|| key.trim_matches('"').to_string())
+}

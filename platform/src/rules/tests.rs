@@ -1,0 +1,228 @@
+//! The loader's error messages, exactly as a policy team reads them.
+
+use super::*;
+
+const BASE: &str = r#"scheme = "test"
+colors = ["green", "yellow", "red"]
+
+[checkpoint]
+pass = ["green"]
+refer = ["yellow"]
+refuse = ["red"]
+
+[[trigger]]
+on = "case"
+status = "confirmed"
+color = "red"
+reason = "confirmed case"
+
+[release.red]
+min_days = 14
+guidance = "wait 14 days"
+
+[release.yellow]
+min_days = 7
+guidance = "wait 7 days"
+"#;
+
+fn err(text: &str) -> String {
+    match RuleSet::parse(text, "scenarios/rules/anhui.toml") {
+        Ok(_) => panic!("should not parse:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_base_parses() {
+    let r = RuleSet::parse(BASE, "x").unwrap();
+    assert_eq!(r.colors(), [Color::Green, Color::Yellow, Color::Red]);
+    assert_eq!(r.release(Color::Yellow).unwrap().min_days, 7);
+    assert_eq!(
+        r.decision(Color::Orange),
+        Decision::Refer,
+        "unknown colors by severity"
+    );
+}
+
+#[test]
+fn unknown_color_names_file_line_field_and_the_choices() {
+    assert_eq!(
+        err(&BASE.replace("color = \"red\"", "color = \"purple\"")),
+        "scenarios/rules/anhui.toml:12: field `color`: unknown color `purple`, expected one of green, yellow, red"
+    );
+}
+
+#[test]
+fn a_color_outside_the_scheme() {
+    assert_eq!(
+        err(&BASE.replace("color = \"red\"", "color = \"orange\"")),
+        "scenarios/rules/anhui.toml:12: field `color`: color `orange` is not one of this scheme's colors (green, yellow, red)"
+    );
+    assert_eq!(
+        err(&BASE.replace("refer = [\"yellow\"]", "refer = [\"yellow\", \"white\"]")),
+        "scenarios/rules/anhui.toml:6: field `refer`: color `white` is not one of this scheme's colors (green, yellow, red)"
+    );
+}
+
+#[test]
+fn unknown_color_in_the_scheme_list() {
+    assert_eq!(
+        err(&BASE.replace("\"yellow\", \"red\"]", "\"yelow\", \"red\"]")),
+        "scenarios/rules/anhui.toml:2: field `colors`: unknown color `yelow`, expected one of green, white, yellow, orange, red"
+    );
+}
+
+#[test]
+fn a_color_without_a_way_back_to_green() {
+    let text = BASE.replace(
+        "[release.yellow]\nmin_days = 7\nguidance = \"wait 7 days\"\n",
+        "",
+    );
+    assert_eq!(
+        err(&text),
+        "scenarios/rules/anhui.toml:2: field `release`: color `yellow` has no [release.yellow]: nobody could get from yellow back to green"
+    );
+    assert_eq!(
+        err(&format!("{BASE}\n[release.green]\nguidance = \"x\"\n")),
+        "scenarios/rules/anhui.toml:23: field `release`: green needs no release: it is where releases lead"
+    );
+    assert_eq!(
+        err(&BASE.replace("colors = [\"green\", ", "colors = [")),
+        "scenarios/rules/anhui.toml:2: field `colors`: the scheme must list `green`: every release leads back to it"
+    );
+}
+
+#[test]
+fn missing_required_fields() {
+    assert_eq!(
+        err(&BASE.replace("reason = \"confirmed case\"\n", "")),
+        "scenarios/rules/anhui.toml:9: field `reason`: missing field `reason`"
+    );
+    assert_eq!(
+        err(&BASE.replace("status = \"confirmed\"\n", "")),
+        "scenarios/rules/anhui.toml:9: field `status`: `on = \"case\"` needs `status` (confirmed, suspected, asymptomatic or close_contact)"
+    );
+    assert_eq!(
+        err(&BASE.replace("guidance = \"wait 7 days\"", "")),
+        "scenarios/rules/anhui.toml:19: field `guidance`: missing field `guidance`"
+    );
+}
+
+#[test]
+fn out_of_range_numbers() {
+    assert_eq!(
+        err(&BASE.replace("min_days = 14", "min_days = 400")),
+        "scenarios/rules/anhui.toml:16: field `min_days`: 400 is out of range: must be 0..=365"
+    );
+    assert_eq!(
+        err(&BASE.replace("min_days = 7", "min_days = 7\ncheckins = -1")),
+        "scenarios/rules/anhui.toml:21: field `checkins`: -1 is out of range: must be 0..=100"
+    );
+    let hot = BASE.replace(
+        "[release.red]",
+        "[[trigger]]\non = \"checkpoint_temperature\"\nthreshold = 73.0\ncolor = \"yellow\"\nreason = \"hot\"\n\n[release.red]",
+    );
+    assert_eq!(
+        err(&hot),
+        "scenarios/rules/anhui.toml:17: field `threshold`: 73 °C is out of range: must be 35.0..=43.0"
+    );
+    assert_eq!(
+        err(&format!("{BASE}\n[family]\nparent = 99\n")),
+        "scenarios/rules/anhui.toml:24: field `parent`: 99 is out of range: must be 0..=50"
+    );
+}
+
+#[test]
+fn unknown_and_misplaced_fields() {
+    assert_eq!(
+        err(&BASE.replace("min_days = 7", "min_dayz = 7")),
+        "scenarios/rules/anhui.toml:20: field `min_dayz`: unknown field `min_dayz`, expected one of `min_days`, `checkins`, `quarantine_over`, `negative_nat`, `verified`, `guidance`"
+    );
+    assert_eq!(
+        err(&BASE.replace("on = \"case\"", "on = \"rumour\"")),
+        "scenarios/rules/anhui.toml:10: field `on`: unknown trigger `rumour`, expected one of case, quarantine, arrival, declaration, same_building, checkpoint_temperature, positive_nat, authority, unverified_minor"
+    );
+    assert_eq!(
+        err(&BASE.replace(
+            "status = \"confirmed\"",
+            "status = \"confirmed\"\nrisk = \"high\""
+        )),
+        "scenarios/rules/anhui.toml:12: field `risk`: `risk` does not apply to `on = \"case\"`"
+    );
+    assert_eq!(
+        err(&BASE.replace("min_days = 14", "min_days = \"two weeks\"")),
+        "scenarios/rules/anhui.toml:16: field `min_days`: invalid type: string \"two weeks\", expected i64"
+    );
+}
+
+#[test]
+fn scheme_order_and_checkpoint_consistency() {
+    assert_eq!(
+        err(&BASE.replace("[\"green\", \"yellow\", \"red\"]", "[\"green\", \"red\", \"yellow\"]")),
+        "scenarios/rules/anhui.toml:2: field `colors`: `red` is listed before `yellow`, but colors go from lenient to strict"
+    );
+    assert_eq!(
+        err(&BASE.replace("refer = [\"yellow\"]\n", "")),
+        "scenarios/rules/anhui.toml:4: field `checkpoint`: color `yellow` has no checkpoint decision: list it under pass, refer or refuse"
+    );
+    assert_eq!(
+        err(&BASE.replace("refer = [\"yellow\"]", "refer = [\"red\"]").replace("refuse = [\"red\"]", "refuse = [\"yellow\"]")),
+        "scenarios/rules/anhui.toml:4: field `checkpoint`: `red` is stricter than `yellow` but gets a more lenient decision (refer vs refuse)"
+    );
+    assert_eq!(
+        err(&BASE.replace("color = \"red\"", "color = \"green\"")),
+        "scenarios/rules/anhui.toml:12: field `color`: a trigger cannot give `green`: green is where releases lead"
+    );
+}
+
+#[test]
+fn load_names_the_file_it_cannot_read() {
+    let e = RuleSet::load(Path::new("/nonexistent/rules.toml")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/rules.toml: cannot read rule set:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_shipped_rule_set_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/rules");
+    let mut schemes = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let r = RuleSet::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        schemes.push(r.scheme().to_string());
+    }
+    assert_eq!(
+        schemes,
+        [
+            "anhui",
+            "default",
+            "fujian",
+            "guangdong",
+            "hubei",
+            "national",
+            "qinghai"
+        ]
+    );
+}
+
+#[test]
+fn never_panics_on_truncated_or_garbled_input() {
+    let text = include_str!("../../../scenarios/rules/guangdong.toml");
+    for (i, _) in text.char_indices().step_by(7) {
+        let _ = RuleSet::parse(&text[..i], "cut");
+        let garbled: String = text[..i]
+            .chars()
+            .chain("= [[ \"\u{0}".chars())
+            .chain(text[i..].chars())
+            .collect();
+        let _ = RuleSet::parse(&garbled, "garbled");
+    }
+}

@@ -1,0 +1,288 @@
+//! Values over the run's reporting intervals: stacked areas (parts of a
+//! whole, e.g. decisions) and lines (e.g. mean and max wait).
+
+use super::palette;
+use super::DrawResult;
+use crate::font::FAMILY;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub color: RGBColor,
+    pub values: Vec<f64>,
+}
+
+impl Series {
+    pub fn new(
+        name: impl Into<String>,
+        color: RGBColor,
+        values: impl IntoIterator<Item = f64>,
+    ) -> Series {
+        Series {
+            name: name.into(),
+            color,
+            values: values.into_iter().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeChart {
+    /// One label per point (the interval's start).
+    pub x_labels: Vec<String>,
+    pub y_label: String,
+    /// Drawn as areas stacked in order, the first at the bottom.
+    pub stacked: Vec<Series>,
+    /// Drawn as lines over the areas.
+    pub lines: Vec<Series>,
+}
+
+impl TimeChart {
+    pub fn points(&self) -> usize {
+        let longest = self
+            .stacked
+            .iter()
+            .chain(&self.lines)
+            .map(|s| s.values.len())
+            .max();
+        longest.unwrap_or(0).max(self.x_labels.len())
+    }
+
+    fn stack_tops(&self) -> Vec<Vec<f64>> {
+        let n = self.points();
+        let mut running = vec![0.0; n];
+        self.stacked
+            .iter()
+            .map(|s| {
+                for (i, top) in running.iter_mut().enumerate() {
+                    *top += s.values.get(i).copied().unwrap_or(0.0);
+                }
+                running.clone()
+            })
+            .collect()
+    }
+
+    fn y_max(&self, tops: &[Vec<f64>]) -> f64 {
+        let stacked = tops.last().into_iter().flatten();
+        let lines = self.lines.iter().flat_map(|s| &s.values);
+        let max = stacked
+            .chain(lines)
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        if max > 0.0 {
+            max * 1.08
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Sizes that differ between a full-width chart and a small-multiple panel.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub caption_size: u32,
+    pub label_size: u32,
+    pub x_labels: usize,
+    pub y_labels: usize,
+    pub x_label_area: u32,
+    pub y_label_area: u32,
+    pub legend: bool,
+}
+
+impl Layout {
+    pub const FULL: Layout = Layout {
+        caption_size: 22,
+        label_size: 14,
+        x_labels: 9,
+        y_labels: 6,
+        x_label_area: 34,
+        y_label_area: 80,
+        legend: true,
+    };
+    pub const PANEL: Layout = Layout {
+        caption_size: 14,
+        label_size: 10,
+        x_labels: 3,
+        y_labels: 3,
+        x_label_area: 18,
+        y_label_area: 44,
+        legend: false,
+    };
+}
+
+/// `2020-10-01T06:00` → `10-01 06:00`, or `06:00` when every label is on
+/// the same day: the year never changes within a run.
+pub fn short_times(labels: &[String]) -> Vec<String> {
+    let date = |l: &str| l.split_once('T').map(|(d, _)| d.to_string());
+    let one_day = labels.windows(2).all(|w| date(&w[0]) == date(&w[1]));
+    labels
+        .iter()
+        .map(|label| match label.split_once('T') {
+            Some((_, time)) if one_day => time.to_string(),
+            Some((date, time)) if date.len() == 10 => format!("{} {}", &date[5..], time),
+            _ => label.to_string(),
+        })
+        .collect()
+}
+
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    chart: &TimeChart,
+    layout: Layout,
+) -> DrawResult<DB> {
+    let n = chart.points();
+    let tops = chart.stack_tops();
+    let x_max = (n.max(2) - 1) as f64;
+    let mut ctx = ChartBuilder::on(area)
+        .caption(
+            title,
+            (FAMILY, layout.caption_size)
+                .into_font()
+                .color(&palette::INK),
+        )
+        .margin(8)
+        .x_label_area_size(layout.x_label_area)
+        .y_label_area_size(layout.y_label_area)
+        .build_cartesian_2d(0f64..x_max, 0f64..chart.y_max(&tops))?;
+    let labels = short_times(&chart.x_labels);
+    let x_formatter = |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() > 1e-6 || i < 0.0 {
+            return String::new();
+        }
+        labels.get(i as usize).cloned().unwrap_or_default()
+    };
+    let y_formatter = |y: &f64| axis_number(*y);
+    ctx.configure_mesh()
+        .x_labels(layout.x_labels)
+        .y_labels(layout.y_labels)
+        .x_label_formatter(&x_formatter)
+        .y_label_formatter(&y_formatter)
+        .label_style((FAMILY, layout.label_size).into_font().color(&palette::INK))
+        .axis_desc_style((FAMILY, layout.label_size).into_font().color(&palette::INK))
+        .y_desc(chart.y_label.as_str())
+        .light_line_style(if layout.legend { palette::GRID } else { WHITE })
+        .bold_line_style(palette::GRID)
+        .draw()?;
+
+    let mut below = vec![0.0; n];
+    for (series, top) in chart.stacked.iter().zip(&tops) {
+        let mut outline: Vec<(f64, f64)> = top
+            .iter()
+            .enumerate()
+            .map(|(i, y)| (i as f64, *y))
+            .collect();
+        outline.extend(below.iter().enumerate().rev().map(|(i, y)| (i as f64, *y)));
+        let color = series.color;
+        ctx.draw_series(std::iter::once(Polygon::new(
+            outline,
+            color.mix(0.75).filled(),
+        )))?
+        .label(series.name.as_str())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.filled()));
+        below.clone_from(top);
+    }
+    for series in &chart.lines {
+        let color = series.color;
+        let mut first = true;
+        for run in segments(&series.values) {
+            let drawn = ctx.draw_series(LineSeries::new(run, color.stroke_width(2)))?;
+            if std::mem::take(&mut first) {
+                drawn.label(series.name.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            }
+        }
+    }
+    if layout.legend && chart.stacked.len() + chart.lines.len() > 1 {
+        ctx.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FAMILY, layout.label_size).into_font().color(&palette::INK))
+            .background_style(WHITE.mix(0.85))
+            .border_style(palette::GRID)
+            .draw()?;
+    }
+    Ok(())
+}
+
+/// A line's points split at gaps: a value that is not finite (NaN) means
+/// "not measured in this interval", which must not be drawn as zero.
+fn segments(values: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        if v.is_finite() {
+            current.push((i as f64, *v));
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// Axis ticks: `12k`, `1.5M`, `0.25`, never a long run of digits.
+pub fn axis_number(y: f64) -> String {
+    let a = y.abs();
+    if a >= 1e6 {
+        trim(format!("{:.1}", y / 1e6)) + "M"
+    } else if a >= 1e4 {
+        trim(format!("{:.1}", y / 1e3)) + "k"
+    } else if a >= 10.0 || y == 0.0 {
+        format!("{y:.0}")
+    } else {
+        trim(format!("{y:.2}"))
+    }
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_series_in_order() {
+        let chart = TimeChart {
+            stacked: vec![
+                Series::new("a", palette::cycle(0), [1.0, 2.0]),
+                Series::new("b", palette::cycle(1), [10.0, 20.0]),
+            ],
+            ..TimeChart::default()
+        };
+        assert_eq!(chart.stack_tops(), vec![vec![1.0, 2.0], vec![11.0, 22.0]]);
+        assert!((chart.y_max(&chart.stack_tops()) - 22.0 * 1.08).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gaps_split_lines() {
+        let runs = segments(&[1.0, f64::NAN, f64::NAN, 2.0, 3.0, f64::NAN]);
+        assert_eq!(runs, vec![vec![(0.0, 1.0)], vec![(3.0, 2.0), (4.0, 3.0)]]);
+        assert!(segments(&[f64::NAN]).is_empty());
+    }
+
+    #[test]
+    fn shortens_labels() {
+        let two_days = [
+            "2020-10-01T06:15".to_string(),
+            "2020-10-02T00:00".to_string(),
+        ];
+        assert_eq!(short_times(&two_days), ["10-01 06:15", "10-02 00:00"]);
+        assert_eq!(short_times(&two_days[..1]), ["06:15"]);
+        assert_eq!(axis_number(1_500_000.0), "1.5M");
+        assert_eq!(axis_number(12_000.0), "12k");
+        assert_eq!(axis_number(0.25), "0.25");
+    }
+}

@@ -1,0 +1,40 @@
+//! Errors of the report writers: which file, and what went wrong with it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("chart `{chart}`: {message}")]
+    Chart { chart: String, message: String },
+}
+
+impl ReportError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> ReportError {
+        ReportError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Writes a file, naming it in the error.
+pub fn write_file(path: &std::path::Path, bytes: impl AsRef<[u8]>) -> Result<(), ReportError> {
+    std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))
+}
+
+/// Creates a directory and its parents, naming it in the error.
+pub fn create_dir(path: &std::path::Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(path).map_err(|e| ReportError::io(path, e))
+}

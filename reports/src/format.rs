@@ -1,0 +1,150 @@
+//! How figures are written for people: thousands grouped, units named,
+//! never more digits than mean something. Used by every table and page.
+
+use crate::metrics::{Reading, Unit};
+
+/// `1234567` → `1,234,567`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let head = match digits.len() % 3 {
+        0 => 3,
+        r => r,
+    };
+    let mut out = digits[..head].to_string();
+    for group in digits.as_bytes()[head..].chunks(3) {
+        out.push(',');
+        out.push_str(std::str::from_utf8(group).unwrap_or_default());
+    }
+    out
+}
+
+/// A possibly fractional, possibly negative figure with grouped thousands.
+pub fn number(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let text = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let int = grouped(int.parse().unwrap_or(0));
+    match frac {
+        Some(f) => format!("{sign}{int}.{f}"),
+        None => format!("{sign}{int}"),
+    }
+}
+
+pub fn bytes(b: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = b;
+    let mut unit = 0;
+    while v.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{} B", number(v, 0))
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+pub fn percent(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "n/a".to_string();
+    }
+    let p = ratio * 100.0;
+    // Small shares matter here (0.02 % busy), so keep two significant digits.
+    if p != 0.0 && p.abs() < 0.1 {
+        format!("{p:.3} %")
+    } else {
+        format!("{p:.2} %")
+    }
+}
+
+/// A metric's value as its unit is read.
+pub fn value(x: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Count => number(x, if x.fract() == 0.0 { 0 } else { 1 }),
+        Unit::Ratio => percent(x),
+        Unit::Minutes => format!("{} min", number(x, if x.fract() == 0.0 { 0 } else { 2 })),
+        Unit::Milliseconds => format!("{} ms", number(x, 2)),
+        Unit::PerSecond => format!("{}/s", number(x, 0)),
+        Unit::Seconds => format!("{} s", number(x, 2)),
+        Unit::Bytes => bytes(x),
+    }
+}
+
+pub fn reading(r: &Reading, unit: Unit) -> String {
+    match r {
+        Reading::Value(v) => value(*v, unit),
+        Reading::Missing(_) => "n/a".to_string(),
+    }
+}
+
+/// A change between two values, signed; `+0` when equal.
+pub fn delta(d: f64, unit: Unit) -> String {
+    let magnitude = value(d.abs(), unit);
+    if d < 0.0 {
+        format!("-{magnitude}")
+    } else {
+        format!("+{magnitude}")
+    }
+}
+
+/// The change in percent of `a`; `n/a` from zero.
+pub fn delta_percent(a: f64, b: f64) -> String {
+    if a == 0.0 {
+        return if b == 0.0 {
+            "0.0 %".into()
+        } else {
+            "n/a".into()
+        };
+    }
+    format!("{:+.1} %", (b - a) / a.abs() * 100.0)
+}
+
+/// Escapes text for HTML and XML, attribute values included.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(1234567), "1,234,567");
+        assert_eq!(number(-1234.5, 1), "-1,234.5");
+    }
+
+    #[test]
+    fn names_units() {
+        assert_eq!(bytes(618.0 * 1048576.0), "618.0 MiB");
+        assert_eq!(percent(0.0002), "0.020 %");
+        assert_eq!(percent(0.5), "50.00 %");
+        assert_eq!(delta(-3.0, Unit::Count), "-3");
+        assert_eq!(delta_percent(200.0, 150.0), "-25.0 %");
+        assert_eq!(delta_percent(0.0, 5.0), "n/a");
+        assert_eq!(
+            escape("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! report.html and its charts, rendered from the synthetic run.
+
+use super::fixture;
+use hcsim_reports::html::write_report;
+use hcsim_reports::summary::Timeline;
+use std::path::Path;
+
+const CHARTS: [&str; 7] = [
+    "scans",
+    "waits",
+    "busy",
+    "latency",
+    "queue-depth",
+    "colors",
+    "recognition",
+];
+
+fn render(dir: &Path) -> String {
+    write_report(dir, &fixture::summary(), Some(&fixture::performance())).unwrap();
+    std::fs::read_to_string(dir.join("report.html")).unwrap()
+}
+
+/// The inline `<svg>` of the chart with this id.
+fn chart_svg<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<div class=\"chart\" id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</svg>").expect("svg closes")]
+}
+
+/// The number of points of each data line with this stroke color; legend
+/// samples (two points) are left out.
+fn polylines(svg: &str, stroke: &str) -> Vec<usize> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| {
+            p.split('>')
+                .next()
+                .unwrap_or("")
+                .contains(&format!("stroke=\"{stroke}\""))
+        })
+        .map(|p| {
+            p.split("points=\"")
+                .nth(1)
+                .and_then(|q| q.split('"').next())
+                .unwrap_or("")
+                .split_whitespace()
+                .count()
+        })
+        .filter(|&n| n > 2)
+        .collect()
+}
+
+#[test]
+fn report_is_written_with_inline_charts_and_chart_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = render(tmp.path());
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("No data:"), "every synthetic chart has data");
+    for outside in ["<script", "<link", "src=\"http", "<img"] {
+        assert!(
+            !html.contains(outside),
+            "the page must be self-contained, found {outside}"
+        );
+    }
+    for name in CHARTS {
+        assert!(
+            chart_svg(&html, name).contains("<svg"),
+            "chart {name} not inline"
+        );
+        for ext in ["svg", "png"] {
+            let file = tmp.path().join("charts").join(format!("{name}.{ext}"));
+            let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 1000, "{} is {len} bytes", file.display());
+        }
+    }
+    let png = std::fs::read(tmp.path().join("charts/scans.png")).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "charts/scans.png is a PNG"
+    );
+}
+
+#[test]
+fn line_charts_carry_one_point_per_interval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = render(tmp.path());
+    // Mean wait is drawn in the first series color, longest wait in the second.
+    let waits = chart_svg(&html, "waits");
+    assert_eq!(polylines(waits, "#1F77B4"), vec![fixture::POINTS]);
+    assert_eq!(polylines(waits, "#FF7F0E"), vec![fixture::POINTS]);
+    // Busy answers: scans (red) and platform requests (orange), a point per interval.
+    assert_eq!(
+        polylines(chart_svg(&html, "busy"), "#D62728"),
+        vec![fixture::POINTS]
+    );
+    assert_eq!(
+        polylines(chart_svg(&html, "busy"), "#FF7F0E"),
+        vec![fixture::POINTS]
+    );
+    assert_eq!(
+        polylines(chart_svg(&html, "latency"), "#1F77B4"),
+        vec![fixture::POINTS]
+    );
+    assert_eq!(
+        polylines(chart_svg(&html, "queue-depth"), "#8C564B"),
+        vec![fixture::POINTS]
+    );
+    // Scans: four stacked areas (pass, refer, refuse, no verdict).
+    let scans = chart_svg(&html, "scans");
+    assert_eq!(scans.matches("<polygon").count(), 4);
+    for polygon in scans.split("<polygon").skip(1) {
+        let points = polygon
+            .split("points=\"")
+            .nth(1)
+            .and_then(|p| p.split('"').next())
+            .unwrap_or("");
+        assert_eq!(
+            points.split_whitespace().count(),
+            2 * fixture::POINTS,
+            "an area's top and bottom edge"
+        );
+    }
+    // Colors: a yellow and a red line in each of the 31 panels.
+    let colors = chart_svg(&html, "colors");
+    assert_eq!(polylines(colors, "#D62728").len(), 31);
+    assert_eq!(polylines(colors, "#E6B800").len(), 31);
+}
+
+#[test]
+fn heat_map_has_a_cell_per_pair_and_frames_the_refusals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = render(tmp.path());
+    let svg = chart_svg(&html, "recognition");
+    let summary = fixture::summary();
+    // 32 issuers (31 provinces and the national code) × 31 scanning provinces.
+    let cells = svg.matches("<rect").count();
+    assert!(cells >= 32 * 31, "{cells} rectangles");
+    let problems = summary
+        .recognition
+        .iter()
+        .filter(|c| c.refuse + c.unanswered > 0)
+        .count();
+    assert_eq!(problems, 2, "the fixture has two problem cells");
+    // Each problem cell gets a two-rectangle frame, and so does the legend's sample.
+    let frames = svg.matches("fill=\"none\" stroke=\"#D62728\"").count();
+    assert_eq!(frames, 2 * (problems + 1));
+    for label in [
+        "national",
+        "inner-mongolia",
+        "xinjiang",
+        "scanning province",
+    ] {
+        assert!(
+            svg.contains(&format!(">\n{label}\n</text>")),
+            "label {label} missing"
+        );
+    }
+    // The problem pairs are listed under the charts too.
+    assert!(
+        html.contains("<td>national</td><td>jiangsu</td>"),
+        "refused pair listed"
+    );
+    assert!(
+        html.contains("<td>fujian</td><td>inner-mongolia</td>"),
+        "unanswered pair listed"
+    );
+}
+
+#[test]
+fn headline_shows_figures_and_names_what_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = render(tmp.path());
+    let headline =
+        &html[html.find("<div class=\"headline\">").unwrap()..html.find("<h2>").unwrap()];
+    let citizens: u64 = fixture::summary().citizens;
+    assert!(
+        headline.contains(&hcsim_reports::format::grouped(citizens)),
+        "citizens"
+    );
+    assert!(headline.contains("308,640/s"), "events/s");
+    assert!(headline.contains("64.0 MiB"), "peak memory");
+    assert!(
+        headline.contains("42.00 ms"),
+        "scan p99 from the verify latency"
+    );
+    // No oracle yet: violations are "n/a" with the reason, never 0.
+    let violations = &headline[..headline.find("rule violations").unwrap()];
+    assert!(
+        violations.ends_with("n/a</div><div class=\"label\">"),
+        "{violations}"
+    );
+    assert!(headline.contains("carries no rule oracle"), "reason shown");
+}
+
+#[test]
+fn rendering_twice_gives_identical_bytes() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert_eq!(render(one.path()), render(two.path()));
+    for name in CHARTS {
+        for ext in ["svg", "png"] {
+            let file = format!("charts/{name}.{ext}");
+            let a = std::fs::read(one.path().join(&file)).unwrap();
+            let b = std::fs::read(two.path().join(&file)).unwrap();
+            assert!(a == b, "{file} differs between two renders");
+        }
+    }
+}
+
+#[test]
+fn a_run_without_timeline_or_performance_still_renders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut summary = fixture::summary();
+    summary.timeline = Timeline::default();
+    summary.recognition.clear();
+    summary.latency.clear();
+    summary.capacity = Default::default();
+    write_report(tmp.path(), &summary, None).unwrap();
+    let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(html.contains("no performance.json for this run"));
+    assert!(html.contains("no `verify` latency (no capacity model in this run)"));
+    // Without a capacity model there is no latency chart to draw.
+    assert!(!html.contains("id=\"latency\""));
+    assert!(html.contains("No scan of any issuer"));
+    assert!(
+        html.contains("No data: every value is zero in this run. Checkpoint scans"),
+        "empty charts say so"
+    );
+}

@@ -1,0 +1,6 @@
+//! hcsim-reports' integration tests: one test binary, a module per area.
+
+mod fixture;
+mod gate;
+mod report;
+mod run_diff;

@@ -1,0 +1,409 @@
+//! The scenario's `[capacity]` table: servers, service times and admission
+//! limits per provincial platform and for the hub, and how clients retry
+//! when told "system busy".
+//!
+//! ```toml
+//! [capacity]
+//! servers = 8                  # per province; omit to size from population
+//! citizens_per_server = 5000   # the sizing rule when `servers` is omitted
+//! service_ms = { verify = 8.0, declare = 15.0, query = 5.0, apply = 30.0, hub_query = 6.0, feed = 2.0 }
+//! service_cv = 0.8             # spread of the LogNormal service times (sd / mean)
+//! max_wait_ms = 2000           # predicted queue wait above this ⇒ "system busy"
+//! scan_tries = 3               # checkpoint scanner: tries before "could not verify"
+//! app_tries = 4                # citizen app: tries, with exponential back-off
+//! app_backoff_minutes = 1      # first back-off; doubles after each busy answer
+//!
+//! [capacity.provinces.guangdong]
+//! servers = 40
+//!
+//! [capacity.hub]
+//! servers = 64
+//! ```
+
+use crate::scenario::InputError;
+use hcsim_platform::api::Op;
+use hcsim_platform::region::province_keys;
+use hcsim_platform::ProvinceId;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use toml::Spanned;
+
+/// Mean service time per operation class, in milliseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceMs {
+    pub verify: f64,
+    pub declare: f64,
+    pub query: f64,
+    pub apply: f64,
+    pub hub_query: f64,
+    pub feed: f64,
+}
+
+impl Default for ServiceMs {
+    fn default() -> Self {
+        ServiceMs {
+            verify: 8.0,
+            declare: 15.0,
+            query: 5.0,
+            apply: 30.0,
+            hub_query: 6.0,
+            feed: 2.0,
+        }
+    }
+}
+
+impl ServiceMs {
+    pub fn for_op(&self, op: Op) -> f64 {
+        match op {
+            Op::Apply => self.apply,
+            Op::Declare => self.declare,
+            Op::Verify => self.verify,
+            Op::Query => self.query,
+            Op::HubQuery => self.hub_query,
+            Op::Feed => self.feed,
+        }
+    }
+}
+
+/// One platform's capacity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlatformSpec {
+    /// `None`: sized from the simulated population (see `CapacityConfig`).
+    pub servers: Option<u32>,
+    pub service_ms: ServiceMs,
+    pub max_wait_ms: u32,
+}
+
+/// How clients answer "system busy".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Scans of one person at a checkpoint, the first included, before the
+    /// person counts as "could not verify". Staff rescan at the next tick.
+    pub scan_tries: u32,
+    /// Attempts of a citizen's app request, the first included.
+    pub app_tries: u32,
+    /// Wait before the app's first retry; doubles after each busy answer.
+    pub app_backoff_minutes: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            scan_tries: 3,
+            app_tries: 4,
+            app_backoff_minutes: 1,
+        }
+    }
+}
+
+/// The validated `[capacity]` table.
+///
+/// Sizing rule: a platform without `servers` gets
+/// `max(4, ceil(simulated citizens / citizens_per_server))` servers, and the
+/// hub `max(4, ceil(all simulated citizens / (20 × citizens_per_server)))`
+/// (it only answers cross-province lookups, ~1 % of scans). Load scales
+/// with simulated citizens, not with the census, so the rule keeps the same
+/// utilisation at any `population_scale`. The default of 5,000 citizens per
+/// server is what the ordinary-day scenarios need to see no busy answer:
+/// their peak is the first hour's registration wave, when every shard
+/// registers a 60th of its citizens a minute and one province's counties
+/// can come first in several shards at once (national-day: Tianjin peaks
+/// at 103 queued applications on 4 servers; an average day uses < 1 % of
+/// the servers).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapacityConfig {
+    pub defaults: PlatformSpec,
+    pub citizens_per_server: u32,
+    pub service_cv: f64,
+    /// Per-province settings, already merged over `defaults`.
+    pub provinces: BTreeMap<ProvinceId, PlatformSpec>,
+    pub hub: PlatformSpec,
+    pub retry: RetryPolicy,
+}
+
+pub const DEFAULT_CITIZENS_PER_SERVER: u32 = 5_000;
+const MIN_SERVERS: u32 = 4;
+/// The hub only answers cross-province lookups: a fraction of all traffic.
+const HUB_CITIZENS_FACTOR: u64 = 20;
+
+impl Default for CapacityConfig {
+    fn default() -> Self {
+        let defaults = PlatformSpec {
+            servers: None,
+            service_ms: ServiceMs::default(),
+            max_wait_ms: 2000,
+        };
+        CapacityConfig {
+            hub: defaults.clone(),
+            defaults,
+            citizens_per_server: DEFAULT_CITIZENS_PER_SERVER,
+            service_cv: 0.8,
+            provinces: BTreeMap::new(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl CapacityConfig {
+    pub fn spec(&self, p: ProvinceId) -> &PlatformSpec {
+        self.provinces.get(&p).unwrap_or(&self.defaults)
+    }
+
+    /// Servers of a province with `citizens` simulated citizens.
+    pub fn province_servers(&self, p: ProvinceId, citizens: u64) -> u32 {
+        self.spec(p)
+            .servers
+            .unwrap_or_else(|| sized(citizens, self.citizens_per_server as u64))
+    }
+
+    pub fn hub_servers(&self, all_citizens: u64) -> u32 {
+        self.hub.servers.unwrap_or_else(|| {
+            sized(
+                all_citizens,
+                self.citizens_per_server as u64 * HUB_CITIZENS_FACTOR,
+            )
+        })
+    }
+
+    /// Fixes a province's server count (capacity search).
+    pub fn set_servers(&mut self, p: ProvinceId, servers: u32) {
+        let defaults = self.defaults.clone();
+        self.provinces.entry(p).or_insert(defaults).servers = Some(servers);
+    }
+}
+
+fn sized(citizens: u64, per_server: u64) -> u32 {
+    (citizens.div_ceil(per_server.max(1)) as u32).max(MIN_SERVERS)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CapacityFile {
+    #[serde(default)]
+    servers: Option<Spanned<u32>>,
+    #[serde(default)]
+    citizens_per_server: Option<Spanned<u32>>,
+    #[serde(default)]
+    service_ms: Option<ServiceFile>,
+    #[serde(default)]
+    service_cv: Option<Spanned<f64>>,
+    #[serde(default)]
+    max_wait_ms: Option<Spanned<u32>>,
+    #[serde(default)]
+    scan_tries: Option<Spanned<u32>>,
+    #[serde(default)]
+    app_tries: Option<Spanned<u32>>,
+    #[serde(default)]
+    app_backoff_minutes: Option<Spanned<u32>>,
+    #[serde(default)]
+    provinces: BTreeMap<Spanned<String>, PlatformFile>,
+    #[serde(default)]
+    hub: Option<PlatformFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformFile {
+    #[serde(default)]
+    servers: Option<Spanned<u32>>,
+    #[serde(default)]
+    service_ms: Option<ServiceFile>,
+    #[serde(default)]
+    max_wait_ms: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    #[serde(default)]
+    verify: Option<Spanned<f64>>,
+    #[serde(default)]
+    declare: Option<Spanned<f64>>,
+    #[serde(default)]
+    query: Option<Spanned<f64>>,
+    #[serde(default)]
+    apply: Option<Spanned<f64>>,
+    #[serde(default)]
+    hub_query: Option<Spanned<f64>>,
+    #[serde(default)]
+    feed: Option<Spanned<f64>>,
+}
+
+/// Points errors at the file and line of the offending value.
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Range<usize>, field: &str, msg: String) -> InputError {
+        InputError::at(self.path, self.text, span, field, msg)
+    }
+
+    fn ranged<T: Copy + PartialOrd + std::fmt::Display>(
+        &self,
+        v: &Option<Spanned<T>>,
+        field: &str,
+        range: std::ops::RangeInclusive<T>,
+        unit: &str,
+    ) -> Result<Option<T>, InputError> {
+        let Some(v) = v else { return Ok(None) };
+        let x = *v.get_ref();
+        if range.contains(&x) {
+            Ok(Some(x))
+        } else {
+            Err(self.err(
+                v.span(),
+                field,
+                format!(
+                    "{x} is out of range: must be {}..={}{unit}",
+                    range.start(),
+                    range.end()
+                ),
+            ))
+        }
+    }
+
+    fn service(
+        &self,
+        file: &Option<ServiceFile>,
+        prefix: &str,
+        base: &ServiceMs,
+    ) -> Result<ServiceMs, InputError> {
+        let mut s = base.clone();
+        let Some(f) = file else { return Ok(s) };
+        let slots: [(&Option<Spanned<f64>>, &str, &mut f64); 6] = [
+            (&f.verify, "verify", &mut s.verify),
+            (&f.declare, "declare", &mut s.declare),
+            (&f.query, "query", &mut s.query),
+            (&f.apply, "apply", &mut s.apply),
+            (&f.hub_query, "hub_query", &mut s.hub_query),
+            (&f.feed, "feed", &mut s.feed),
+        ];
+        for (value, name, slot) in slots {
+            if let Some(v) = value {
+                let ms = *v.get_ref();
+                // NaN fails both comparisons, so it is refused too.
+                if !(ms > 0.0 && ms <= 60_000.0) {
+                    return Err(self.err(
+                        v.span(),
+                        &format!("{prefix}.service_ms.{name}"),
+                        format!("{ms} is out of range: a mean service time must be > 0 and at most 60000 ms"),
+                    ));
+                }
+                *slot = ms;
+            }
+        }
+        Ok(s)
+    }
+
+    fn platform(
+        &self,
+        f: &PlatformFile,
+        prefix: &str,
+        base: &PlatformSpec,
+    ) -> Result<PlatformSpec, InputError> {
+        Ok(PlatformSpec {
+            servers: self
+                .ranged(&f.servers, &format!("{prefix}.servers"), 1..=1_000_000, "")?
+                .or(base.servers),
+            service_ms: self.service(&f.service_ms, prefix, &base.service_ms)?,
+            max_wait_ms: self
+                .ranged(
+                    &f.max_wait_ms,
+                    &format!("{prefix}.max_wait_ms"),
+                    0..=600_000,
+                    " ms",
+                )?
+                .unwrap_or(base.max_wait_ms),
+        })
+    }
+}
+
+pub(crate) fn validate(
+    path: &Path,
+    text: &str,
+    file: &CapacityFile,
+) -> Result<CapacityConfig, InputError> {
+    let cx = Ctx { path, text };
+    let base = CapacityConfig::default();
+    let top = PlatformFile {
+        servers: file.servers.clone(),
+        service_ms: None,
+        max_wait_ms: file.max_wait_ms.clone(),
+    };
+    let mut defaults = cx.platform(&top, "capacity", &base.defaults)?;
+    defaults.service_ms = cx.service(&file.service_ms, "capacity", &base.defaults.service_ms)?;
+    let service_cv = match &file.service_cv {
+        Some(v) if !(0.0..=10.0).contains(v.get_ref()) => {
+            return Err(cx.err(
+                v.span(),
+                "capacity.service_cv",
+                format!("{} is out of range: must be within 0..=10", v.get_ref()),
+            ))
+        }
+        Some(v) => *v.get_ref(),
+        None => base.service_cv,
+    };
+    let citizens_per_server = cx
+        .ranged(
+            &file.citizens_per_server,
+            "capacity.citizens_per_server",
+            1..=1_000_000_000,
+            "",
+        )?
+        .unwrap_or(base.citizens_per_server);
+    let d = RetryPolicy::default();
+    let retry = RetryPolicy {
+        scan_tries: cx
+            .ranged(&file.scan_tries, "capacity.scan_tries", 1..=10, "")?
+            .unwrap_or(d.scan_tries),
+        app_tries: cx
+            .ranged(&file.app_tries, "capacity.app_tries", 1..=10, "")?
+            .unwrap_or(d.app_tries),
+        app_backoff_minutes: cx
+            .ranged(
+                &file.app_backoff_minutes,
+                "capacity.app_backoff_minutes",
+                1..=60,
+                " minutes",
+            )?
+            .unwrap_or(d.app_backoff_minutes),
+    };
+    let mut provinces = BTreeMap::new();
+    for (key, f) in &file.provinces {
+        let Some(p) = ProvinceId::parse(key.get_ref()) else {
+            return Err(cx.err(
+                key.span(),
+                &format!("capacity.provinces.{}", key.get_ref()),
+                format!(
+                    "unknown province `{}`; known: {}",
+                    key.get_ref(),
+                    province_keys()
+                ),
+            ));
+        };
+        let prefix = format!("capacity.provinces.{}", p.key());
+        provinces.insert(p, cx.platform(f, &prefix, &defaults)?);
+    }
+    // The hub inherits service times and the admission limit, never the
+    // provinces' server count: it is sized on its own.
+    let hub_base = PlatformSpec {
+        servers: None,
+        ..defaults.clone()
+    };
+    let hub = match &file.hub {
+        Some(f) => cx.platform(f, "capacity.hub", &hub_base)?,
+        None => hub_base,
+    };
+    Ok(CapacityConfig {
+        defaults,
+        citizens_per_server,
+        service_cv,
+        provinces,
+        hub,
+        retry,
+    })
+}

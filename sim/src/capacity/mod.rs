@@ -1,0 +1,366 @@
+//! The platform's capacity in virtual time: a decorator over any `Platform`
+//! adapter that queues each tick's requests at the provincial platforms and
+//! the hub, answers "system busy" when the predicted wait exceeds the
+//! admission limit (DOMAIN.md, Guangdong), and forwards only admitted
+//! requests to the platform it wraps.
+//!
+//! Each platform is a FIFO M/G/c queue (`queue::Station`) with LogNormal
+//! service times per operation class. A tick's requests arrive at seeded
+//! uniform offsets within the tick (a Poisson process given their count),
+//! are queued in arrival order, and leave the servers busy into later ticks
+//! when they cannot keep up. A verification of a code or ID card from
+//! another province also queues at the hub once its province has served
+//! it. Latency = waits + services; replies still reach agents at the next
+//! tick, whatever the latency.
+
+pub mod config;
+pub mod queue;
+pub mod retry;
+pub mod search;
+pub mod stats;
+
+use crate::rng::agent_rng;
+use config::{CapacityConfig, PlatformSpec};
+use hcsim_adapters::{route, ColorCensus, Platform, PortError, Route};
+use hcsim_platform::api::{Credential, Issuer, Op, Request, Response, OPS};
+use hcsim_platform::identity::DocNumber;
+use hcsim_platform::{Minute, ProvinceId, PROVINCE_COUNT};
+use hcsim_reports::summary::{IntervalLoad, OpLatency, PlatformLoad};
+use queue::{Admission, Station};
+use rand::RngExt;
+use rand_distr::{Distribution, LogNormal};
+use stats::{rate, Stats, HUB};
+use std::collections::BTreeMap;
+
+const US_PER_MINUTE: u64 = 60_000_000;
+/// The capacity model's own random stream (arrival offsets, service times).
+const CAPACITY_AGENT: u64 = u64::MAX - 3;
+const CAPACITY_PURPOSE: u64 = 0x4341_5041; // "CAPA"
+
+/// Where the run's virtual time starts and how it is cut.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub seed: u64,
+    pub start: Minute,
+    pub tick_minutes: u32,
+    pub interval_minutes: u32,
+    pub duration_minutes: u32,
+}
+
+impl Timing {
+    pub fn intervals(&self) -> usize {
+        self.duration_minutes.div_ceil(self.interval_minutes.max(1)) as usize
+    }
+}
+
+/// Service-time distributions of one platform, by operation (OPS order).
+struct Services([Option<LogNormal<f64>>; OPS.len()], [f64; OPS.len()]);
+
+impl Services {
+    fn new(spec: &PlatformSpec, cv: f64) -> Services {
+        let means = OPS.map(|op| spec.service_ms.for_op(op) * 1000.0);
+        Services(means.map(|m| LogNormal::from_mean_cv(m, cv).ok()), means)
+    }
+
+    fn draw(&self, op: Op, rng: &mut rand_pcg::Pcg64Mcg) -> u64 {
+        let k = stats::op_index(op);
+        let us = match &self.0[k] {
+            Some(d) => d.sample(rng),
+            None => self.1[k],
+        };
+        (us.round() as u64).max(1)
+    }
+}
+
+/// Which queues a request passes through.
+#[derive(Copy, Clone)]
+enum Path {
+    /// Its province; then the hub when it needs another province's data.
+    Province(usize, bool),
+    Hub,
+    Broadcast,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Fate {
+    Forward,
+    Busy,
+}
+
+/// The province a resident ID card was issued in: its first two digits.
+fn doc_province(d: DocNumber) -> Option<ProvinceId> {
+    ProvinceId::from_admin_code((d.0 / 1_000_000_000_000_000) as u8)
+}
+
+/// A scan of a code or ID card from another province: the scanning
+/// platform asks the hub for the holder's status.
+fn needs_hub(req: &Request, p: ProvinceId) -> bool {
+    let foreign = |c: &hcsim_platform::CodeId| c.issuer != Issuer::Province(p);
+    match req {
+        Request::Verify { credential, .. } => match credential {
+            Credential::Code(c) | Credential::Offline { code: c, .. } => foreign(c),
+            Credential::IdCard(d) => doc_province(*d).is_some_and(|q| q != p),
+        },
+        Request::PlaceScan { code, .. } => foreign(code),
+        _ => false,
+    }
+}
+
+fn path(req: &Request) -> Path {
+    match route(req) {
+        Route::Province(p) => Path::Province(p.index(), needs_hub(req, p)),
+        Route::Hub => Path::Hub,
+        Route::Broadcast => Path::Broadcast,
+    }
+}
+
+pub struct Capacity<P> {
+    inner: P,
+    timing: Timing,
+    cv: f64,
+    stations: Vec<Station>,
+    services: Vec<Services>,
+    max_wait_ms: Vec<u32>,
+    stats: Stats,
+}
+
+/// The capacity model's figures for the summary.
+pub struct CapacityReport {
+    /// By operation, over the simulated provinces and the hub.
+    pub latency: BTreeMap<String, OpLatency>,
+    pub platforms: Vec<PlatformLoad>,
+    /// All platforms together, per reporting interval.
+    pub timeline: Vec<IntervalLoad>,
+}
+
+impl<P: Platform> Capacity<P> {
+    /// `citizens[p]`: simulated citizens of province `p`, for sizing
+    /// platforms whose server count the scenario leaves open.
+    pub fn new(
+        inner: P,
+        config: &CapacityConfig,
+        timing: Timing,
+        citizens: &[u64; PROVINCE_COUNT],
+    ) -> Capacity<P> {
+        let mut specs: Vec<(u32, &PlatformSpec)> = ProvinceId::all()
+            .map(|p| {
+                (
+                    config.province_servers(p, citizens[p.index()]),
+                    config.spec(p),
+                )
+            })
+            .collect();
+        specs.push((config.hub_servers(citizens.iter().sum()), &config.hub));
+        Capacity {
+            inner,
+            timing,
+            cv: config.service_cv,
+            stations: specs
+                .iter()
+                .map(|(n, s)| Station::new(*n, s.max_wait_ms as u64 * 1000))
+                .collect(),
+            services: specs
+                .iter()
+                .map(|(_, s)| Services::new(s, config.service_cv))
+                .collect(),
+            max_wait_ms: specs.iter().map(|(_, s)| s.max_wait_ms).collect(),
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn inner(&mut self) -> &mut P {
+        &mut self.inner
+    }
+
+    /// Server counts in force: provinces in `ProvinceId` order, then the hub.
+    pub fn servers(&self) -> Vec<u32> {
+        self.stations.iter().map(Station::servers).collect()
+    }
+
+    /// Queues one tick's requests; returns which ones are answered busy.
+    fn admit(&mut self, now: Minute, requests: &[Request]) -> Vec<Fate> {
+        let t = self.timing;
+        let interval = now.since(t.start) / t.interval_minutes.max(1);
+        self.stats.enter_interval(interval as usize);
+        let tick_us = t.tick_minutes as u64 * US_PER_MINUTE;
+        let tick_start = now.0 as u64 * US_PER_MINUTE;
+        let mut rng = agent_rng(t.seed, CAPACITY_AGENT, now.0 as u64, CAPACITY_PURPOSE);
+
+        // Every draw happens in request order, whatever is admitted, so a
+        // request's timing does not depend on other platforms' settings.
+        let n = requests.len();
+        let mut plan = Vec::with_capacity(n);
+        for req in requests {
+            let at = tick_start + rng.random_range(0..tick_us);
+            let p = path(req);
+            let first = match p {
+                Path::Province(q, _) => self.services[q].draw(req.op(), &mut rng),
+                Path::Hub => self.services[HUB].draw(req.op(), &mut rng),
+                // A broadcast feed costs every province the same.
+                Path::Broadcast => self.services[0].draw(Op::Feed, &mut rng),
+            };
+            let hub = match p {
+                Path::Province(_, true) => self.services[HUB].draw(Op::HubQuery, &mut rng),
+                _ => 0,
+            };
+            plan.push((at, p, first, hub));
+        }
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|&i| (plan[i as usize].0, i));
+
+        let mut fate = vec![Fate::Forward; n];
+        // (arrival at the hub, request, latency so far)
+        let mut at_hub: Vec<(u64, u32, u64)> = Vec::new();
+        for &i in &order {
+            let (at, p, service, _) = plan[i as usize];
+            let op = requests[i as usize].op();
+            let feed = op == Op::Feed;
+            match p {
+                Path::Province(q, cross) => match self.offer(q, at, service, feed) {
+                    Admission::Busy => {
+                        self.stats.busy_reply(q, op);
+                        fate[i as usize] = Fate::Busy;
+                    }
+                    Admission::Served { done_us, .. } if cross => {
+                        at_hub.push((done_us, i, done_us - at));
+                    }
+                    Admission::Served { done_us, .. } => self.stats.answered(q, op, done_us - at),
+                },
+                Path::Hub => at_hub.push((at, i, 0)),
+                Path::Broadcast => {
+                    for q in 0..PROVINCE_COUNT {
+                        if let Admission::Served { done_us, .. } = self.offer(q, at, service, true)
+                        {
+                            self.stats.answered(q, op, done_us - at);
+                        }
+                    }
+                }
+            }
+        }
+
+        at_hub.sort_by_key(|&(at, i, _)| (at, i));
+        for (at, i, before) in at_hub {
+            let (_, p, first, hub) = plan[i as usize];
+            let op = requests[i as usize].op();
+            let (hub_op, service, home) = match p {
+                Path::Province(q, _) => (Op::HubQuery, hub, Some(q)),
+                _ => (op, first, None),
+            };
+            match self.offer(HUB, at, service, op == Op::Feed) {
+                Admission::Busy => {
+                    self.stats.busy_reply(HUB, hub_op);
+                    if let Some(q) = home {
+                        self.stats.busy_reply(q, op);
+                    }
+                    fate[i as usize] = Fate::Busy;
+                }
+                Admission::Served { done_us, .. } => {
+                    self.stats.answered(HUB, hub_op, done_us - at);
+                    if let Some(q) = home {
+                        self.stats.answered(q, op, before + done_us - at);
+                    }
+                }
+            }
+        }
+        fate
+    }
+
+    fn offer(&mut self, platform: usize, at: u64, service: u64, always: bool) -> Admission {
+        self.stats.offered(platform);
+        let a = self.stations[platform].offer(at, service, always);
+        match a {
+            Admission::Busy => self.stats.refused(platform),
+            Admission::Served { queue_depth, .. } => self.stats.queue_depth(platform, queue_depth),
+        }
+        a
+    }
+
+    /// Closes the run's figures. `provinces`: the simulated ones.
+    pub fn report(&mut self, provinces: &[ProvinceId]) -> CapacityReport {
+        let t = self.timing;
+        let intervals = t.intervals();
+        self.stats.finish(intervals);
+        let run_us = t.duration_minutes as u64 * US_PER_MINUTE;
+        let mut shown: Vec<usize> = provinces.iter().map(|p| p.index()).collect();
+        shown.push(HUB);
+        let platforms = shown
+            .iter()
+            .map(|&k| {
+                let s = &self.stations[k];
+                let mut timeline = self.stats.platform_series(k);
+                timeline.truncate(intervals);
+                PlatformLoad {
+                    platform: if k == HUB {
+                        "hub".to_string()
+                    } else {
+                        ProvinceId(k as u8).key().to_string()
+                    },
+                    servers: s.servers(),
+                    max_wait_ms: self.max_wait_ms[k],
+                    requests: self.stats.offered[k],
+                    busy: self.stats.refused[k],
+                    busy_rate: rate(self.stats.refused[k], self.stats.offered[k]),
+                    utilization: rate(s.busy_us, s.servers() as u64 * run_us),
+                    queue_depth_max: self.stats.depth_max[k],
+                    latency: self.stats.platform_latency(k),
+                    timeline,
+                }
+            })
+            .collect();
+        let mut timeline = self.stats.national_series();
+        timeline.truncate(intervals);
+        CapacityReport {
+            latency: self.stats.by_op(&shown),
+            platforms,
+            timeline,
+        }
+    }
+
+    /// The LogNormal spread in force (for echoing the configuration).
+    pub fn service_cv(&self) -> f64 {
+        self.cv
+    }
+}
+
+impl<P: Platform> Platform for Capacity<P> {
+    async fn exchange(
+        &mut self,
+        now: Minute,
+        requests: Vec<Request>,
+    ) -> Result<Vec<Response>, PortError> {
+        let fate = self.admit(now, &requests);
+        let admitted: Vec<Request> = requests
+            .into_iter()
+            .zip(&fate)
+            .filter(|(_, f)| **f == Fate::Forward)
+            .map(|(r, _)| r)
+            .collect();
+        let expected = admitted.len();
+        let answers = if admitted.is_empty() {
+            Vec::new()
+        } else {
+            self.inner.exchange(now, admitted).await?
+        };
+        if answers.len() != expected {
+            return Err(PortError::Unavailable(format!(
+                "the platform answered {} of {expected} requests",
+                answers.len()
+            )));
+        }
+        let mut answers = answers.into_iter();
+        Ok(fate
+            .into_iter()
+            .map(|f| match f {
+                Fate::Busy => Response::Busy,
+                Fate::Forward => answers.next().unwrap_or(Response::Busy),
+            })
+            .collect())
+    }
+
+    async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
+        self.inner.census(now).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

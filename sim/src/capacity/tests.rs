@@ -1,0 +1,192 @@
+use super::config::CapacityConfig;
+use super::*;
+use hcsim_platform::api::CodeId;
+use hcsim_platform::identity::DocNumber;
+
+/// Answers every request it is given and remembers them.
+#[derive(Default)]
+struct Recorder {
+    got: Vec<Request>,
+}
+
+impl Platform for Recorder {
+    async fn exchange(
+        &mut self,
+        _now: Minute,
+        requests: Vec<Request>,
+    ) -> Result<Vec<Response>, PortError> {
+        let n = requests.len();
+        self.got.extend(requests);
+        Ok(vec![Response::Ack; n])
+    }
+    async fn census(&mut self, _now: Minute) -> Result<ColorCensus, PortError> {
+        Ok(Vec::new())
+    }
+}
+
+fn timing() -> Timing {
+    Timing {
+        seed: 1,
+        start: Minute(0),
+        tick_minutes: 1,
+        interval_minutes: 5,
+        duration_minutes: 30,
+    }
+}
+
+fn anhui() -> ProvinceId {
+    ProvinceId::parse("anhui").unwrap()
+}
+
+fn query(serial: u32) -> Request {
+    Request::Query {
+        code: CodeId {
+            issuer: Issuer::Province(anhui()),
+            serial,
+        },
+    }
+}
+
+fn config(servers: u32, service_ms: f64, max_wait_ms: u32) -> CapacityConfig {
+    let mut c = CapacityConfig::default();
+    c.defaults.servers = Some(servers);
+    c.defaults.max_wait_ms = max_wait_ms;
+    c.defaults.service_ms.query = service_ms;
+    c.defaults.service_ms.verify = service_ms;
+    c.hub.servers = Some(servers);
+    c.hub.max_wait_ms = max_wait_ms;
+    c.hub.service_ms.hub_query = service_ms;
+    c.service_cv = 0.0;
+    c
+}
+
+fn exchange(cap: &mut Capacity<Recorder>, now: u32, requests: Vec<Request>) -> Vec<Response> {
+    futures::executor::block_on(cap.exchange(Minute(now), requests)).unwrap()
+}
+
+#[test]
+fn admission_control_answers_busy_and_never_forwards_those_requests() {
+    // One server, each query takes a whole minute, no queueing allowed: of
+    // ten queries in one tick only the first to arrive is served.
+    let mut cap = Capacity::new(
+        Recorder::default(),
+        &config(1, 60_000.0, 0),
+        timing(),
+        &[0; 31],
+    );
+    let answers = exchange(&mut cap, 0, (0..10).map(query).collect());
+    let busy = answers.iter().filter(|r| **r == Response::Busy).count();
+    assert_eq!(busy, 9);
+    assert_eq!(cap.inner().got.len(), 1);
+    // The one forwarded is the one answered.
+    let served = answers.iter().position(|r| *r == Response::Ack).unwrap();
+    assert_eq!(cap.inner().got[0], query(served as u32));
+    // The server is still busy when the next tick's requests arrive early
+    // in it: the backlog carries over.
+    let answers = exchange(&mut cap, 1, vec![query(100)]);
+    let report = cap.report(&[anhui()]);
+    let anhui_load = &report.platforms[0];
+    assert_eq!(anhui_load.requests, 11);
+    assert_eq!(
+        anhui_load.busy,
+        9 + usize::from(answers[0] == Response::Busy) as u64
+    );
+    assert_eq!(report.latency["query"].busy, anhui_load.busy);
+    assert_eq!(report.latency["query"].answered, 11 - anhui_load.busy);
+}
+
+#[test]
+fn queued_requests_wait_for_the_server_and_latency_adds_up() {
+    // One server, 10 s each, generous limit: six requests in a tick are all
+    // served back to back, so the last one's latency is at least 60 s minus
+    // the spread of arrivals (< 60 s) and the total server time is 60 s.
+    let mut cap = Capacity::new(
+        Recorder::default(),
+        &config(1, 10_000.0, 600_000),
+        timing(),
+        &[0; 31],
+    );
+    let answers = exchange(&mut cap, 0, (0..6).map(query).collect());
+    assert!(answers.iter().all(|r| *r == Response::Ack));
+    assert_eq!(cap.stations[anhui().index()].busy_us, 60_000_000);
+    let report = cap.report(&[anhui()]);
+    let q = &report.latency["query"];
+    assert_eq!(q.answered, 6);
+    assert!(q.max_ms >= 10_000.0 && q.max_ms <= 60_100.0, "{q:?}");
+    // Arrivals are spread over the tick, so how many wait at once depends
+    // on the draw; never more than the five behind the first.
+    let depth = report.platforms[0].queue_depth_max;
+    assert!((1..=5).contains(&depth), "{depth}");
+    // The interval's figures are where the charts read them.
+    assert_eq!(report.timeline[0].requests, 6);
+    assert_eq!(report.timeline.len(), 6);
+    assert_eq!(report.timeline[1].requests, 0);
+}
+
+#[test]
+fn a_scan_of_another_provinces_code_also_queues_at_the_hub() {
+    let beijing = ProvinceId::parse("beijing").unwrap();
+    let place = hcsim_platform::api::Place {
+        county: hcsim_platform::api::CountyRef {
+            province: beijing,
+            county: 0,
+        },
+        kind: hcsim_platform::api::CheckpointKind::Mall,
+    };
+    let scan = |credential| Request::Verify {
+        credential,
+        place,
+        temperature: None,
+    };
+    let foreign = scan(Credential::Code(CodeId {
+        issuer: Issuer::Province(anhui()),
+        serial: 1,
+    }));
+    let local = scan(Credential::Code(CodeId {
+        issuer: Issuer::Province(beijing),
+        serial: 2,
+    }));
+    // An ID card says where it was issued: 34 is Anhui.
+    let card = scan(Credential::IdCard(DocNumber(
+        (34 * 10_000 + 101) * 100_000_000_000 + 5,
+    )));
+    let mut cap = Capacity::new(
+        Recorder::default(),
+        &config(4, 10.0, 2000),
+        timing(),
+        &[0; 31],
+    );
+    exchange(&mut cap, 0, vec![foreign, local, card]);
+    let report = cap.report(&[beijing]);
+    let hub = report
+        .platforms
+        .iter()
+        .find(|p| p.platform == "hub")
+        .unwrap();
+    assert_eq!(hub.requests, 2);
+    assert_eq!(hub.latency["hub_query"].answered, 2);
+    let bj = &report.platforms[0];
+    assert_eq!(bj.requests, 3);
+    // Scans via the hub took both services: at least 20 ms end to end.
+    assert_eq!(bj.latency["verify"].answered, 3);
+    assert!(bj.latency["verify"].max_ms >= 20.0);
+    assert!(bj.latency["verify"].p50_ms < 20.0 + 1.0);
+}
+
+#[test]
+fn the_same_requests_give_the_same_figures() {
+    let run = || {
+        let mut cap = Capacity::new(
+            Recorder::default(),
+            &CapacityConfig::default(),
+            timing(),
+            &[50_000; 31],
+        );
+        for t in 0..20 {
+            exchange(&mut cap, t, (0..300).map(query).collect());
+        }
+        let r = cap.report(&[anhui()]);
+        (r.latency, r.platforms, r.timeline)
+    };
+    assert_eq!(run(), run());
+}
