@@ -108,7 +108,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
     }
     let wall_seconds = wall.elapsed().as_secs_f64();
 
-    let summary = summarize(scenario, &world, &output, capacity);
+    let summary = summarize(scenario, &world, &output, capacity, &rules);
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -201,16 +201,6 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-pub fn scheme_name(scenario: &Scenario, p: ProvinceId) -> String {
-    scenario
-        .rules_for(p)
-        .and_then(|f| f.file_stem())
-        .map_or_else(
-            || "built-in".to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        )
-}
-
 /// Where provinces a scenario names no rule set for find theirs: the
 /// `rules/` directory beside the scenario file.
 pub fn default_rules_dir(scenario: &Scenario) -> PathBuf {
@@ -247,6 +237,7 @@ fn summarize(
     world: &World,
     out: &EngineOutput,
     capacity: CapacityReport,
+    rules: &[Arc<hcsim_platform::rules::RuleSet>],
 ) -> Summary {
     let m = &out.metrics;
     let mut national = ProvinceScans::default();
@@ -285,7 +276,7 @@ fn summarize(
         provinces.push(ProvinceSummary {
             province: p.key().to_string(),
             citizens,
-            scheme: scheme_name(scenario, p),
+            scheme: rules[p.index()].scheme().to_string(),
             colors_at_end,
             scans: totals(ps, 0),
             scans_by_checkpoint,

@@ -36,6 +36,20 @@ fn run_writes_summary_and_prints_figures() {
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("summary.json")).unwrap())
             .unwrap();
     assert_eq!(summary["scenario"]["name"], "smoke");
+    // Every scanned person holds a code: those refused one for want of face
+    // verification (Fujian) got it through a household adult's family
+    // application.
+    assert_eq!(summary["scans"]["unknown"], 0, "{}", summary["scans"]);
+    let provinces = summary["provinces"].as_array().unwrap();
+    let scheme = |key: &str| {
+        provinces.iter().find(|p| p["province"] == key).unwrap()["scheme"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(scheme("fujian"), "fujian");
+    assert_eq!(scheme("guangdong"), "guangdong");
+    assert_eq!(scheme("beijing"), "default");
     let perf: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(tmp.path().join("performance.json")).unwrap(),
     )

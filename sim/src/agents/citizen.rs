@@ -8,7 +8,8 @@ use crate::engine::wheel::Wheel;
 use crate::metrics::op_slot;
 use crate::rng::{agent_rng, mix, purpose};
 use hcsim_platform::api::{
-    CheckpointKind, CodeId, Credential, DeciCelsius, Feed, Issuer, Request, Response,
+    CheckpointKind, CodeId, Credential, DeciCelsius, Feed, Issuer, Refusal, Relation, Request,
+    Response,
 };
 use hcsim_platform::{Color, Minute};
 use rand::RngExt;
@@ -16,6 +17,9 @@ use rand::RngExt;
 const NONE16: u16 = u16::MAX;
 const NO_CODE: u32 = u32::MAX;
 const FLIGHT_BIT: u8 = 4;
+/// Refused a code for want of face verification: waits for a household
+/// adult to apply for them as family (Fujian's 家庭成员申领).
+const FAMILY_BIT: u8 = 8;
 
 pub struct Citizens {
     pub base: u32,
@@ -393,20 +397,79 @@ impl Citizens {
         ));
     }
 
-    pub fn reply(&mut self, id: u32, response: &Response, sink: &mut Sink) {
+    pub fn reply(&mut self, env: &Env, id: u32, response: &Response, sink: &mut Sink) {
         let i = (id - self.base) as usize;
         match response {
             Response::Issued { code, color } => {
+                let first = self.code[i] == NO_CODE;
                 self.code[i] = code.serial;
                 self.color[i] = *color;
+                if first && env.world.people[id as usize].age >= 18 {
+                    self.apply_for_waiting_family(env, id, sink);
+                }
             }
             Response::Recorded { color, .. } => {
                 sink.metrics.declarations_acked += 1;
                 self.color[i] = *color;
             }
             Response::Health { color, .. } => self.color[i] = *color,
+            Response::Refused(Refusal::FaceNotVerified) => {
+                sink.metrics.refusals += 1;
+                self.state[i] |= FAMILY_BIT;
+                // A household adult already holding a code applies now;
+                // otherwise the first one to get a code does.
+                let home = env.world.people[id as usize].household_members();
+                if let Some(adult) = home
+                    .clone()
+                    .find(|&m| m != id && self.holds(m) && env.world.people[m as usize].age >= 18)
+                {
+                    self.apply_for_waiting_family(env, adult, sink);
+                }
+            }
             Response::Refused(_) => sink.metrics.refusals += 1,
             _ => {}
+        }
+    }
+
+    fn holds(&self, id: u32) -> bool {
+        id.checked_sub(self.base)
+            .and_then(|i| self.code.get(i as usize))
+            .is_some_and(|&c| c != NO_CODE)
+    }
+
+    /// `adult` applies for every member of their household refused a code
+    /// for want of face verification.
+    fn apply_for_waiting_family(&mut self, env: &Env, adult: u32, sink: &mut Sink) {
+        let a = (adult - self.base) as usize;
+        let proxy = CodeId {
+            issuer: Issuer::Province(env.world.home_province(adult)),
+            serial: self.code[a],
+        };
+        let adult_age = env.world.people[adult as usize].age;
+        for m in env.world.people[adult as usize].household_members() {
+            let Some(k) = m.checked_sub(self.base).map(|k| k as usize) else {
+                continue;
+            };
+            if k >= self.state.len() || self.state[k] & FAMILY_BIT == 0 {
+                continue;
+            }
+            self.state[k] &= !FAMILY_BIT;
+            let member = env.world.identity(m);
+            let relation = if member.age < adult_age {
+                Relation::Child
+            } else {
+                Relation::Parent
+            };
+            self.send(
+                env,
+                m,
+                Request::ApplyFamily {
+                    proxy,
+                    member,
+                    relation,
+                },
+                sink,
+            );
         }
     }
 

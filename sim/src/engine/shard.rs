@@ -118,7 +118,7 @@ impl Shard {
                             hcsim_platform::Response::Health { .. } => t.queries += 1,
                             _ => {}
                         }
-                        self.citizens.reply(id, &response, &mut sink)
+                        self.citizens.reply(&env, id, &response, &mut sink)
                     }
                     Agent::Checkpoint(local) => {
                         let site =
