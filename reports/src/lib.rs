@@ -8,6 +8,7 @@ pub mod gate;
 pub mod html;
 pub mod junit;
 pub mod metrics;
+pub mod policy_diff;
 pub mod run_diff;
 pub mod summary;
 pub mod table;
