@@ -7,6 +7,7 @@ pub mod format;
 pub mod gate;
 pub mod html;
 pub mod junit;
+pub mod markers;
 pub mod metrics;
 pub mod policy_diff;
 pub mod run_diff;

@@ -134,6 +134,14 @@ pub struct HistoryEntry {
     pub answer: String,
 }
 
+fn people(n: u64) -> String {
+    if n == 1 {
+        "1 person".into()
+    } else {
+        format!("{} people", grouped(n))
+    }
+}
+
 impl TransitionChange {
     pub fn changed(&self) -> u64 {
         self.shifted.iter().map(|s| s.people).sum::<u64>() + self.only_a + self.only_b
@@ -158,27 +166,27 @@ impl PolicyDiff {
         for t in &self.transitions {
             for s in &t.shifted {
                 lines.push(format!(
-                    "{}→{} {} under B for {} people",
+                    "{}→{} {} under B for {}",
                     t.from,
                     t.to,
                     shift_text(s.days),
-                    grouped(s.people)
+                    people(s.people)
                 ));
             }
             if t.only_a > 0 {
                 lines.push(format!(
-                    "{}→{} only under A for {} people",
+                    "{}→{} only under A for {}",
                     t.from,
                     t.to,
-                    grouped(t.only_a)
+                    people(t.only_a)
                 ));
             }
             if t.only_b > 0 {
                 lines.push(format!(
-                    "{}→{} only under B for {} people",
+                    "{}→{} only under B for {}",
                     t.from,
                     t.to,
-                    grouped(t.only_b)
+                    people(t.only_b)
                 ));
             }
         }
@@ -264,15 +272,29 @@ impl PolicyDiff {
                 "\nexample: citizen {} ({}, {}): {}",
                 e.citizen, e.holder, e.province, e.change
             );
+            // The terminal gets the gist: what happened to the person (feeds,
+            // check-ins) and every exchange answered differently; diff.html
+            // has the whole history.
             for row in merged_history(e) {
-                let _ = writeln!(
-                    out,
-                    "  {}  {:<44} A: {:<28} B: {}",
-                    row.at,
-                    row.event,
-                    row.a.as_deref().unwrap_or("—"),
-                    row.b.as_deref().unwrap_or("—")
-                );
+                let cause = row.event.starts_with("carriers:")
+                    || row.event.starts_with("authority:")
+                    || row.event.starts_with("daily check-in");
+                if row.a == row.b && !cause {
+                    continue;
+                }
+                let answer = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
+                if row.a == row.b {
+                    let _ = writeln!(out, "  {}  {}: {}", row.at, row.event, answer(&row.a));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "  {}  {}\n      A: {}\n      B: {}",
+                        row.at,
+                        row.event,
+                        answer(&row.a),
+                        answer(&row.b)
+                    );
+                }
             }
         }
         out
