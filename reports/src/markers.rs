@@ -35,6 +35,11 @@ pub struct Marker {
     pub end: Option<String>,
 }
 
+/// The markers of a run's summary.
+pub fn of(summary: &crate::summary::Summary) -> Vec<Marker> {
+    read(&serde_json::to_value(summary).unwrap_or_default())
+}
+
 /// The markers of a summary (as JSON), violations first, each in file order.
 pub fn read(summary: &Value) -> Vec<Marker> {
     let mut out = Vec::new();

@@ -5,7 +5,7 @@
 use crate::charts::{
     palette, Chart, Figure, HeatMap, Mark, Panel, Series, SmallMultiples, TimeChart,
 };
-use crate::markers::{self, MarkerKind};
+use crate::markers::{self, Marker, MarkerKind};
 use crate::summary::{Summary, TimelinePoint};
 use std::collections::BTreeMap;
 
@@ -15,7 +15,12 @@ const WIDE: (u32, u32) = (1200, 420);
 const NOT_GREEN: [&str; 4] = ["white", "yellow", "orange", "red"];
 
 pub fn report_charts(s: &Summary) -> Vec<Chart> {
-    let marks = timeline_marks(s);
+    report_charts_marked(s, &markers::of(s))
+}
+
+/// The charts, with `markers` (violations, faults) on the timelines.
+pub fn report_charts_marked(s: &Summary, markers: &[Marker]) -> Vec<Chart> {
+    let marks = timeline_marks(s, markers);
     let mut charts = vec![
         with_marks(scans_by_decision(s), &marks),
         waits(s),
@@ -33,7 +38,7 @@ pub fn report_charts(s: &Summary) -> Vec<Chart> {
 /// Violations and faults from the summary's optional `violations` and
 /// `faults` sections (see `markers`), placed on the timeline's axis, where
 /// point i is the interval starting at `timeline.points[i].start`.
-pub fn timeline_marks(s: &Summary) -> Vec<Mark> {
+pub fn timeline_marks(s: &Summary, markers: &[Marker]) -> Vec<Mark> {
     let Some(t0) = s
         .timeline
         .points
@@ -42,12 +47,11 @@ pub fn timeline_marks(s: &Summary) -> Vec<Mark> {
     else {
         return Vec::new();
     };
-    let json = serde_json::to_value(s).unwrap_or_default();
     let step = s.timeline.interval_minutes.max(1) as f64;
     let last = (s.timeline.points.len().max(2) - 1) as f64;
     let x = |t: &str| markers::minutes(t).map(|m| (m - t0) as f64 / step);
-    markers::read(&json)
-        .into_iter()
+    markers
+        .iter()
         .filter_map(|m| {
             let x0 = x(&m.start)?;
             let x1 = m.end.as_deref().and_then(x).unwrap_or(x0);

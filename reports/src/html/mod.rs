@@ -4,7 +4,7 @@
 mod charts;
 pub mod page;
 
-pub use charts::report_charts;
+pub use charts::{report_charts, report_charts_marked};
 
 use crate::error::{create_dir, write_file, ReportError};
 use crate::format::{self, grouped};
@@ -125,8 +125,7 @@ fn headline(run: &Run) -> Vec<Figure> {
 /// The markers drawn on the timeline, listed; nothing when the summary has
 /// no `violations` or `faults` section or they hold nothing with a time.
 fn violations_and_faults(page: &mut Page, s: &Summary) {
-    let json = serde_json::to_value(s).unwrap_or_default();
-    let marks = crate::markers::read(&json);
+    let marks = crate::markers::of(s);
     if marks.is_empty() {
         return;
     }
