@@ -1,78 +1,140 @@
 #!/usr/bin/env bash
-# Renders DIR/report.html in headless Chromium to DIR/report.png and checks
-# the picture is not blank: a page whose charts failed to draw is mostly one
-# color. Needs the Debian `chromium` package (apt-get install -y chromium)
-# and python3; not part of CI.
+# Opens DIR/report.html in headless Chromium as a reader would, saves the
+# page as DIR/report.png, and checks that every chart the browser draws has
+# data in it, not just axes: each chart in DIR/charts/*.svg is rendered by
+# Chromium on its own and must have enough colored (data) pixels, since axes,
+# grid and text are grey or black.
 #
-#   scripts/screenshot-report.sh out/
+#   scripts/screenshot-report.sh DIR      # DIR: the output directory of hcsim run
+#
+# Needs Debian's `chromium` package and python3. When chromium is missing it
+# is installed (apt-get install -y chromium) if the script runs as root;
+# otherwise the check is skipped with a message and exit status 0.
+# Exit status: 0 all charts have data (or skipped), 1 a chart or the page
+# looks empty, 2 usage or setup error.
 set -euo pipefail
 
 dir=${1:?usage: scripts/screenshot-report.sh DIR, the output directory of hcsim run}
 html="$dir/report.html"
 png="$dir/report.png"
 [ -f "$html" ] || { echo "error: $html does not exist (run: hcsim run SCENARIO --out $dir)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "error: python3 is needed to read the screenshots" >&2; exit 2; }
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$browser" ] || { echo "error: chromium not found (apt-get install -y chromium)" >&2; exit 2; }
+find_browser() { command -v chromium || command -v chromium-browser || true; }
+browser=$(find_browser)
+if [ -z "$browser" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "chromium not found: installing Debian's chromium package"
+    apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
+    browser=$(find_browser)
+  fi
+  if [ -z "$browser" ]; then
+    echo "SKIPPED: chromium is not installed (as root: apt-get install -y chromium); nothing was checked"
+    exit 0
+  fi
+fi
 
-profile=$(mktemp -d)
-trap 'rm -rf "$profile"' EXIT
-rm -f "$png"
-"$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --hide-scrollbars \
-  --screenshot="$(realpath -m "$png")" --window-size=1400,3000 \
-  "file://$(realpath "$html")" >/dev/null 2>&1 || true
-[ -s "$png" ] || { echo "error: chromium wrote no screenshot to $png" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
-# Decodes the PNG with the standard library alone and counts its colors.
-python3 - "$png" <<'PY'
+# shot URL PNG WIDTH HEIGHT
+shot() {
+  rm -f "$2"
+  "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/profile" --hide-scrollbars --default-background-color=ffffffff \
+    --screenshot="$2" --window-size="$3,$4" "$1" >/dev/null 2>&1 || true
+  [ -s "$2" ] || { echo "error: chromium wrote no screenshot of $1" >&2; exit 1; }
+}
+
+# The whole page, tall enough for every chart and table of a national run.
+shot "file://$(realpath "$html")" "$(realpath -m "$png")" 1400 7000
+args=("page" "$png")
+
+# Each chart alone, at its own size (from the SVG's width and height).
+for svg in "$dir"/charts/*.svg; do
+  [ -f "$svg" ] || continue
+  name=$(basename "$svg" .svg)
+  read -r w h < <(python3 - "$svg" <<'PY'
+import re, sys
+head = open(sys.argv[1], encoding="utf-8").read(2000)
+w = re.search(r'width="(\d+)', head); h = re.search(r'height="(\d+)', head)
+print(w.group(1) if w else 1200, h.group(1) if h else 600)
+PY
+)
+  shot "file://$(realpath "$svg")" "$work/$name.png" "$w" "$h"
+  args+=("$name" "$work/$name.png")
+done
+
+# Decodes each PNG with the standard library alone. The page must not be
+# blank; each chart must have colored pixels (channels differing by more
+# than 40: the series' colors), not only grey axes and black text.
+python3 - "${args[@]}" <<'PY'
 import struct, sys, zlib
 
-path = sys.argv[1]
-data = open(path, "rb").read()
-if data[:8] != b"\x89PNG\r\n\x1a\n":
-    sys.exit(f"error: {path} is not a PNG")
-pos, idat, header = 8, b"", None
-while pos < len(data):
-    length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + length]
-    if kind == b"IHDR":
-        header = struct.unpack(">IIBBBBB", body)
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + length
-width, height, depth, color_type, _, _, interlace = header
-channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(color_type)
-if depth != 8 or channels is None or interlace:
-    sys.exit(f"error: {path}: unsupported PNG layout (depth {depth}, color type {color_type})")
-raw = zlib.decompress(idat)
-stride = width * channels
-rows, prev, i = [], bytearray(stride), 0
-for _ in range(height):
-    kind, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
-    i += 1 + stride
-    for x in range(stride):
-        a = line[x - channels] if x >= channels else 0
-        b, c = prev[x], (prev[x - channels] if x >= channels else 0)
-        if kind == 1: line[x] = (line[x] + a) & 255
-        elif kind == 2: line[x] = (line[x] + b) & 255
-        elif kind == 3: line[x] = (line[x] + (a + b) // 2) & 255
-        elif kind == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(bytes(line))
-    prev = line
-colors, background = {}, None
-for row in rows[::4]:
-    for x in range(0, stride, channels * 4):
-        px = row[x:x + 3]
-        colors[px] = colors.get(px, 0) + 1
-total = sum(colors.values())
-background, most = max(colors.items(), key=lambda kv: kv[1])
-ink = 1 - most / total
-print(f"{path}: {width}x{height}, {len(colors)} distinct colors sampled, {ink:.1%} not background")
-if len(colors) < 16 or ink < 0.02:
-    sys.exit(f"error: {path} looks blank")
+def pixels(path):
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        sys.exit(f"error: {path} is not a PNG")
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, color_type, _, _, interlace = header
+    channels = {2: 3, 6: 4}.get(color_type)
+    if depth != 8 or channels is None or interlace:
+        sys.exit(f"error: {path}: unsupported PNG layout (depth {depth}, color type {color_type})")
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    prev, i, out = bytearray(stride), 0, []
+    for _ in range(height):
+        kind, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - channels] if x >= channels else 0
+            b, c = prev[x], (prev[x - channels] if x >= channels else 0)
+            if kind == 1: line[x] = (line[x] + a) & 255
+            elif kind == 2: line[x] = (line[x] + b) & 255
+            elif kind == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        out.append(bytes(line))
+        prev = line
+    return width, height, channels, out
+
+def measure(path, step):
+    width, height, channels, rows = pixels(path)
+    total = colored = 0
+    colors = {}
+    for row in rows[::step]:
+        for x in range(0, width * channels, channels * step):
+            r, g, b = row[x], row[x + 1], row[x + 2]
+            total += 1
+            colors[(r, g, b)] = colors.get((r, g, b), 0) + 1
+            if max(r, g, b) - min(r, g, b) > 40:
+                colored += 1
+    ink = 1 - max(colors.values()) / total
+    return width, height, colored / total, ink, len(colors)
+
+failed = False
+items = sys.argv[1:]
+for name, path in zip(items[::2], items[1::2]):
+    if name == "page":
+        w, h, colored, ink, n = measure(path, 4)
+        ok = n >= 16 and ink >= 0.02 and colored >= 0.005
+        print(f"{'ok  ' if ok else 'FAIL'} {path}: {w}x{h}, {ink:.1%} not background, {colored:.2%} colored")
+    else:
+        w, h, colored, ink, n = measure(path, 2)
+        ok = colored >= 0.003
+        print(f"{'ok  ' if ok else 'FAIL'} chart {name}: {w}x{h}, {colored:.2%} of pixels in data colors")
+    failed |= not ok
+if failed:
+    sys.exit("error: some charts show no data (empty axes) or the page is blank")
 PY

@@ -228,3 +228,51 @@ fn a_run_without_timeline_or_performance_still_renders() {
         "empty charts say so"
     );
 }
+
+#[test]
+fn violations_and_faults_are_marked_on_the_timeline() {
+    use hcsim_reports::html::{report_charts, report_charts_marked};
+    use hcsim_reports::markers::{Marker, MarkerKind};
+    let s = fixture::summary();
+    let at = |i: usize| s.timeline.points[i].start.clone();
+    let markers = vec![
+        Marker {
+            kind: MarkerKind::Violation,
+            label: "red_admitted".into(),
+            start: at(1),
+            end: None,
+        },
+        Marker {
+            kind: MarkerKind::Fault,
+            label: "hub_partition (anhui)".into(),
+            start: at(1),
+            end: Some(at(2)),
+        },
+        Marker {
+            kind: MarkerKind::Fault,
+            label: "long before the run".into(),
+            start: "2000-01-01T00:00".into(),
+            end: Some("2000-01-01T01:00".into()),
+        },
+    ];
+    let scans = |charts: Vec<hcsim_reports::charts::Chart>| {
+        charts
+            .into_iter()
+            .find(|c| c.name == "scans")
+            .unwrap()
+            .svg()
+            .unwrap()
+    };
+    let marked = scans(report_charts_marked(&s, &markers));
+    assert!(
+        marked.contains("violation: red_admitted"),
+        "legend names the violation"
+    );
+    assert!(marked.contains("fault: hub_partition (anhui)"));
+    assert!(
+        !marked.contains("long before the run"),
+        "outside the timeline"
+    );
+    let plain = scans(report_charts(&s));
+    assert!(!plain.contains("violation:") && !plain.contains("fault:"));
+}

@@ -27,7 +27,7 @@ enum Command {
     Serve(cli::serve::Args),
     /// Drive the real platform in real time with an open-model arrival process.
     Load(cli::load::Args),
-    /// Compare two finished runs' summary.json and performance.json.
+    /// Compare two finished runs, or a scenario under two rule sets (policy diff).
     Diff(cli::diff::Args),
     /// Run a scenario and check it against thresholds and a baseline (CI).
     Gate(cli::gate::Args),

@@ -34,6 +34,16 @@ pub struct RunOutcome {
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    run_observed(scenario, opts, &mut ())
+}
+
+/// `run`, with `observer` seeing every platform exchange (the policy diff's
+/// per-citizen codes and histories).
+pub fn run_observed(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+) -> anyhow::Result<RunOutcome> {
     let threads = opts.threads.max(1);
     let rss_before = memory::current_rss_bytes();
     let wall = Instant::now();
@@ -95,6 +105,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
             &shards,
             &mut platform,
             &mut on_tick,
+            observer,
         )
         .await;
         for a in arbiters {

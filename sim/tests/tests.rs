@@ -3,6 +3,7 @@
 mod cli;
 mod determinism;
 mod load;
+mod policy_diff;
 mod reports_cli;
 mod scenario_errors;
 

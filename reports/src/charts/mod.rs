@@ -15,13 +15,18 @@ use std::path::Path;
 
 pub use heatmap::HeatMap;
 pub use multiples::{Panel, SmallMultiples};
-pub use timeseries::{Series, TimeChart};
+pub use timeseries::{Mark, Series, TimeChart};
 
 pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Figure {
     Time(TimeChart),
+    /// A time chart with violations and faults marked on it.
+    Marked {
+        chart: TimeChart,
+        marks: Vec<Mark>,
+    },
     Multiples(SmallMultiples),
     Heat(HeatMap),
 }
@@ -70,6 +75,7 @@ impl Chart {
         };
         match &self.figure {
             Figure::Time(t) => any(t),
+            Figure::Marked { chart, marks } => any(chart) || !marks.is_empty(),
             Figure::Multiples(m) => m.panels.iter().any(|p| any(&p.chart)),
             Figure::Heat(h) => h.max() > 0,
         }
@@ -79,6 +85,9 @@ impl Chart {
         root.fill(&WHITE)?;
         match &self.figure {
             Figure::Time(t) => timeseries::draw(root, &self.title, t, timeseries::Layout::FULL),
+            Figure::Marked { chart, marks } => {
+                timeseries::draw_marked(root, &self.title, chart, timeseries::Layout::FULL, marks)
+            }
             Figure::Multiples(m) => multiples::draw(root, &self.title, m),
             Figure::Heat(h) => heatmap::draw(root, &self.title, h),
         }

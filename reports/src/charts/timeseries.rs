@@ -28,6 +28,16 @@ impl Series {
     }
 }
 
+/// A moment (`x0 == x1`, drawn as a vertical line) or a window (shaded)
+/// on a time chart, in point-index units: a violation, a fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub label: String,
+    pub color: RGBColor,
+    pub x0: f64,
+    pub x1: f64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimeChart {
     /// One label per point (the interval's start).
@@ -134,6 +144,17 @@ pub fn draw<DB: DrawingBackend>(
     chart: &TimeChart,
     layout: Layout,
 ) -> DrawResult<DB> {
+    draw_marked(area, title, chart, layout, &[])
+}
+
+/// `draw`, with marks over the series; each label is in the legend once.
+pub fn draw_marked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    chart: &TimeChart,
+    layout: Layout,
+    marks: &[Mark],
+) -> DrawResult<DB> {
     let n = chart.points();
     let tops = chart.stack_tops();
     let x_max = (n.max(2) - 1) as f64;
@@ -198,7 +219,29 @@ pub fn draw<DB: DrawingBackend>(
             }
         }
     }
-    if layout.legend && chart.stacked.len() + chart.lines.len() > 1 {
+    let y_top = chart.y_max(&tops);
+    let mut labelled: Vec<&str> = Vec::new();
+    for mark in marks {
+        let color = mark.color;
+        let drawn = if mark.x1 > mark.x0 {
+            ctx.draw_series(std::iter::once(Rectangle::new(
+                [(mark.x0, 0.0), (mark.x1, y_top)],
+                color.mix(0.18).filled(),
+            )))?
+        } else {
+            ctx.draw_series(std::iter::once(PathElement::new(
+                vec![(mark.x0, 0.0), (mark.x0, y_top)],
+                color.stroke_width(2),
+            )))?
+        };
+        if !labelled.contains(&mark.label.as_str()) {
+            labelled.push(&mark.label);
+            drawn.label(mark.label.as_str()).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.mix(0.6).filled())
+            });
+        }
+    }
+    if layout.legend && chart.stacked.len() + chart.lines.len() + labelled.len() > 1 {
         ctx.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
             .label_font((FAMILY, layout.label_size).into_font().color(&palette::INK))

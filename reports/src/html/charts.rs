@@ -2,7 +2,10 @@
 //! a list of named series over the timeline: charting another timeline field
 //! is one more `Series`.
 
-use crate::charts::{palette, Chart, Figure, HeatMap, Panel, Series, SmallMultiples, TimeChart};
+use crate::charts::{
+    palette, Chart, Figure, HeatMap, Mark, Panel, Series, SmallMultiples, TimeChart,
+};
+use crate::markers::{self, Marker, MarkerKind};
 use crate::summary::{Summary, TimelinePoint};
 use std::collections::BTreeMap;
 
@@ -12,7 +15,17 @@ const WIDE: (u32, u32) = (1200, 420);
 const NOT_GREEN: [&str; 4] = ["white", "yellow", "orange", "red"];
 
 pub fn report_charts(s: &Summary) -> Vec<Chart> {
-    let mut charts = vec![scans_by_decision(s), waits(s), busy(s)];
+    report_charts_marked(s, &markers::of(s))
+}
+
+/// The charts, with `markers` (violations, faults) on the timelines.
+pub fn report_charts_marked(s: &Summary, markers: &[Marker]) -> Vec<Chart> {
+    let marks = timeline_marks(s, markers);
+    let mut charts = vec![
+        with_marks(scans_by_decision(s), &marks),
+        waits(s),
+        with_marks(busy(s), &marks),
+    ];
     if has_capacity(s) {
         charts.push(latency(s));
         charts.push(queue_depth(s));
@@ -20,6 +33,59 @@ pub fn report_charts(s: &Summary) -> Vec<Chart> {
     charts.push(colors_by_province(s));
     charts.push(recognition(s));
     charts
+}
+
+/// Violations and faults from the summary's optional `violations` and
+/// `faults` sections (see `markers`), placed on the timeline's axis, where
+/// point i is the interval starting at `timeline.points[i].start`.
+pub fn timeline_marks(s: &Summary, markers: &[Marker]) -> Vec<Mark> {
+    let Some(t0) = s
+        .timeline
+        .points
+        .first()
+        .and_then(|p| markers::minutes(&p.start))
+    else {
+        return Vec::new();
+    };
+    let step = s.timeline.interval_minutes.max(1) as f64;
+    let last = (s.timeline.points.len().max(2) - 1) as f64;
+    let x = |t: &str| markers::minutes(t).map(|m| (m - t0) as f64 / step);
+    markers
+        .iter()
+        .filter_map(|m| {
+            let x0 = x(&m.start)?;
+            let x1 = m.end.as_deref().and_then(x).unwrap_or(x0);
+            if x1 < 0.0 || x0 > last {
+                return None;
+            }
+            let (label, color) = match m.kind {
+                MarkerKind::Violation => (format!("violation: {}", m.label), palette::MARK),
+                MarkerKind::Fault => (format!("fault: {}", m.label), palette::cycle(6)),
+            };
+            Some(Mark {
+                label,
+                color,
+                x0: x0.clamp(0.0, last),
+                x1: x1.clamp(0.0, last),
+            })
+        })
+        .collect()
+}
+
+fn with_marks(mut chart: Chart, marks: &[Mark]) -> Chart {
+    if marks.is_empty() {
+        return chart;
+    }
+    if let Figure::Time(t) = chart.figure {
+        chart.figure = Figure::Marked {
+            chart: t,
+            marks: marks.to_vec(),
+        };
+        chart.caption.push_str(
+            " Red lines: rule violations; shaded windows and other lines: injected faults.",
+        );
+    }
+    chart
 }
 
 /// Whether the capacity model ran: its timeline fields are zero otherwise,

@@ -4,7 +4,7 @@
 mod charts;
 pub mod page;
 
-pub use charts::report_charts;
+pub use charts::{report_charts, report_charts_marked};
 
 use crate::error::{create_dir, write_file, ReportError};
 use crate::format::{self, grouped};
@@ -80,6 +80,7 @@ pub fn render(
             );
         }
     }
+    violations_and_faults(&mut page, s);
     provinces(&mut page, s);
     platforms(&mut page, s);
     recognition_problems(&mut page, s);
@@ -119,6 +120,31 @@ fn headline(run: &Run) -> Vec<Figure> {
             })
         })
         .collect()
+}
+
+/// The markers drawn on the timeline, listed; nothing when the summary has
+/// no `violations` or `faults` section or they hold nothing with a time.
+fn violations_and_faults(page: &mut Page, s: &Summary) {
+    let marks = crate::markers::of(s);
+    if marks.is_empty() {
+        return;
+    }
+    page.heading(2, "Violations and faults");
+    let rows: Vec<Vec<Cell>> = marks
+        .iter()
+        .map(|m| {
+            vec![
+                match m.kind {
+                    crate::markers::MarkerKind::Violation => Cell::class("violation", "bad"),
+                    crate::markers::MarkerKind::Fault => Cell::text("fault"),
+                },
+                Cell::text(&m.label),
+                Cell::text(&m.start),
+                Cell::text(m.end.as_deref().unwrap_or("")),
+            ]
+        })
+        .collect();
+    page.table(&["", "what", "at / from", "until"], &rows);
 }
 
 fn ratio(part: u64, whole: u64) -> String {

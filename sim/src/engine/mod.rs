@@ -105,6 +105,7 @@ pub async fn drive<P: Platform>(
     shards: &[Addr<ShardActor>],
     platform: &mut P,
     progress: &mut dyn FnMut(&TickProgress),
+    observer: &mut dyn crate::policy_diff::ExchangeObserver,
 ) -> Result<EngineOutput, EngineError> {
     let mut inboxes: Vec<Vec<ShardMsg>> = (0..shards.len()).map(|_| Vec::new()).collect();
     let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
@@ -174,6 +175,7 @@ pub async fn drive<P: Platform>(
             for (((tag, response), request), t) in
                 tags.into_iter().zip(responses).zip(sent).zip(&tries)
             {
+                observer.exchange(&world, now, &tag, &request, &response);
                 surges.observe(&tag, &response);
                 let tag = match response {
                     Response::Busy => match retries.busy(tick, *t, tag, request) {
