@@ -96,6 +96,11 @@ impl DurableLog {
         bytes.extend_from_slice(&payload);
     }
 
+    /// Cuts the log back to its first `len` bytes (the torn tail).
+    fn truncate(&self, len: usize) {
+        self.lock().truncate(len);
+    }
+
     pub fn len_bytes(&self) -> usize {
         self.lock().len()
     }
@@ -187,7 +192,10 @@ impl ProvincePlatform {
         log: DurableLog,
         now: Minute,
     ) -> Result<(ProvincePlatform, Recovery), RecoverError> {
-        let replayed = read(&log.bytes());
+        let bytes = log.bytes();
+        let replayed = read(&bytes);
+        // New frames go after the last whole one, not after the torn tail.
+        log.truncate(bytes.len() - replayed.torn_bytes);
         let mut p = ProvincePlatform::new(province, rules);
         let mut recovery = Recovery {
             entries: replayed.entries.len() as u64,
