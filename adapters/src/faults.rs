@@ -273,7 +273,10 @@ impl FaultState {
                 Request::Declare { code, .. } | Request::Temperature { code, .. },
                 Response::Recorded { seq, .. },
             ) => acked.entry(*code).or_default().push(*seq),
-            (Request::Apply { .. } | Request::ApplyFamily { .. }, Response::Issued { code, .. }) => {
+            (
+                Request::Apply { .. } | Request::ApplyFamily { .. },
+                Response::Issued { code, .. },
+            ) => {
                 acked.entry(*code).or_default();
             }
             _ => {}

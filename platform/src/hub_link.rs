@@ -19,7 +19,10 @@ pub enum HubLink {
     Partitioned,
     /// Answers take `added_ms` longer on average (half to one and a half
     /// times, varying per query); the province gives up after `timeout_ms`.
-    Slow { added_ms: u32, timeout_ms: u32 },
+    Slow {
+        added_ms: u32,
+        timeout_ms: u32,
+    },
 }
 
 /// The link of every province for one hub round.

@@ -16,12 +16,21 @@ const PEOPLE: u64 = 6;
 
 fn rules(scheme: usize) -> Arc<RuleSet> {
     let (name, text) = [
-        ("default", include_str!("../../scenarios/rules/default.toml")),
+        (
+            "default",
+            include_str!("../../scenarios/rules/default.toml"),
+        ),
         ("anhui", include_str!("../../scenarios/rules/anhui.toml")),
         ("fujian", include_str!("../../scenarios/rules/fujian.toml")),
-        ("guangdong", include_str!("../../scenarios/rules/guangdong.toml")),
+        (
+            "guangdong",
+            include_str!("../../scenarios/rules/guangdong.toml"),
+        ),
         ("hubei", include_str!("../../scenarios/rules/hubei.toml")),
-        ("qinghai", include_str!("../../scenarios/rules/qinghai.toml")),
+        (
+            "qinghai",
+            include_str!("../../scenarios/rules/qinghai.toml"),
+        ),
     ][scheme];
     Arc::new(RuleSet::parse(text, name).expect("shipped rule set parses"))
 }
