@@ -498,7 +498,7 @@ impl Faults {
             return issued;
         }
         let mut out = Vec::new();
-        for req in issued {
+        for (n, req) in issued.into_iter().enumerate() {
             let Request::Feed { feed, .. } = &req else {
                 out.push(req);
                 continue;
@@ -519,7 +519,13 @@ impl Faults {
                         self.touched[k].feeds_delayed += 1;
                     }
                     FaultKind::FeedReorder if due == now => {
-                        let h = mix(self.seed, FAULT_SALT | k as u64, self.next);
+                        // Keyed by the feed's place among the tick's feeds,
+                        // so other faults do not change how it is reordered.
+                        let h = mix(
+                            self.seed,
+                            FAULT_SALT | k as u64,
+                            (now.0 as u64) << 32 | n as u64,
+                        );
                         due = now.plus_minutes((h % (s.spread_minutes as u64 + 1)) as u32);
                         self.touched[k].feeds_reordered += 1;
                     }
