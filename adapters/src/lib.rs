@@ -2,6 +2,7 @@
 //! and the adapters that implement it.
 
 pub mod direct;
+pub mod faults;
 pub mod http;
 pub mod inproc;
 pub mod port;

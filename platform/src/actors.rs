@@ -12,6 +12,7 @@
 
 use crate::api::Request;
 use crate::hub::{Hub, HubAnswer, HubQuery, Publication};
+use crate::hub_link::HubLinks;
 use crate::province::{Outcome, ProvincePlatform};
 use crate::time::Minute;
 use actix::prelude::*;
@@ -99,6 +100,8 @@ pub struct HubRound {
     pub now: Minute,
     pub publications: Vec<Publication>,
     pub queries: Vec<HubQuery>,
+    /// Each province's link to the hub this round.
+    pub links: HubLinks,
 }
 
 impl Handler<HubRound> for HubActor {
@@ -107,6 +110,18 @@ impl Handler<HubRound> for HubActor {
         for p in &msg.publications {
             self.hub.publish(p);
         }
-        MessageResult(msg.queries.iter().map(|q| self.hub.query(q)).collect())
+        MessageResult(
+            msg.queries
+                .iter()
+                .enumerate()
+                .map(|(k, q)| {
+                    if msg.links.cut(msg.now, k, q) {
+                        HubAnswer::Unreachable
+                    } else {
+                        msg.links.vouch(q, self.hub.query(q))
+                    }
+                })
+                .collect(),
+        )
     }
 }

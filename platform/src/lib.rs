@@ -5,6 +5,7 @@ pub mod actors;
 pub mod api;
 pub mod color;
 pub mod hub;
+pub mod hub_link;
 pub mod identity;
 pub mod international;
 pub mod province;

@@ -131,6 +131,19 @@ fn capacity(run: &Run, f: fn(&crate::summary::CapacitySummary) -> f64) -> Readin
     }
 }
 
+/// Acknowledged records missing after a platform crash and recovery; only
+/// a run whose platform crashed (a `platform-crash` fault) audits them.
+fn lost_records(run: &Run) -> Reading {
+    let f = &run.summary.faults;
+    if f.crashes_recovered == 0 {
+        Reading::Missing(
+            "summary.json has no recovery audit (no platform crash in this run)".into(),
+        )
+    } else {
+        count(f.lost_acknowledged_records)
+    }
+}
+
 fn not_yet(what: &str) -> Reading {
     Reading::Missing(format!("summary.json carries no {what} yet"))
 }
@@ -385,7 +398,7 @@ pub static METRICS: &[MetricDef] = &[
         Count,
         Summary,
         "acknowledged declarations the platform lost",
-        |_| { not_yet("declaration audit (lost records)") }
+        |r| lost_records(r)
     ),
     metric!(
         "scan_p50_ms",

@@ -35,6 +35,80 @@ pub struct Summary {
     /// Platform load: servers, queues, "system busy", retries, surges.
     #[serde(default)]
     pub capacity: CapacitySummary,
+    /// What the scenario's `[[fault]]` entries did; absent without faults.
+    #[serde(default, skip_serializing_if = "FaultReport::is_empty")]
+    pub faults: FaultReport,
+}
+
+/// The `[[fault]]` entries of a run and their effects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// Platform crashes that restarted and were audited.
+    pub crashes_recovered: u64,
+    /// Journal records rebuilt from durable logs, all crashes together.
+    pub records_recovered: u64,
+    /// Acknowledged registrations and records read back after restarts.
+    pub acknowledged_checked: u64,
+    /// Of those, the ones missing. Must be 0.
+    pub lost_acknowledged_records: u64,
+    /// Feeds still held back by a feed fault when the run ended.
+    pub feeds_undelivered: u64,
+    /// One entry per `[[fault]]`, in file order.
+    pub faults: Vec<FaultSummary>,
+}
+
+impl FaultReport {
+    pub fn is_empty(&self) -> bool {
+        self.faults.is_empty()
+    }
+}
+
+/// One `[[fault]]`: its window and what it affected. Scan counts are of
+/// scans in the fault's province (all provinces when it names none) during
+/// the window, every attempt counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultSummary {
+    /// `hub-partition`, `slow-hub`, `platform-crash`, `feed-delay`,
+    /// `feed-duplicate` or `feed-reorder`.
+    pub kind: String,
+    /// Province key, or `all`.
+    pub province: String,
+    pub from: String,
+    /// For a crash: the restart.
+    pub until: String,
+    /// The feeds a feed fault touches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feeds: Vec<String>,
+    pub scans: u64,
+    /// Scans of a code or ID card from another province (answered via the hub).
+    pub cross_province_scans: u64,
+    pub pass: u64,
+    pub refer: u64,
+    pub refuse: u64,
+    /// Answered "system busy".
+    pub busy: u64,
+    /// Cross-province scans answered green: 0 while the hub is unreachable.
+    pub cross_province_green: u64,
+    /// Hub answers that did not reach the asking province in time.
+    pub hub_unreachable: u64,
+    /// Status publications that waited for the hub link.
+    pub publications_held: u64,
+    /// Requests answered busy while the platform was down.
+    pub requests_while_down: u64,
+    /// Feeds delivered again after the restart.
+    pub feeds_redelivered: u64,
+    /// Crashes: whether the platform restarted before the run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarted: Option<bool>,
+    pub records_recovered: u64,
+    pub registrations_recovered: u64,
+    /// A write torn by the crash, detected and dropped at recovery.
+    pub torn_bytes_dropped: u64,
+    pub acknowledged_checked: u64,
+    pub lost_acknowledged_records: u64,
+    pub feeds_delayed: u64,
+    pub feeds_duplicated: u64,
+    pub feeds_reordered: u64,
 }
 
 /// Counts per reporting interval, and code colors per province over time.

@@ -230,6 +230,7 @@ pub fn summary() -> Summary {
             .iter()
             .map(|(op, p99)| (op.to_string(), latency(*p99)))
             .collect(),
+        faults: Default::default(),
         capacity: CapacitySummary {
             platforms: PROVINCES
                 .iter()

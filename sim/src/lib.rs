@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod check;
 pub mod cli;
 pub mod engine;
+pub mod fault;
 pub mod load;
 pub mod memory;
 pub mod metrics;

@@ -76,11 +76,13 @@ pub fn run_observed(
                 })
             })
             .collect();
-        let inner = InProcess::start(
+        let inner = InProcess::start_with_faults(
             &handles,
             |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
             Hub::new(),
+            crate::fault::platform_faults(&scenario.faults),
         );
+        let fault_effects = inner.fault_effects();
         let mut platform = Capacity::new(
             inner,
             &scenario.capacity,
@@ -111,15 +113,20 @@ pub fn run_observed(
         for a in arbiters {
             a.stop();
         }
-        result.map(|o| (o, platform.report(&scenario.provinces)))
+        let effects = fault_effects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        result.map(|o| (o, platform.report(&scenario.provinces), effects))
     })?;
-    let (output, capacity) = output;
+    let (output, capacity, fault_effects) = output;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let wall_seconds = wall.elapsed().as_secs_f64();
 
-    let summary = summarize(scenario, &world, &output, capacity, &rules);
+    let mut summary = summarize(scenario, &world, &output, capacity, &rules);
+    summary.faults = output.faults.report(&fault_effects);
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -437,5 +444,6 @@ fn summarize(
             retries: out.retries.clone(),
             surges: out.surges.clone(),
         },
+        faults: Default::default(),
     }
 }

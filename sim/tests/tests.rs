@@ -1,7 +1,9 @@
 //! hcsim's integration tests: one test binary, a module per area.
 
+mod bad_input;
 mod cli;
 mod determinism;
+mod faults;
 mod load;
 mod policy_diff;
 mod reports_cli;

@@ -15,6 +15,7 @@ impl ProvincePlatform {
     pub(super) fn feed(&mut self, now: Minute, feed: &Feed) -> Response {
         let (at, record) = match *feed {
             Feed::RiskArea { county, level, at } => {
+                self.durable(|| super::LogEntry::Risk { county, at, level });
                 self.risk.set(county, at, level);
                 return Response::Ack;
             }
@@ -89,6 +90,11 @@ impl ProvincePlatform {
                 let pending = self.side.pending.entry(person).or_default();
                 if !pending.contains(&(at, record)) {
                     pending.push((at, record));
+                    self.durable(|| super::LogEntry::Pending {
+                        document: person,
+                        at,
+                        record,
+                    });
                 }
             }
         }

@@ -11,9 +11,10 @@ use crate::api::{
 use crate::color::Color;
 use crate::rules::Fact;
 use crate::time::Minute;
+use serde::{Deserialize, Serialize};
 
 /// One journaled record about a person.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Record {
     Registration {
         unverified_minor: bool,

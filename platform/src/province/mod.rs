@@ -6,6 +6,7 @@
 //! results, credit records, family links, facts about people not yet
 //! registered) lives in side tables keyed by serial or document.
 
+mod durable;
 mod feeds;
 mod journal;
 mod register;
@@ -21,6 +22,8 @@ use crate::identity::{DocKind, DocNumber, Identity, NameCode};
 use crate::region::ProvinceId;
 use crate::rules::{RuleSet, State};
 use crate::time::Minute;
+use durable::LogEntry;
+pub use durable::{DurableLog, RecoverError, Recovery};
 use journal::{Journal, Record};
 use risk::RiskTable;
 use rustc_hash::FxHashMap;
@@ -88,6 +91,9 @@ pub struct ProvincePlatform {
     /// entries are harmless: settling an already-settled person does nothing.
     releases: BinaryHeap<Reverse<(Minute, u32)>>,
     publications: Vec<Publication>,
+    /// Where state changes are written before they are acknowledged, for
+    /// recovery after a crash; `None`: state lives in memory only.
+    log: Option<DurableLog>,
 }
 
 impl ProvincePlatform {
@@ -102,7 +108,31 @@ impl ProvincePlatform {
             side: SideTables::default(),
             releases: BinaryHeap::new(),
             publications: Vec::new(),
+            log: None,
         }
+    }
+
+    /// Writes every state change to `log` from now on (a fresh platform:
+    /// `recover` replays the log from its start).
+    pub fn with_durable_log(mut self, log: DurableLog) -> ProvincePlatform {
+        self.log = Some(log);
+        self
+    }
+
+    fn durable(&self, entry: impl FnOnce() -> LogEntry) {
+        if let Some(log) = &self.log {
+            log.append(&entry());
+        }
+    }
+
+    /// Appends to person `i`'s journal, durably first.
+    fn journal_append(&mut self, i: usize, at: Minute, record: Record) -> u64 {
+        self.durable(|| LogEntry::Journaled {
+            person: i as u32,
+            at,
+            record,
+        });
+        self.journal.append(&mut self.people[i].head, at, record)
     }
 
     pub fn province(&self) -> ProvinceId {
@@ -199,7 +229,7 @@ impl ProvincePlatform {
     /// than what the person's state already reflects is replayed from the
     /// journal, so the result does not depend on arrival order.
     fn record(&mut self, i: usize, at: Minute, record: Record, now: Minute) -> u64 {
-        let seq = self.journal.append(&mut self.people[i].head, at, record);
+        let seq = self.journal_append(i, at, record);
         self.note_side(i, at, &record);
         let state = self.people[i].state;
         if at < state.applied() || at < state.since() {

@@ -73,6 +73,9 @@ impl ProvincePlatform {
             state: State::default(),
         });
         self.by_document.insert(identity.number, i as u32);
+        self.durable(|| super::LogEntry::Registered {
+            identity: *identity,
+        });
         let pending = self.side.pending.remove(&identity.number);
         let reg = Record::Registration { unverified_minor };
         match pending {
@@ -86,10 +89,10 @@ impl ProvincePlatform {
             }
             Some(facts) => {
                 for (at, rec) in facts {
-                    self.journal.append(&mut self.people[i].head, at, rec);
+                    self.journal_append(i, at, rec);
                     self.note_side(i, at, &rec);
                 }
-                self.journal.append(&mut self.people[i].head, now, reg);
+                self.journal_append(i, now, reg);
                 self.replay(i, now);
                 self.schedule_release(i);
             }
@@ -154,6 +157,11 @@ impl ProvincePlatform {
             Some(m) => m,
             None => self.register(now, member, false),
         };
+        self.durable(|| super::LogEntry::Family {
+            proxy: p as u32,
+            member: m as u32,
+            relation,
+        });
         self.side
             .family
             .entry(p as u32)

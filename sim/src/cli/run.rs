@@ -37,6 +37,46 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn print_faults(f: &hcsim_reports::summary::FaultReport) {
+    for x in &f.faults {
+        let mut effects = Vec::new();
+        let mut note = |name: &str, n: u64| {
+            if n > 0 {
+                effects.push(format!("{name} {n}"));
+            }
+        };
+        note("scans", x.scans);
+        note("cross-province", x.cross_province_scans);
+        note("cross-province green", x.cross_province_green);
+        note("busy", x.busy);
+        note("refer", x.refer);
+        note("refuse", x.refuse);
+        note("hub unreachable", x.hub_unreachable);
+        note("publications held", x.publications_held);
+        note("requests while down", x.requests_while_down);
+        note("feeds redelivered", x.feeds_redelivered);
+        note("records recovered", x.records_recovered);
+        note("torn bytes dropped", x.torn_bytes_dropped);
+        note("feeds delayed", x.feeds_delayed);
+        note("feeds duplicated", x.feeds_duplicated);
+        note("feeds reordered", x.feeds_reordered);
+        println!(
+            "fault           {} {} {} → {}: {}",
+            x.kind,
+            x.province,
+            x.from,
+            x.until,
+            effects.join("  ")
+        );
+    }
+    if f.crashes_recovered > 0 {
+        println!(
+            "recovery        records recovered {}   acknowledged checked {}   lost acknowledged records {}",
+            f.records_recovered, f.acknowledged_checked, f.lost_acknowledged_records
+        );
+    }
+}
+
 pub fn print_run(o: &RunOutcome, out: &Path) {
     let s = &o.summary;
     let p = &o.performance;
@@ -73,6 +113,7 @@ pub fn print_run(o: &RunOutcome, out: &Path) {
         s.epidemic.nat_tests,
         s.epidemic.risk_changes
     );
+    print_faults(&s.faults);
     println!(
         "events          {}   {:.0} events/s   {:.0}× real time",
         p.events_processed, p.events_per_second, p.speedup

@@ -12,12 +12,14 @@ pub mod wheel;
 
 use crate::authority::{Authority, AuthorityCounts};
 use crate::capacity::retry::{Pending, Retries};
+use crate::fault::Faults;
 use crate::metrics::Metrics;
 use crate::scenario::Scenario;
 use crate::surge::Surges;
 use crate::world::World;
 use actix::prelude::*;
 use futures::future::join_all;
+pub use hcsim_adapters::faults::PlatformFaultEffect;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
 use hcsim_platform::{Minute, Response};
 use hcsim_reports::summary::{RetryTotals, SurgeTotals};
@@ -89,6 +91,8 @@ pub struct EngineOutput {
     pub retries: RetryTotals,
     /// What each `[[surge]]` injected.
     pub surges: Vec<SurgeTotals>,
+    /// The feed faults and the scans during each `[[fault]]`.
+    pub faults: Faults,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +115,7 @@ pub async fn drive<P: Platform>(
     let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
     let mut surges = Surges::new(&world, &scenario.surges, scenario.start);
     let mut retries = Retries::new(scenario.capacity.retry, scenario.tick_minutes);
+    let mut faults = Faults::new(scenario.seed, &scenario.faults);
     let mut events = 0u64;
     let ticks = scenario.ticks();
     let interval = scenario.interval_minutes();
@@ -135,7 +140,7 @@ pub async fn drive<P: Platform>(
 
         let mut tags = Vec::new();
         let mut requests = Vec::new();
-        for r in directives.requests {
+        for r in faults.feeds(now, directives.requests) {
             tags.push(Tag::authority());
             requests.push(r);
         }
@@ -177,6 +182,7 @@ pub async fn drive<P: Platform>(
             {
                 observer.exchange(&world, now, &tag, &request, &response);
                 surges.observe(&tag, &response);
+                faults.observe(now, &request, &response);
                 let tag = match response {
                     Response::Busy => match retries.busy(tick, *t, tag, request) {
                         Some(tag) => tag,
@@ -221,5 +227,6 @@ pub async fn drive<P: Platform>(
         colors_over_time,
         retries: retries.totals,
         surges: surges.totals,
+        faults,
     })
 }

@@ -45,6 +45,8 @@ pub struct Scenario {
     pub capacity: CapacityConfig,
     /// `[[surge]]` entries, in file order.
     pub surges: Vec<SurgeSpec>,
+    /// `[[fault]]` entries, in file order.
+    pub faults: Vec<crate::fault::FaultSpec>,
 }
 
 /// What citizens do on an ordinary day. Probabilities are per citizen per day.
@@ -174,6 +176,8 @@ struct ScenarioFile {
     capacity: Option<CapacityFile>,
     #[serde(default)]
     surge: Vec<Spanned<SurgeFile>>,
+    #[serde(default)]
+    fault: Vec<Spanned<crate::fault::FaultFile>>,
 }
 
 fn one() -> Spanned<u32> {
@@ -295,6 +299,7 @@ impl Scenario {
             provinces: &provinces,
         };
         let surges = crate::surge::validate(path, text, &raw.surge, &window)?;
+        let faults = crate::fault::validate(path, text, &raw.fault, &window)?;
         let mut behaviour = behaviour;
         behaviour.travel_surges = Arc::new(travel_surges(&surges));
 
@@ -338,6 +343,7 @@ impl Scenario {
             rules,
             capacity,
             surges,
+            faults,
         })
     }
 
