@@ -67,7 +67,8 @@ impl RuleError {
                 let field = backticked(&message, "unknown field")
                     .or_else(|| backticked(&message, "missing field"))
                     .or_else(|| key_before(text, span.start))
-                    .or_else(|| key_on_line(text, line));
+                    .or_else(|| key_on_line(text, line))
+                    .or_else(|| enclosing_key(text, line));
                 (line, field)
             }
             None => (0, backticked(&message, "missing field")),
@@ -113,4 +114,28 @@ fn key_on_line(text: &str, line: usize) -> Option<String> {
     let key = l.split('=').next()?.trim();
     (l.contains('=') && !key.is_empty() && !key.starts_with('[') && !key.starts_with('{'))
         .then(|| key.trim_matches('"').to_string())
+}
+
+/// For a syntax error with no key on its line (a truncated file, an
+/// unclosed array): the bare key the line starts, or the key whose value
+/// the error is inside, looking back to the enclosing table header.
+fn enclosing_key(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().take(line).collect();
+    for (n, l) in lines.iter().enumerate().rev() {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') || l.starts_with('{') {
+            continue;
+        }
+        if l.starts_with('[') {
+            return None;
+        }
+        let key = l.split('=').next()?.trim().trim_matches('"');
+        let bare = key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        if !key.is_empty() && bare && (l.contains('=') || n + 1 == line) {
+            return Some(key.to_string());
+        }
+    }
+    None
 }
