@@ -241,8 +241,7 @@ fn rule_sets_must_apply_to_a_province() {
         threads: 1,
         examples: 5,
     })
-    .err()
-    .expect("no province runs Fujian's scheme");
+    .expect_err("no province runs Fujian's scheme");
     assert!(
         err.to_string().contains("no province of") && err.to_string().contains("`fujian`"),
         "{err}"
