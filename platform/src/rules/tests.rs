@@ -203,6 +203,7 @@ fn every_shipped_rule_set_loads() {
         schemes,
         [
             "anhui",
+            "anhui", // anhui-yellow-5days.toml, the policy-diff variant
             "default",
             "fujian",
             "guangdong",
