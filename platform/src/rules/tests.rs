@@ -205,6 +205,7 @@ fn every_shipped_rule_set_loads() {
             // anhui-yellow-5days.toml: a variant of Anhui for the policy diff.
             "anhui",
             "anhui",
+            "anhui", // anhui-yellow-5days.toml, the policy-diff variant
             "default",
             "fujian",
             "guangdong",
