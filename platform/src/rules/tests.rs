@@ -202,10 +202,8 @@ fn every_shipped_rule_set_loads() {
     assert_eq!(
         schemes,
         [
-            // anhui-yellow-5days.toml: a variant of Anhui for the policy diff.
-            "anhui",
-            "anhui",
             "anhui", // anhui-yellow-5days.toml, the policy-diff variant
+            "anhui",
             "default",
             "fujian",
             "guangdong",
