@@ -5,6 +5,7 @@ pub mod agents;
 pub mod authority;
 pub mod capacity;
 pub mod check;
+pub mod degrade;
 pub mod cli;
 pub mod engine;
 pub mod load;

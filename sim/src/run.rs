@@ -434,6 +434,8 @@ fn summarize(
             platforms: capacity.platforms,
             retries: out.retries.clone(),
             surges: out.surges.clone(),
+            degrade: scenario.capacity.degrade.name().to_string(),
+            timeout_ms: scenario.capacity.timeout_ms,
         },
     }
 }

@@ -12,6 +12,7 @@ pub mod wheel;
 
 use crate::authority::{Authority, AuthorityCounts};
 use crate::capacity::retry::{Pending, Retries};
+use crate::degrade::ClientDegrade;
 use crate::metrics::Metrics;
 use crate::scenario::Scenario;
 use crate::surge::Surges;
@@ -110,6 +111,7 @@ pub async fn drive<P: Platform>(
     let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
     let mut surges = Surges::new(&world, &scenario.surges, scenario.start);
     let mut retries = Retries::new(scenario.capacity.retry, scenario.tick_minutes);
+    let mut degrade = ClientDegrade::new(scenario.capacity.degrade);
     let mut events = 0u64;
     let ticks = scenario.ticks();
     let interval = scenario.interval_minutes();
@@ -167,6 +169,16 @@ pub async fn drive<P: Platform>(
         }
         events += requests.len() as u64;
         tries.resize(requests.len(), 1);
+        for tag in degrade.divert(
+            now,
+            &mut tags,
+            &mut requests,
+            &mut tries,
+            &mut retries.totals,
+        ) {
+            let response = Response::Busy;
+            inboxes[tag.shard as usize].push(ShardMsg::Reply { tag, response });
+        }
         if !requests.is_empty() {
             // Kept so that a request answered busy can be sent again.
             let sent = requests.clone();
@@ -176,11 +188,19 @@ pub async fn drive<P: Platform>(
             {
                 surges.observe(&tag, &response);
                 let tag = match response {
-                    Response::Busy => match retries.busy(tick, *t, tag, request) {
-                        Some(tag) => tag,
-                        None => continue,
-                    },
-                    _ => tag,
+                    Response::Busy => {
+                        match degrade.fallback(now, tag, &request, &mut retries.totals) {
+                            Some(tag) => tag,
+                            None => match retries.busy(tick, *t, tag, request) {
+                                Some(tag) => tag,
+                                None => continue,
+                            },
+                        }
+                    }
+                    _ => {
+                        degrade.observe(now, &request, &response);
+                        tag
+                    }
                 };
                 match tag.agent {
                     // The authority and the carriers do not act on acks.
