@@ -193,7 +193,11 @@ mod tests {
         let tag = at_checkpoint(0);
         // Nothing cached yet: retry as usual.
         assert_eq!(d.fallback(Minute(100), tag, &verify(7), &mut totals), None);
-        d.observe(Minute(100), &Request::Query { code: code(7) }, &Response::Ack);
+        d.observe(
+            Minute(100),
+            &Request::Query { code: code(7) },
+            &Response::Ack,
+        );
         assert_eq!(
             d.fallback(Minute(220), tag, &verify(7), &mut totals),
             Some(tag)
@@ -217,7 +221,13 @@ mod tests {
         let mut tags = vec![at_checkpoint(4), at_checkpoint(5), at_checkpoint(4)];
         let mut requests = vec![verify(2), verify(3), Request::Query { code: code(4) }];
         let mut tries = vec![1, 1, 2];
-        let out = d.divert(Minute(59), &mut tags, &mut requests, &mut tries, &mut totals);
+        let out = d.divert(
+            Minute(59),
+            &mut tags,
+            &mut requests,
+            &mut tries,
+            &mut totals,
+        );
         assert_eq!(out.len(), 1);
         assert_eq!(tags, vec![at_checkpoint(5), at_checkpoint(4)]);
         assert_eq!(tries, vec![1, 2]);
@@ -227,7 +237,13 @@ mod tests {
         let mut requests = vec![verify(2)];
         let mut tries = vec![1];
         assert!(d
-            .divert(Minute(60), &mut tags, &mut requests, &mut tries, &mut totals)
+            .divert(
+                Minute(60),
+                &mut tags,
+                &mut requests,
+                &mut tries,
+                &mut totals
+            )
             .is_empty());
         assert_eq!(requests.len(), 1);
     }

@@ -10,6 +10,7 @@ use crate::scenario::Scenario;
 use crate::world::World;
 use actix::prelude::*;
 use anyhow::Context as _;
+use hcsim_adapters::http::LocalOrRemote;
 use hcsim_adapters::InProcess;
 use hcsim_platform::api::CHECKPOINT_KINDS;
 use hcsim_platform::color::ALL_COLORS;
@@ -34,6 +35,20 @@ pub struct RunOutcome {
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    run_against(scenario, opts, None)
+}
+
+/// `run`, against a remote `hcsim serve` at `target` (`http://127.0.0.1:PORT`)
+/// instead of the in-process platform when one is given.
+pub fn run_against(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    target: Option<&str>,
+) -> anyhow::Result<RunOutcome> {
+    let remote = target
+        .map(hcsim_adapters::http::HttpClient::new)
+        .transpose()
+        .context("connecting to the target platform")?;
     let threads = opts.threads.max(1);
     let rss_before = memory::current_rss_bytes();
     let wall = Instant::now();
@@ -66,11 +81,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
                 })
             })
             .collect();
-        let inner = InProcess::start(
-            &handles,
-            |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
-            Hub::new(),
-        );
+        let inner = match remote {
+            Some(client) => LocalOrRemote::Remote(client),
+            None => LocalOrRemote::Local(InProcess::start(
+                &handles,
+                |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
+                Hub::new(),
+            )),
+        };
         let mut platform = Capacity::new(
             inner,
             &scenario.capacity,

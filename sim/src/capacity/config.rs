@@ -494,7 +494,12 @@ pub(crate) fn validate(
     let dp = DegradeParams::default();
     let degrade_params = DegradeParams {
         ratelimit_floor: cx
-            .ranged(&file.ratelimit_floor, "capacity.ratelimit_floor", 0.01..=1.0, "")?
+            .ranged(
+                &file.ratelimit_floor,
+                "capacity.ratelimit_floor",
+                0.01..=1.0,
+                "",
+            )?
             .unwrap_or(dp.ratelimit_floor),
         ratelimit_reopen_minutes: cx
             .ranged(
@@ -508,7 +513,12 @@ pub(crate) fn validate(
             .ranged(&file.cache_hours, "capacity.cache_hours", 1..=72, " hours")?
             .unwrap_or(dp.cache_hours),
         idcard_minutes: cx
-            .ranged(&file.idcard_minutes, "capacity.idcard_minutes", 0..=60, " minutes")?
+            .ranged(
+                &file.idcard_minutes,
+                "capacity.idcard_minutes",
+                0..=60,
+                " minutes",
+            )?
             .unwrap_or(dp.idcard_minutes),
         idcard_hold_minutes: cx
             .ranged(
@@ -534,7 +544,12 @@ pub(crate) fn validate(
         })?,
     };
     let timeout_ms = cx
-        .ranged(&file.timeout_ms, "capacity.timeout_ms", 100..=600_000, " ms")?
+        .ranged(
+            &file.timeout_ms,
+            "capacity.timeout_ms",
+            100..=600_000,
+            " ms",
+        )?
         .unwrap_or(DEFAULT_TIMEOUT_MS);
     let mut provinces = BTreeMap::new();
     for (key, f) in &file.provinces {
