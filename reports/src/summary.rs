@@ -255,10 +255,14 @@ pub struct RetryTotals {
     pub app_retries: u64,
     /// App requests abandoned after every try.
     pub app_gave_up: u64,
-    /// `degrade = "cache"`: busy answers after which the person showed a
-    /// cached status instead of retrying (checkpoint scans and app queries).
+    /// `degrade = "cache"`: people let through a checkpoint on the cached
+    /// status their app showed, after a busy answer to the scan.
     #[serde(default)]
     pub cached_shown: u64,
+    /// `degrade = "cache"`: app requests answered busy whose owner looked at
+    /// the cached status instead of retrying.
+    #[serde(default)]
+    pub cached_app: u64,
     /// `degrade = "idcard"`: people checked by ID card at a checkpoint
     /// instead of by code.
     #[serde(default)]

@@ -125,7 +125,10 @@ impl ClientDegrade {
                 if now.0.saturating_sub(at) > hours * 60 {
                     return None;
                 }
-                totals.cached_shown += 1;
+                match tag.agent {
+                    Agent::Checkpoint(_) => totals.cached_shown += 1,
+                    _ => totals.cached_app += 1,
+                }
                 Some(tag)
             }
             Degrade::IdCard {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod incidents;
 mod load;
 mod reports_cli;
 mod scenario_errors;

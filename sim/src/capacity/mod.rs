@@ -103,6 +103,7 @@ struct Limiter {
     reopen_per_minute: f64,
     share: Vec<f64>,
     spent_us: Vec<u64>,
+    tick_start_us: u64,
 }
 
 /// The province a resident ID card was issued in: its first two digits.
@@ -181,6 +182,7 @@ impl<P: Platform> Capacity<P> {
                 reopen_per_minute: (1.0 - floor) / reopen_minutes.max(1) as f64,
                 share: vec![1.0; specs.len()],
                 spent_us: vec![0; specs.len()],
+                tick_start_us: 0,
             }),
             _ => None,
         };
@@ -228,6 +230,7 @@ impl<P: Platform> Capacity<P> {
         let tick_start = now.0 as u64 * US_PER_MINUTE;
         let mut rng = agent_rng(t.seed, CAPACITY_AGENT, now.0 as u64, CAPACITY_PURPOSE);
         if let Some(l) = &mut self.limiter {
+            l.tick_start_us = tick_start;
             let step = l.reopen_per_minute * t.tick_minutes as f64;
             for (share, spent) in l.share.iter_mut().zip(&mut l.spent_us) {
                 *share = (*share + step).min(1.0);
@@ -327,9 +330,14 @@ impl<P: Platform> Capacity<P> {
     fn offer(&mut self, platform: usize, at: u64, service: u64, always: bool) -> Admission {
         self.stats.offered(platform);
         if let (Some(l), false) = (&mut self.limiter, always) {
-            let tick_us = self.timing.tick_minutes as u64 * US_PER_MINUTE;
-            let capacity = self.stations[platform].servers() as u64 * tick_us;
-            let budget = (l.share[platform] * capacity as f64) as u64;
+            // Server time allowed so far in this tick: the admitted share of
+            // the servers' time up to `at`, plus a burst of half the
+            // admission limit, so admissions are spread over the tick
+            // rather than spent by its first arrivals.
+            let servers = self.stations[platform].servers() as f64;
+            let elapsed = at.saturating_sub(l.tick_start_us) as f64;
+            let burst = self.max_wait_ms[platform] as f64 * 500.0;
+            let budget = (l.share[platform] * servers * (elapsed + burst)) as u64;
             if l.spent_us[platform] + service > budget {
                 self.stats.refused(platform);
                 return Admission::Busy;

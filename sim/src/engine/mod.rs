@@ -144,8 +144,8 @@ pub async fn drive<P: Platform>(
             tags.push(tag);
             requests.push(r);
         }
-        // Attempts so far per request: retries come first, fresh ones are 1.
-        let mut tries = Vec::new();
+        // Attempts so far per request: fresh ones are 1.
+        let mut tries = vec![1; requests.len()];
         for Pending {
             tries: t,
             tag,
