@@ -143,7 +143,7 @@ impl CompareRun {
         CompareRun {
             value: value.to_string(),
             scans: s.scans.total,
-            answered_scans: s.scans.total - s.scans.busy - s.scans.unknown,
+            answered_scans: s.scans.total.saturating_sub(s.scans.busy + s.scans.unknown),
             busy_answers: platforms.iter().map(|p| p.busy + p.timeouts).sum(),
             platform_requests: platforms.iter().map(|p| p.requests).sum(),
             no_valid_code: s.scans.busy,
