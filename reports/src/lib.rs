@@ -1,6 +1,7 @@
 //! Run results: the summary.json schema and everything that reads it:
 //! report.html and its charts, run-vs-run diffs, and CI gate verdicts.
 pub mod charts;
+pub mod compare;
 pub mod error;
 pub mod font;
 pub mod format;

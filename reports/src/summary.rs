@@ -267,6 +267,12 @@ pub struct CapacitySummary {
     pub retries: RetryTotals,
     /// One entry per `[[surge]]`, in file order.
     pub surges: Vec<SurgeTotals>,
+    /// The degrade strategy in force (`none`, `trip`, `ratelimit`, `cache`, `idcard`).
+    #[serde(default)]
+    pub degrade: String,
+    /// How long a client waits for an answer.
+    #[serde(default)]
+    pub timeout_ms: u32,
 }
 
 /// One platform's load over the run.
@@ -280,6 +286,9 @@ pub struct PlatformLoad {
     pub requests: u64,
     /// Refused by this platform's admission control.
     pub busy: u64,
+    /// Served after the client had stopped waiting (`degrade = "none"`).
+    #[serde(default)]
+    pub timeouts: u64,
     /// `busy / requests`.
     pub busy_rate: f64,
     /// Server time used / (servers × run duration).
@@ -299,6 +308,12 @@ pub struct IntervalLoad {
     pub requests: u64,
     pub busy: u64,
     pub busy_rate: f64,
+    /// Served after the client had stopped waiting.
+    #[serde(default)]
+    pub timeouts: u64,
+    /// `(busy + timeouts) / requests`: requests whose client got no answer.
+    #[serde(default)]
+    pub failed_rate: f64,
     pub p99_ms: f64,
     pub queue_depth_max: u64,
 }
@@ -314,6 +329,18 @@ pub struct RetryTotals {
     pub app_retries: u64,
     /// App requests abandoned after every try.
     pub app_gave_up: u64,
+    /// `degrade = "cache"`: people let through a checkpoint on the cached
+    /// status their app showed, after a busy answer to the scan.
+    #[serde(default)]
+    pub cached_shown: u64,
+    /// `degrade = "cache"`: app requests answered busy whose owner looked at
+    /// the cached status instead of retrying.
+    #[serde(default)]
+    pub cached_app: u64,
+    /// `degrade = "idcard"`: people checked by ID card at a checkpoint
+    /// instead of by code.
+    #[serde(default)]
+    pub idcard_checks: u64,
 }
 
 /// What one `[[surge]]` injected.

@@ -249,6 +249,7 @@ pub fn summary() -> Summary {
                         .into_iter()
                         .collect(),
                     timeline: Vec::new(),
+                    ..PlatformLoad::default()
                 })
                 .collect(),
             retries: RetryTotals {
@@ -256,8 +257,10 @@ pub fn summary() -> Summary {
                 scan_gave_up: 3,
                 app_retries: 40,
                 app_gave_up: 1,
+                ..RetryTotals::default()
             },
             surges: Vec::new(),
+            ..CapacitySummary::default()
         },
     }
 }

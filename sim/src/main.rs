@@ -27,6 +27,8 @@ enum Command {
     Serve(cli::serve::Args),
     /// Drive the real platform in real time with an open-model arrival process.
     Load(cli::load::Args),
+    /// Run one scenario under each degrade strategy and compare them side by side.
+    Compare(cli::compare::Args),
     /// Compare two finished runs, or a scenario under two rule sets (policy diff).
     Diff(cli::diff::Args),
     /// Run a scenario and check it against thresholds and a baseline (CI).
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Capacity(a) => cli::capacity::exec(a),
         Command::Serve(a) => cli::serve::exec(a),
         Command::Load(a) => cli::load::exec(a),
+        Command::Compare(a) => cli::compare::exec(a),
         Command::Diff(a) => cli::diff::exec(a),
         Command::Gate(a) => cli::gate::exec(a),
     };

@@ -10,6 +10,7 @@ use crate::scenario::Scenario;
 use crate::world::World;
 use actix::prelude::*;
 use anyhow::Context as _;
+use hcsim_adapters::http::LocalOrRemote;
 use hcsim_adapters::InProcess;
 use hcsim_platform::api::CHECKPOINT_KINDS;
 use hcsim_platform::color::ALL_COLORS;
@@ -34,7 +35,7 @@ pub struct RunOutcome {
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    run_observed(scenario, opts, &mut ())
+    run_with(scenario, opts, &mut (), None)
 }
 
 /// `run`, with `observer` seeing every platform exchange (the policy diff's
@@ -44,6 +45,37 @@ pub fn run_observed(
     opts: &RunOptions,
     observer: &mut dyn crate::policy_diff::ExchangeObserver,
 ) -> anyhow::Result<RunOutcome> {
+    run_with(scenario, opts, observer, None)
+}
+
+/// `run`, against a remote `hcsim serve` at `target` (`http://127.0.0.1:PORT`)
+/// instead of the in-process platform when one is given.
+pub fn run_against(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    target: Option<&str>,
+) -> anyhow::Result<RunOutcome> {
+    run_with(scenario, opts, &mut (), target)
+}
+
+fn run_with(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+    target: Option<&str>,
+) -> anyhow::Result<RunOutcome> {
+    let platform_faults = crate::fault::platform_faults(&scenario.faults);
+    if target.is_some() && platform_faults != Default::default() {
+        anyhow::bail!(
+            "{}: hub partitions, slow hubs and crashes are injected into the in-process \
+             platform; they cannot be applied to a remote --target",
+            scenario.path.display()
+        );
+    }
+    let remote = target
+        .map(hcsim_adapters::http::HttpClient::new)
+        .transpose()
+        .context("connecting to the target platform")?;
     let threads = opts.threads.max(1);
     let rss_before = memory::current_rss_bytes();
     let wall = Instant::now();
@@ -76,13 +108,17 @@ pub fn run_observed(
                 })
             })
             .collect();
-        let inner = InProcess::start_with_faults(
+        let local = InProcess::start_with_faults(
             &handles,
             |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
             Hub::new(),
-            crate::fault::platform_faults(&scenario.faults),
+            platform_faults,
         );
-        let fault_effects = inner.fault_effects();
+        let fault_effects = local.fault_effects();
+        let inner = match remote {
+            Some(client) => LocalOrRemote::Remote(client),
+            None => LocalOrRemote::Local(local),
+        };
         let mut platform = Capacity::new(
             inner,
             &scenario.capacity,
@@ -443,6 +479,8 @@ fn summarize(
             platforms: capacity.platforms,
             retries: out.retries.clone(),
             surges: out.surges.clone(),
+            degrade: scenario.capacity.degrade.name().to_string(),
+            timeout_ms: scenario.capacity.timeout_ms,
         },
         faults: Default::default(),
     }

@@ -12,6 +12,7 @@
 //! ramp_minutes = 5             # linear rise from start to the peak (≤ the duration)
 //! decay_minutes = 15           # exponential fall after the peak (time constant)
 //! factor = 10.0                # optional: peak rate multiplier for `hcsim load`
+//! opens = 1                    # announcement, mass_testing: code openings per person
 //!
 //! [[surge]]
 //! kind = "spring_festival"
@@ -23,7 +24,8 @@
 //! Each surge has one shape: intensity 0 → 1 over the ramp, 1 until the end
 //! of the peak, then e^(−t/decay) for five time constants.
 //! - `announcement`: each selected smartphone owner opens (queries) their
-//!   code once, at a time drawn from the shape.
+//!   code `opens` times, each at a time drawn from the shape (a rule that
+//!   makes people show their code at every door has them open it all day).
 //! - `mass_testing`: each selected resident gets a NAT result at a time
 //!   drawn from the shape; smartphone owners refresh their code 0–29
 //!   minutes later.
@@ -159,6 +161,8 @@ pub struct SurgeSpec {
     pub share: f64,
     /// Peak travel multiplier (spring_festival).
     pub multiplier: f64,
+    /// Code openings per person reached (announcement, mass_testing).
+    pub opens: u32,
 }
 
 /// What the citizen's morning asks: how much more likely travel is today.
@@ -216,6 +220,8 @@ pub(crate) struct SurgeFile {
     ramp_minutes: Option<Spanned<f64>>,
     #[serde(default)]
     decay_minutes: Option<Spanned<f64>>,
+    #[serde(default)]
+    opens: Option<Spanned<u32>>,
     /// Read by `hcsim load` (its rate multiplier); checked here, not used.
     #[serde(default)]
     factor: Option<Spanned<f64>>,
@@ -420,6 +426,27 @@ pub(crate) fn validate(
             .unwrap_or(0.0)
             .round() as u32;
         number(&f.factor, "factor", 0.0, 10_000.0)?;
+        let opens = match &f.opens {
+            None => 1,
+            Some(o) if !matches!(kind, SurgeKind::Announcement | SurgeKind::MassTesting) => {
+                return Err(err(
+                    o.span(),
+                    "opens",
+                    format!(
+                        "applies to announcement and mass_testing surges only, not `{}`",
+                        kind.as_str()
+                    ),
+                ))
+            }
+            Some(o) if (1..=1000).contains(o.get_ref()) => *o.get_ref(),
+            Some(o) => {
+                return Err(err(
+                    o.span(),
+                    "opens",
+                    format!("{} is out of range: must be within 1..=1000", o.get_ref()),
+                ))
+            }
+        };
 
         let shape = Shape {
             start,
@@ -446,6 +473,7 @@ pub(crate) fn validate(
             shape,
             share: share.unwrap_or(0.0),
             multiplier: multiplier.unwrap_or(1.0),
+            opens,
         });
     }
     Ok(specs)
@@ -532,13 +560,26 @@ impl Surges {
                             });
                         }
                     };
+                    // Further openings at independent times from the shape.
+                    let again = |k: u32| {
+                        let u = unit(mix(h, id as u64, salt ^ ((k as u64) << 20)));
+                        spec.shape.start.0 + spec.shape.quantile(u) as u32
+                    };
                     match spec.kind {
-                        SurgeKind::Announcement => push(at, Action::Query),
+                        SurgeKind::Announcement => {
+                            push(at, Action::Query);
+                            for k in 1..spec.opens {
+                                push(again(k), Action::Query);
+                            }
+                        }
                         SurgeKind::MorningRush => push(at, Action::Scan),
                         SurgeKind::MassTesting => {
                             push(at, Action::NatResult);
                             if person.smartphone() {
                                 push(at + (h % 30) as u32, Action::Query);
+                                for k in 1..spec.opens {
+                                    push(again(k), Action::Query);
+                                }
                             }
                         }
                         SurgeKind::SpringFestival => {}

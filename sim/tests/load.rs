@@ -171,3 +171,44 @@ fn load_refuses_a_non_loopback_target() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
+
+#[test]
+fn run_against_a_remote_platform_over_http_gives_the_same_scans() {
+    use hcsim::run::{run, run_against, RunOptions};
+    use hcsim::scenario::Scenario;
+    use hcsim_adapters::http::Server;
+
+    let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
+    let files =
+        hcsim::load::platform::rule_files(Some(&scenario), &super::scenario("rules")).unwrap();
+    let platform = Arc::new(hcsim::load::platform::direct(
+        &hcsim::load::platform::rule_sets(&files).unwrap(),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime
+        .block_on(Server::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            platform,
+            scenario.start,
+        ))
+        .unwrap();
+    let url = format!("http://{}", server.local_addr());
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = |dir: &str| RunOptions {
+        threads: 2,
+        out_dir: tmp.path().join(dir),
+        progress: false,
+    };
+    let remote = run_against(&scenario, &opts("remote"), Some(&url))
+        .unwrap()
+        .summary;
+    let local = run(&scenario, &opts("local")).unwrap().summary;
+    runtime.block_on(server.shutdown());
+    assert!(remote.scans.total > 10_000);
+    assert_eq!(remote.scans, local.scans);
+    assert_eq!(remote.provinces, local.provinces);
+}

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod faults;
+mod incidents;
 mod load;
 mod policy_diff;
 mod reports_cli;

@@ -5,8 +5,10 @@
 
 pub mod body;
 pub mod client;
+pub mod either;
 pub mod server;
 pub mod wire;
 
 pub use client::{parse_target, Connection, HttpClient, HttpError};
+pub use either::LocalOrRemote;
 pub use server::Server;

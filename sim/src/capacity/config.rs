@@ -12,6 +12,13 @@
 //! scan_tries = 3               # checkpoint scanner: tries before "could not verify"
 //! app_tries = 4                # citizen app: tries, with exponential back-off
 //! app_backoff_minutes = 1      # first back-off; doubles after each busy answer
+//! degrade = "trip"             # none | trip | ratelimit | cache | idcard (see `Degrade`)
+//! timeout_ms = 15000           # a client gives up waiting for an answer after this
+//! ratelimit_floor = 0.5        # ratelimit: share of capacity admitted after a trip
+//! ratelimit_reopen_minutes = 30  # ratelimit: from the floor back to full capacity
+//! cache_hours = 4              # cache: how old a cached status people still show
+//! idcard_minutes = 1           # idcard: a manual ID-card check, added to the wait
+//! idcard_hold_minutes = 30     # idcard: a checkpoint stays on ID cards this long
 //!
 //! [capacity.provinces.guangdong]
 //! servers = 40
@@ -98,6 +105,95 @@ impl Default for RetryPolicy {
     }
 }
 
+/// What the platform and its clients do when demand exceeds capacity
+/// (DOMAIN.md: the degrade patterns seen in practice).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Degrade {
+    /// No admission control: every request queues. A client stops waiting
+    /// after `timeout_ms` and retries, but its request stays queued and
+    /// still costs server time — queue until collapse.
+    None,
+    /// Protection trip: "system busy" when the predicted wait exceeds
+    /// `max_wait_ms` (Guangdong, 2022-01-10). The default.
+    Trip,
+    /// Rate limiting with gradual reopening: when a request would wait
+    /// longer than `max_wait_ms`, admissions drop to `floor` of the
+    /// servers' capacity, then reopen linearly to full over
+    /// `reopen_minutes` (Xi'an, 2022-01-04). Also trips as `Trip` does.
+    RateLimit { floor: f64, reopen_minutes: u32 },
+    /// `Trip`, and people whose app got an answer within `hours` show that
+    /// cached status instead of retrying.
+    Cache { hours: u32 },
+    /// `Trip`, and a checkpoint answered busy checks the person's ID card
+    /// by hand (`minutes` longer) and keeps doing so for `hold_minutes`
+    /// without scanning codes.
+    IdCard { minutes: u32, hold_minutes: u32 },
+}
+
+pub const DEGRADE_NAMES: [&str; 5] = ["none", "trip", "ratelimit", "cache", "idcard"];
+
+impl Degrade {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Degrade::None => "none",
+            Degrade::Trip => "trip",
+            Degrade::RateLimit { .. } => "ratelimit",
+            Degrade::Cache { .. } => "cache",
+            Degrade::IdCard { .. } => "idcard",
+        }
+    }
+
+    /// Whether the platform refuses work above its admission limit.
+    pub fn admission(&self) -> bool {
+        !matches!(self, Degrade::None)
+    }
+}
+
+/// Degrade parameters as given, so a strategy chosen later (`hcsim
+/// compare --vary degrade=...`) uses the scenario's values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DegradeParams {
+    pub ratelimit_floor: f64,
+    pub ratelimit_reopen_minutes: u32,
+    pub cache_hours: u32,
+    pub idcard_minutes: u32,
+    pub idcard_hold_minutes: u32,
+}
+
+impl Default for DegradeParams {
+    fn default() -> Self {
+        DegradeParams {
+            ratelimit_floor: 0.5,
+            ratelimit_reopen_minutes: 30,
+            cache_hours: 4,
+            idcard_minutes: 1,
+            idcard_hold_minutes: 30,
+        }
+    }
+}
+
+impl DegradeParams {
+    /// The strategy called `name` with these parameters.
+    pub fn strategy(&self, name: &str) -> Option<Degrade> {
+        Some(match name {
+            "none" => Degrade::None,
+            "trip" => Degrade::Trip,
+            "ratelimit" => Degrade::RateLimit {
+                floor: self.ratelimit_floor,
+                reopen_minutes: self.ratelimit_reopen_minutes,
+            },
+            "cache" => Degrade::Cache {
+                hours: self.cache_hours,
+            },
+            "idcard" => Degrade::IdCard {
+                minutes: self.idcard_minutes,
+                hold_minutes: self.idcard_hold_minutes,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// The validated `[capacity]` table.
 ///
 /// Sizing rule: a platform without `servers` gets
@@ -121,9 +217,15 @@ pub struct CapacityConfig {
     pub provinces: BTreeMap<ProvinceId, PlatformSpec>,
     pub hub: PlatformSpec,
     pub retry: RetryPolicy,
+    pub degrade: Degrade,
+    pub degrade_params: DegradeParams,
+    /// How long a client waits for an answer before it gives up.
+    pub timeout_ms: u32,
 }
 
 pub const DEFAULT_CITIZENS_PER_SERVER: u32 = 5_000;
+/// People give a code that will not load about a quarter of a minute.
+pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 const MIN_SERVERS: u32 = 4;
 /// The hub only answers cross-province lookups: a fraction of all traffic.
 const HUB_CITIZENS_FACTOR: u64 = 20;
@@ -142,6 +244,9 @@ impl Default for CapacityConfig {
             service_cv: 0.8,
             provinces: BTreeMap::new(),
             retry: RetryPolicy::default(),
+            degrade: Degrade::Trip,
+            degrade_params: DegradeParams::default(),
+            timeout_ms: DEFAULT_TIMEOUT_MS,
         }
     }
 }
@@ -197,6 +302,20 @@ pub(crate) struct CapacityFile {
     app_tries: Option<Spanned<u32>>,
     #[serde(default)]
     app_backoff_minutes: Option<Spanned<u32>>,
+    #[serde(default)]
+    degrade: Option<Spanned<String>>,
+    #[serde(default)]
+    timeout_ms: Option<Spanned<u32>>,
+    #[serde(default)]
+    ratelimit_floor: Option<Spanned<f64>>,
+    #[serde(default)]
+    ratelimit_reopen_minutes: Option<Spanned<u32>>,
+    #[serde(default)]
+    cache_hours: Option<Spanned<u32>>,
+    #[serde(default)]
+    idcard_minutes: Option<Spanned<u32>>,
+    #[serde(default)]
+    idcard_hold_minutes: Option<Spanned<u32>>,
     #[serde(default)]
     provinces: BTreeMap<Spanned<String>, PlatformFile>,
     #[serde(default)]
@@ -372,6 +491,66 @@ pub(crate) fn validate(
             )?
             .unwrap_or(d.app_backoff_minutes),
     };
+    let dp = DegradeParams::default();
+    let degrade_params = DegradeParams {
+        ratelimit_floor: cx
+            .ranged(
+                &file.ratelimit_floor,
+                "capacity.ratelimit_floor",
+                0.01..=1.0,
+                "",
+            )?
+            .unwrap_or(dp.ratelimit_floor),
+        ratelimit_reopen_minutes: cx
+            .ranged(
+                &file.ratelimit_reopen_minutes,
+                "capacity.ratelimit_reopen_minutes",
+                1..=1440,
+                " minutes",
+            )?
+            .unwrap_or(dp.ratelimit_reopen_minutes),
+        cache_hours: cx
+            .ranged(&file.cache_hours, "capacity.cache_hours", 1..=72, " hours")?
+            .unwrap_or(dp.cache_hours),
+        idcard_minutes: cx
+            .ranged(
+                &file.idcard_minutes,
+                "capacity.idcard_minutes",
+                0..=60,
+                " minutes",
+            )?
+            .unwrap_or(dp.idcard_minutes),
+        idcard_hold_minutes: cx
+            .ranged(
+                &file.idcard_hold_minutes,
+                "capacity.idcard_hold_minutes",
+                1..=1440,
+                " minutes",
+            )?
+            .unwrap_or(dp.idcard_hold_minutes),
+    };
+    let degrade = match &file.degrade {
+        None => Degrade::Trip,
+        Some(d) => degrade_params.strategy(d.get_ref()).ok_or_else(|| {
+            cx.err(
+                d.span(),
+                "capacity.degrade",
+                format!(
+                    "unknown strategy `{}`; known: {}",
+                    d.get_ref(),
+                    DEGRADE_NAMES.join(", ")
+                ),
+            )
+        })?,
+    };
+    let timeout_ms = cx
+        .ranged(
+            &file.timeout_ms,
+            "capacity.timeout_ms",
+            100..=600_000,
+            " ms",
+        )?
+        .unwrap_or(DEFAULT_TIMEOUT_MS);
     let mut provinces = BTreeMap::new();
     for (key, f) in &file.provinces {
         let Some(p) = ProvinceId::parse(key.get_ref()) else {
@@ -405,5 +584,8 @@ pub(crate) fn validate(
         provinces,
         hub,
         retry,
+        degrade,
+        degrade_params,
+        timeout_ms,
     })
 }

@@ -12,6 +12,13 @@
 //! another province also queues at the hub once its province has served
 //! it. Latency = waits + services; replies still reach agents at the next
 //! tick, whatever the latency.
+//!
+//! The `degrade` strategy decides what happens above capacity: `none`
+//! queues everything and clients time out (their requests still cost
+//! server time); `trip` refuses above the admission limit; `ratelimit`
+//! also caps admissions at a share of capacity that drops on a trip and
+//! reopens gradually. The client-side strategies (`cache`, `idcard`) live
+//! in `crate::degrade`.
 
 pub mod config;
 pub mod queue;
@@ -20,7 +27,7 @@ pub mod search;
 pub mod stats;
 
 use crate::rng::agent_rng;
-use config::{CapacityConfig, PlatformSpec};
+use config::{CapacityConfig, Degrade, PlatformSpec};
 use hcsim_adapters::{route, ColorCensus, Platform, PortError, Route};
 use hcsim_platform::api::{Credential, Issuer, Op, Request, Response, OPS};
 use hcsim_platform::identity::DocNumber;
@@ -85,6 +92,18 @@ enum Path {
 enum Fate {
     Forward,
     Busy,
+    /// Served, but after the client stopped waiting.
+    TimedOut,
+}
+
+/// `ratelimit`: the share of a platform's capacity admitted per tick.
+struct Limiter {
+    floor: f64,
+    /// Share regained per minute after a trip.
+    reopen_per_minute: f64,
+    share: Vec<f64>,
+    spent_us: Vec<u64>,
+    tick_start_us: u64,
 }
 
 /// The province a resident ID card was issued in: its first two digits.
@@ -122,6 +141,8 @@ pub struct Capacity<P> {
     services: Vec<Services>,
     max_wait_ms: Vec<u32>,
     stats: Stats,
+    timeout_us: u64,
+    limiter: Option<Limiter>,
 }
 
 /// The capacity model's figures for the summary.
@@ -151,13 +172,36 @@ impl<P: Platform> Capacity<P> {
             })
             .collect();
         specs.push((config.hub_servers(citizens.iter().sum()), &config.hub));
+        let admission = config.degrade.admission();
+        let limiter = match config.degrade {
+            Degrade::RateLimit {
+                floor,
+                reopen_minutes,
+            } => Some(Limiter {
+                floor,
+                reopen_per_minute: (1.0 - floor) / reopen_minutes.max(1) as f64,
+                share: vec![1.0; specs.len()],
+                spent_us: vec![0; specs.len()],
+                tick_start_us: 0,
+            }),
+            _ => None,
+        };
         Capacity {
+            timeout_us: config.timeout_ms as u64 * 1000,
+            limiter,
             inner,
             timing,
             cv: config.service_cv,
             stations: specs
                 .iter()
-                .map(|(n, s)| Station::new(*n, s.max_wait_ms as u64 * 1000))
+                .map(|(n, s)| {
+                    let limit = if admission {
+                        s.max_wait_ms as u64 * 1000
+                    } else {
+                        u64::MAX
+                    };
+                    Station::new(*n, limit)
+                })
                 .collect(),
             services: specs
                 .iter()
@@ -185,6 +229,14 @@ impl<P: Platform> Capacity<P> {
         let tick_us = t.tick_minutes as u64 * US_PER_MINUTE;
         let tick_start = now.0 as u64 * US_PER_MINUTE;
         let mut rng = agent_rng(t.seed, CAPACITY_AGENT, now.0 as u64, CAPACITY_PURPOSE);
+        if let Some(l) = &mut self.limiter {
+            l.tick_start_us = tick_start;
+            let step = l.reopen_per_minute * t.tick_minutes as f64;
+            for (share, spent) in l.share.iter_mut().zip(&mut l.spent_us) {
+                *share = (*share + step).min(1.0);
+                *spent = 0;
+            }
+        }
 
         // Every draw happens in request order, whatever is admitted, so a
         // request's timing does not depend on other platforms' settings.
@@ -224,7 +276,13 @@ impl<P: Platform> Capacity<P> {
                     Admission::Served { done_us, .. } if cross => {
                         at_hub.push((done_us, i, done_us - at));
                     }
-                    Admission::Served { done_us, .. } => self.stats.answered(q, op, done_us - at),
+                    Admission::Served { done_us, .. } => {
+                        self.stats.answered(q, op, done_us - at);
+                        if done_us - at > self.timeout_us {
+                            self.stats.timed_out(q);
+                            fate[i as usize] = Fate::TimedOut;
+                        }
+                    }
                 },
                 Path::Hub => at_hub.push((at, i, 0)),
                 Path::Broadcast => {
@@ -259,6 +317,10 @@ impl<P: Platform> Capacity<P> {
                     if let Some(q) = home {
                         self.stats.answered(q, op, before + done_us - at);
                     }
+                    if before + done_us - at > self.timeout_us {
+                        self.stats.timed_out(home.unwrap_or(HUB));
+                        fate[i as usize] = Fate::TimedOut;
+                    }
                 }
             }
         }
@@ -267,7 +329,26 @@ impl<P: Platform> Capacity<P> {
 
     fn offer(&mut self, platform: usize, at: u64, service: u64, always: bool) -> Admission {
         self.stats.offered(platform);
+        if let (Some(l), false) = (&mut self.limiter, always) {
+            // Server time allowed so far in this tick: the admitted share of
+            // the servers' time up to `at`, plus a burst of half the
+            // admission limit, so admissions are spread over the tick
+            // rather than spent by its first arrivals.
+            let servers = self.stations[platform].servers() as f64;
+            let elapsed = at.saturating_sub(l.tick_start_us) as f64;
+            let burst = self.max_wait_ms[platform] as f64 * 500.0;
+            let budget = (l.share[platform] * servers * (elapsed + burst)) as u64;
+            if l.spent_us[platform] + service > budget {
+                self.stats.refused(platform);
+                return Admission::Busy;
+            }
+            l.spent_us[platform] += service;
+        }
         let a = self.stations[platform].offer(at, service, always);
+        if let (Some(l), Admission::Busy) = (&mut self.limiter, a) {
+            // The queue outgrew the limit: cut admissions back to the floor.
+            l.share[platform] = l.floor;
+        }
         match a {
             Admission::Busy => self.stats.refused(platform),
             Admission::Served { queue_depth, .. } => self.stats.queue_depth(platform, queue_depth),
@@ -299,6 +380,7 @@ impl<P: Platform> Capacity<P> {
                     max_wait_ms: self.max_wait_ms[k],
                     requests: self.stats.offered[k],
                     busy: self.stats.refused[k],
+                    timeouts: self.stats.timeouts[k],
                     busy_rate: rate(self.stats.refused[k], self.stats.offered[k]),
                     utilization: rate(s.busy_us, s.servers() as u64 * run_us),
                     queue_depth_max: self.stats.depth_max[k],
@@ -351,7 +433,9 @@ impl<P: Platform> Platform for Capacity<P> {
         Ok(fate
             .into_iter()
             .map(|f| match f {
-                Fate::Busy => Response::Busy,
+                // A client that stopped waiting saw no answer: to it, and
+                // to its retry logic, a time-out is as good as "busy".
+                Fate::Busy | Fate::TimedOut => Response::Busy,
                 Fate::Forward => answers.next().unwrap_or(Response::Busy),
             })
             .collect())

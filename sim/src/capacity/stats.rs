@@ -51,6 +51,7 @@ pub fn rate(part: u64, whole: u64) -> f64 {
 struct IntervalAcc {
     requests: u64,
     busy: u64,
+    timeouts: u64,
     p99_us: u64,
     depth_max: u64,
 }
@@ -61,6 +62,8 @@ impl IntervalAcc {
             requests: self.requests,
             busy: self.busy,
             busy_rate: rate(self.busy, self.requests),
+            timeouts: self.timeouts,
+            failed_rate: rate(self.busy + self.timeouts, self.requests),
             p99_ms: ms(self.p99_us),
             queue_depth_max: self.depth_max,
         }
@@ -96,6 +99,8 @@ pub struct Stats {
     busy_replies: Vec<[u64; OP_COUNT]>,
     pub offered: [u64; PLATFORMS],
     pub refused: [u64; PLATFORMS],
+    /// Served after the client had given up (`degrade = "none"`).
+    pub timeouts: [u64; PLATFORMS],
     pub depth_max: [u64; PLATFORMS],
     series: Vec<Series>,
     national: Series,
@@ -109,6 +114,7 @@ impl Default for Stats {
             busy_replies: vec![[0; OP_COUNT]; PLATFORMS],
             offered: [0; PLATFORMS],
             refused: [0; PLATFORMS],
+            timeouts: [0; PLATFORMS],
             depth_max: [0; PLATFORMS],
             series: (0..PLATFORMS).map(|_| Series::default()).collect(),
             national: Series::default(),
@@ -139,6 +145,12 @@ impl Stats {
         self.refused[platform] += 1;
         self.series[platform].current.busy += 1;
         self.national.current.busy += 1;
+    }
+
+    pub fn timed_out(&mut self, platform: usize) {
+        self.timeouts[platform] += 1;
+        self.series[platform].current.timeouts += 1;
+        self.national.current.timeouts += 1;
     }
 
     pub fn queue_depth(&mut self, platform: usize, depth: u32) {

@@ -57,6 +57,8 @@ fn config(servers: u32, service_ms: f64, max_wait_ms: u32) -> CapacityConfig {
     c.hub.max_wait_ms = max_wait_ms;
     c.hub.service_ms.hub_query = service_ms;
     c.service_cv = 0.0;
+    // Clients wait as long as it takes unless a test says otherwise.
+    c.timeout_ms = 3_600_000;
     c
 }
 
@@ -93,6 +95,26 @@ fn admission_control_answers_busy_and_never_forwards_those_requests() {
     );
     assert_eq!(report.latency["query"].busy, anhui_load.busy);
     assert_eq!(report.latency["query"].answered, 11 - anhui_load.busy);
+}
+
+#[test]
+fn without_admission_control_late_answers_time_out_but_still_cost_server_time() {
+    // One server, 30 s each, clients wait 35 s: six queries arriving within
+    // one minute need three minutes of service, so the first is answered in
+    // time and the last (starting after 150 s) cannot be.
+    let mut c = config(1, 30_000.0, 0);
+    c.degrade = config::Degrade::None;
+    c.timeout_ms = 35_000;
+    let mut cap = Capacity::new(Recorder::default(), &c, timing(), &[0; 31]);
+    let answers = exchange(&mut cap, 0, (0..6).map(query).collect());
+    let acked = answers.iter().filter(|r| **r == Response::Ack).count();
+    assert!((1..=5).contains(&acked), "{acked} answered in time");
+    assert_eq!(cap.inner().got.len(), acked);
+    // Every request was served: the timed-out ones too.
+    assert_eq!(cap.stations[anhui().index()].busy_us, 180_000_000);
+    let report = cap.report(&[anhui()]);
+    assert_eq!(report.platforms[0].busy, 0);
+    assert_eq!(report.platforms[0].timeouts, 6 - acked as u64);
 }
 
 #[test]

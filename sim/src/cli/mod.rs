@@ -2,6 +2,7 @@
 
 pub mod capacity;
 pub mod check;
+pub mod compare;
 pub mod diff;
 pub mod gate;
 pub mod load;

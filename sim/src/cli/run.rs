@@ -1,6 +1,6 @@
 //! `hcsim run SCENARIO`: one scenario in virtual time.
 
-use crate::run::{run, RunOptions, RunOutcome};
+use crate::run::{run_against, RunOptions, RunOutcome};
 use crate::scenario::Scenario;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,11 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// The platform: `inproc` (default), or `http://127.0.0.1:PORT` for a
+    /// running `hcsim serve` (start it with `--scenario` of the same file so
+    /// it uses the same rule sets). The capacity model still runs here.
+    #[arg(long, default_value = "inproc")]
+    pub target: String,
 }
 
 pub fn default_threads() -> usize {
@@ -31,8 +36,9 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         out_dir: args.out.clone(),
         progress: !args.quiet,
     };
-    let outcome =
-        run(&scenario, &opts).with_context(|| format!("running {}", scenario.path.display()))?;
+    let target = (args.target != "inproc").then_some(args.target.as_str());
+    let outcome = run_against(&scenario, &opts, target)
+        .with_context(|| format!("running {}", scenario.path.display()))?;
     print_run(&outcome, &args.out);
     Ok(ExitCode::SUCCESS)
 }
@@ -106,6 +112,35 @@ pub fn print_run(o: &RunOutcome, out: &Path) {
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
     println!("scan colors     {}", colors.join("  "));
+    let c = &s.capacity;
+    for p in &c.platforms {
+        if p.requests == 0 {
+            continue;
+        }
+        println!(
+            "platform        {:<14} {} servers  {} requests  busy {:.2} %  timeouts {}  utilisation {:.1} %  queue max {}",
+            p.platform,
+            p.servers,
+            p.requests,
+            p.busy_rate * 100.0,
+            p.timeouts,
+            p.utilization * 100.0,
+            p.queue_depth_max
+        );
+    }
+    if let Some(v) = s.latency.get("verify") {
+        println!(
+            "scan latency    p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  p99.9 {:.1} ms  max {:.1} ms   (degrade {})",
+            v.p50_ms, v.p90_ms, v.p99_ms, v.p999_ms, v.max_ms, c.degrade
+        );
+    }
+    let o = hcsim_reports::compare::outage(s);
+    if let (Some(from), Some(to)) = (&o.failing_from, &o.recovered_at) {
+        println!(
+            "service         failing from {from}, recovered at {to} ({} failing minutes)",
+            o.failing_minutes
+        );
+    }
     println!(
         "epidemic        confirmed {}  close contacts {}  NAT tests {}  risk changes {}",
         s.epidemic.confirmed,

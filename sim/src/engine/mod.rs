@@ -12,6 +12,7 @@ pub mod wheel;
 
 use crate::authority::{Authority, AuthorityCounts};
 use crate::capacity::retry::{Pending, Retries};
+use crate::degrade::ClientDegrade;
 use crate::fault::Faults;
 use crate::metrics::Metrics;
 use crate::scenario::Scenario;
@@ -116,6 +117,7 @@ pub async fn drive<P: Platform>(
     let mut surges = Surges::new(&world, &scenario.surges, scenario.start);
     let mut retries = Retries::new(scenario.capacity.retry, scenario.tick_minutes);
     let mut faults = Faults::new(scenario.seed, &scenario.faults);
+    let mut degrade = ClientDegrade::new(scenario.capacity.degrade);
     let mut events = 0u64;
     let ticks = scenario.ticks();
     let interval = scenario.interval_minutes();
@@ -148,8 +150,8 @@ pub async fn drive<P: Platform>(
             tags.push(tag);
             requests.push(r);
         }
-        // Attempts so far per request: retries come first, fresh ones are 1.
-        let mut tries = Vec::new();
+        // Attempts so far per request: fresh ones are 1.
+        let mut tries = vec![1; requests.len()];
         for Pending {
             tries: t,
             tag,
@@ -173,6 +175,16 @@ pub async fn drive<P: Platform>(
         }
         events += requests.len() as u64;
         tries.resize(requests.len(), 1);
+        for tag in degrade.divert(
+            now,
+            &mut tags,
+            &mut requests,
+            &mut tries,
+            &mut retries.totals,
+        ) {
+            let response = Response::Busy;
+            inboxes[tag.shard as usize].push(ShardMsg::Reply { tag, response });
+        }
         if !requests.is_empty() {
             // Kept so that a request answered busy can be sent again.
             let sent = requests.clone();
@@ -184,11 +196,19 @@ pub async fn drive<P: Platform>(
                 surges.observe(&tag, &response);
                 faults.observe(now, &request, &response);
                 let tag = match response {
-                    Response::Busy => match retries.busy(tick, *t, tag, request) {
-                        Some(tag) => tag,
-                        None => continue,
-                    },
-                    _ => tag,
+                    Response::Busy => {
+                        match degrade.fallback(now, tag, &request, &mut retries.totals) {
+                            Some(tag) => tag,
+                            None => match retries.busy(tick, *t, tag, request) {
+                                Some(tag) => tag,
+                                None => continue,
+                            },
+                        }
+                    }
+                    _ => {
+                        degrade.observe(now, &request, &response);
+                        tag
+                    }
                 };
                 match tag.agent {
                     // The authority and the carriers do not act on acks.
