@@ -131,8 +131,14 @@ fn capacity(run: &Run, f: fn(&crate::summary::CapacitySummary) -> f64) -> Readin
     }
 }
 
-fn not_yet(what: &str) -> Reading {
-    Reading::Missing(format!("summary.json carries no {what} yet"))
+/// A figure of the rule oracle, when the run had one.
+fn oracle(run: &Run, f: fn(&crate::summary::OracleSummary) -> u64) -> Reading {
+    match &run.summary.oracle {
+        Some(o) => count(f(o)),
+        None => Reading::Missing(
+            "summary.json carries no rule oracle section (the scenario disabled it)".into(),
+        ),
+    }
 }
 
 macro_rules! metric {
@@ -371,21 +377,21 @@ pub static METRICS: &[MetricDef] = &[
         Count,
         Summary,
         "recognitions that mapped a code to a more lenient one",
-        |_| { not_yet("recognition oracle") }
+        |r| oracle(r, |o| o.recognition_disagreements)
     ),
     metric!(
         "violations",
         Count,
         Summary,
         "oracle disagreements with the platform's codes",
-        |_| { not_yet("rule oracle (violations)") }
+        |r| oracle(r, |o| o.violations)
     ),
     metric!(
         "lost_records",
         Count,
         Summary,
         "acknowledged declarations the platform lost",
-        |_| { not_yet("declaration audit (lost records)") }
+        |r| oracle(r, |o| o.lost_records)
     ),
     metric!(
         "scan_p50_ms",

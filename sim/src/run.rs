@@ -6,6 +6,7 @@ use crate::engine::shard::Shard;
 use crate::engine::{drive, EngineOutput, ShardActor, TickProgress};
 use crate::memory;
 use crate::metrics::{ProvinceScans, ISSUERS};
+use crate::oracle::{Oracle, Setup};
 use crate::scenario::Scenario;
 use crate::world::World;
 use actix::prelude::*;
@@ -34,6 +35,20 @@ pub struct RunOutcome {
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let rules = crate::load::platform::rule_sets(&crate::load::platform::rule_files(
+        Some(scenario),
+        &default_rules_dir(scenario),
+    )?)?;
+    run_with_rules(scenario, opts, rules)
+}
+
+/// `run` with the provinces' rule sets already loaded (index =
+/// `ProvinceId`): what the mutation tests use to run a broken platform.
+pub fn run_with_rules(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    rules: Vec<Arc<hcsim_platform::RuleSet>>,
+) -> anyhow::Result<RunOutcome> {
     let threads = opts.threads.max(1);
     let rss_before = memory::current_rss_bytes();
     let wall = Instant::now();
@@ -41,11 +56,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
         .num_threads(threads)
         .build()
         .context("starting worker threads")?;
-    let rules = crate::load::platform::rule_sets(&crate::load::platform::rule_files(
-        Some(scenario),
-        &default_rules_dir(scenario),
-    )?)?;
     let world = Arc::new(pool.install(|| World::build(scenario)));
+    let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, &rules));
     let setup_seconds = wall.elapsed().as_secs_f64();
 
     let bar = progress_bar(opts.progress, scenario.ticks());
@@ -89,14 +101,29 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
                 ));
             }
         };
-        let result = drive(
+        let mut result = drive(
             scenario,
             world.clone(),
             &shards,
             &mut platform,
+            oracle.as_mut(),
             &mut on_tick,
         )
         .await;
+        // Every acknowledged record of the checked citizens must still be
+        // readable: asked of the platform itself, past the capacity model,
+        // so the audit does not count as load.
+        if let (Ok(_), Some(o)) = (&result, oracle.as_mut()) {
+            let audit = o.audit_requests();
+            if !audit.is_empty() {
+                match hcsim_adapters::Platform::exchange(platform.inner(), scenario.end(), audit)
+                    .await
+                {
+                    Ok(answers) => o.audit(scenario.end(), &answers),
+                    Err(e) => result = Err(e.into()),
+                }
+            }
+        }
         for a in arbiters {
             a.stop();
         }
@@ -108,7 +135,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
     }
     let wall_seconds = wall.elapsed().as_secs_f64();
 
-    let summary = summarize(scenario, &world, &output, capacity);
+    let mut summary = summarize(scenario, &world, &output, capacity);
+    summary.oracle = oracle.as_ref().map(|o| o.summary());
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -124,10 +152,32 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
         rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
     };
     write_outputs(&opts.out_dir, &summary, &performance)?;
+    let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
+    crate::oracle::violation::write_all(&opts.out_dir, violations)?;
     Ok(RunOutcome {
         summary,
         performance,
     })
+}
+
+/// The rule oracle of a run, over the scenario's sample of citizens.
+fn oracle_for(
+    scenario: &Scenario,
+    world: &World,
+    rules: &[Arc<hcsim_platform::RuleSet>],
+) -> Oracle {
+    let files = crate::load::platform::rule_files(Some(scenario), &default_rules_dir(scenario))
+        .unwrap_or_default();
+    Oracle::for_world(
+        Setup {
+            seed: scenario.seed,
+            scenario: scenario.path.display().to_string(),
+            rules: rules.to_vec(),
+            rule_files: crate::oracle::file_names(&files),
+            share: scenario.oracle.share(world.citizens()),
+        },
+        world,
+    )
 }
 
 fn progress_bar(enabled: bool, ticks: u32) -> Option<indicatif::ProgressBar> {
@@ -435,5 +485,6 @@ fn summarize(
             retries: out.retries.clone(),
             surges: out.surges.clone(),
         },
+        oracle: None,
     }
 }

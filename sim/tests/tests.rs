@@ -3,6 +3,7 @@
 mod cli;
 mod determinism;
 mod load;
+mod oracle;
 mod reports_cli;
 mod scenario_errors;
 

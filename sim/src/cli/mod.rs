@@ -5,5 +5,6 @@ pub mod check;
 pub mod diff;
 pub mod gate;
 pub mod load;
+pub mod replay;
 pub mod run;
 pub mod serve;
