@@ -114,6 +114,16 @@ pub struct Oracle {
     audit_slots: Vec<usize>,
 }
 
+/// One request and its answer, made into an `Event` only when a
+/// reproducer needs it (serializing every answer would double a run).
+#[derive(Clone, Copy)]
+struct Seen<'a> {
+    now: Minute,
+    sender: Sender,
+    req: &'a Request,
+    resp: &'a Response,
+}
+
 /// A scan of a tracked citizen in another province, checked once the tick's
 /// facts are all in (the hub answers with the issuer's state after its
 /// round, whatever the order within the batch).
@@ -312,16 +322,30 @@ impl Oracle {
                     Response::Health {
                         color, explanation, ..
                     } => {
-                        let e = self.event(now, sender, req, resp);
-                        let expected = self.expect(s, now, *color, &e);
+                        let x = Seen {
+                            now,
+                            sender,
+                            req,
+                            resp,
+                        };
+                        let expected = self.expect(s, now, *color, x);
                         if expected.color == *color {
                             let shown = explanation.as_ref().map(|x| x.reason.clone());
-                            self.check_explanation(s, now, &expected, shown, e);
+                            self.check_explanation(s, now, &expected, shown, x);
                         }
                     }
                     Response::OfflineCode { color, .. } => {
-                        let e = self.event(now, sender, req, resp);
-                        self.expect(s, now, *color, &e);
+                        self.expect(
+                            s,
+                            now,
+                            *color,
+                            Seen {
+                                now,
+                                sender,
+                                req,
+                                resp,
+                            },
+                        );
                     }
                     _ => self.refused_registered(now, sender, s, req, resp),
                 }
@@ -475,12 +499,12 @@ impl Oracle {
             && age < scheme.minor_age
             && scheme.gives_white_to_unverified_minors();
         let refuse = !known && scheme.face_required && !face_verified && !unverified_minor;
-        let e = self.event(now, sender, req, resp);
         self.counts.checks += 1;
         match resp {
             Response::Issued { code, color } => {
                 if refuse {
                     let detail = format!("{} requires face verification", scheme.name);
+                    let e = self.event(now, sender, req, resp);
                     self.violate(
                         Some(s),
                         "registration",
@@ -511,7 +535,17 @@ impl Oracle {
                         false,
                     );
                 }
-                self.expect(s, now, *color, &e);
+                self.expect(
+                    s,
+                    now,
+                    *color,
+                    Seen {
+                        now,
+                        sender,
+                        req,
+                        resp,
+                    },
+                );
             }
             Response::Refused(r) => {
                 let refused_face = matches!(r, hcsim_platform::api::Refusal::FaceNotVerified);
@@ -521,6 +555,7 @@ impl Oracle {
                     } else {
                         "issued".to_string()
                     };
+                    let e = self.event(now, sender, req, resp);
                     self.violate(
                         Some(s),
                         "registration",
@@ -553,8 +588,17 @@ impl Oracle {
             Response::Recorded { seq, color } => {
                 self.slots[s].acked.push((*seq, kind, t));
                 self.learn(now, sender, s, req, resp, Dated { at: now, fact }, false);
-                let e = self.event(now, sender, req, resp);
-                self.expect(s, now, *color, &e);
+                self.expect(
+                    s,
+                    now,
+                    *color,
+                    Seen {
+                        now,
+                        sender,
+                        req,
+                        resp,
+                    },
+                );
             }
             _ => self.refused_registered(now, sender, s, req, resp),
         }
@@ -591,7 +635,7 @@ impl Oracle {
     }
 
     /// Compares a color the platform gave with the model's.
-    fn expect(&mut self, s: usize, now: Minute, actual: Color, e: &Event) -> Code {
+    fn expect(&mut self, s: usize, now: Minute, actual: Color, x: Seen<'_>) -> Code {
         self.counts.checks += 1;
         let expected = self.code(s, now);
         if expected.color != actual {
@@ -615,7 +659,7 @@ impl Oracle {
                 expected.color.to_string(),
                 actual.to_string(),
                 detail,
-                e.clone(),
+                self.event(x.now, x.sender, x.req, x.resp),
             );
         }
         expected
@@ -627,7 +671,7 @@ impl Oracle {
         now: Minute,
         expected: &Code,
         shown: Option<Arc<str>>,
-        e: Event,
+        x: Seen<'_>,
     ) {
         let home = self.slots[s].home;
         let want = self.scheme(home).explanation(expected);
@@ -640,7 +684,7 @@ impl Oracle {
                 show(&want),
                 show(&shown),
                 String::new(),
-                e,
+                self.event(x.now, x.sender, x.req, x.resp),
             );
         }
     }
@@ -655,11 +699,16 @@ impl Oracle {
         resp: &Response,
         v: &Verdict,
     ) {
-        let e = self.event(now, sender, req, resp);
-        let expected = self.expect(s, now, v.color, &e);
+        let x = Seen {
+            now,
+            sender,
+            req,
+            resp,
+        };
+        let expected = self.expect(s, now, v.color, x);
         if expected.color == v.color {
             let shown = v.explanation.as_ref().map(|x| x.reason.clone());
-            self.check_explanation(s, now, &expected, shown, e);
+            self.check_explanation(s, now, &expected, shown, x);
         }
     }
 

@@ -531,10 +531,8 @@ pub fn code_at(scheme: &Scheme, history: &History, risk: &RiskHistory, t: Minute
         seen: Minute::ZERO,
         done: 0,
     };
-    for i in 0..facts.len() {
-        if facts[i].at > t {
-            break;
-        }
+    let known = facts.partition_point(|d| d.at <= t);
+    for i in 0..known {
         f.step(i, risk);
     }
     f.settle(t);
