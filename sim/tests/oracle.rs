@@ -110,6 +110,21 @@ fn smoke_day_has_no_violations_and_a_broken_rule_has_reproducible_ones() {
     let fixed = replay(&v, provincial(None), names);
     assert!(fixed.violations.is_empty(), "{:?}", fixed.violations);
     assert!(fixed.checks > 0);
+
+    // `hcsim replay` runs the history against the shipped (correct) rules.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hcsim"))
+        .args(["replay", first.to_str().unwrap()])
+        .current_dir(super::root())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("violation       wrong_code (seed 20201001"),
+        "{out}"
+    );
+    assert!(out.contains("expected yellow, platform said red"), "{out}");
+    assert!(out.contains("not reproduced"), "{out}");
 }
 
 const HOME: &str = "hebei";
