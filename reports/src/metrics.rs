@@ -131,21 +131,29 @@ fn capacity(run: &Run, f: fn(&crate::summary::CapacitySummary) -> f64) -> Readin
     }
 }
 
-/// Acknowledged records missing after a platform crash and recovery; only
-/// a run whose platform crashed (a `platform-crash` fault) audits them.
+/// Acknowledged records missing: those the oracle's end-of-run audit could
+/// not read back, plus those missing after a platform crash and recovery
+/// (a `platform-crash` fault). Missing only when neither audit ran.
 fn lost_records(run: &Run) -> Reading {
     let f = &run.summary.faults;
-    if f.crashes_recovered == 0 {
-        Reading::Missing(
-            "summary.json has no recovery audit (no platform crash in this run)".into(),
-        )
-    } else {
-        count(f.lost_acknowledged_records)
+    let after_crash = (f.crashes_recovered > 0).then_some(f.lost_acknowledged_records);
+    let at_end = run.summary.oracle.as_ref().map(|o| o.lost_records);
+    match (after_crash, at_end) {
+        (None, None) => Reading::Missing(
+            "summary.json has no record audit (no oracle and no platform crash in this run)".into(),
+        ),
+        (a, b) => count(a.unwrap_or(0) + b.unwrap_or(0)),
     }
 }
 
-fn not_yet(what: &str) -> Reading {
-    Reading::Missing(format!("summary.json carries no {what} yet"))
+/// A figure of the rule oracle, when the run had one.
+fn oracle(run: &Run, f: fn(&crate::summary::OracleSummary) -> u64) -> Reading {
+    match &run.summary.oracle {
+        Some(o) => count(f(o)),
+        None => Reading::Missing(
+            "summary.json carries no rule oracle section (the scenario disabled it)".into(),
+        ),
+    }
 }
 
 macro_rules! metric {
@@ -384,21 +392,21 @@ pub static METRICS: &[MetricDef] = &[
         Count,
         Summary,
         "recognitions that mapped a code to a more lenient one",
-        |_| { not_yet("recognition oracle") }
+        |r| oracle(r, |o| o.recognition_disagreements)
     ),
     metric!(
         "violations",
         Count,
         Summary,
         "oracle disagreements with the platform's codes",
-        |_| { not_yet("rule oracle (violations)") }
+        |r| oracle(r, |o| o.violations)
     ),
     metric!(
         "lost_records",
         Count,
         Summary,
         "acknowledged declarations the platform lost",
-        |r| lost_records(r)
+        lost_records
     ),
     metric!(
         "scan_p50_ms",

@@ -38,6 +38,10 @@ pub struct Summary {
     /// What the scenario's `[[fault]]` entries did; absent without faults.
     #[serde(default, skip_serializing_if = "FaultReport::is_empty")]
     pub faults: FaultReport,
+    /// The rule oracle's checks and what they found; absent when the run
+    /// had no oracle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<OracleSummary>,
 }
 
 /// The `[[fault]]` entries of a run and their effects.
@@ -109,6 +113,32 @@ pub struct FaultSummary {
     pub feeds_delayed: u64,
     pub feeds_duplicated: u64,
     pub feeds_reordered: u64,
+}
+
+/// What the rule oracle checked and found (`[oracle]` in the scenario).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OracleSummary {
+    /// Share of citizens tracked.
+    pub sample: f64,
+    pub citizens_checked: u64,
+    /// Answers compared with the reference model's code.
+    pub checks: u64,
+    /// Invariants evaluated (privacy, checkpoint table, offline expiry).
+    pub invariant_checks: u64,
+    /// Disagreements and invariant breaches, all kinds together.
+    pub violations: u64,
+    pub by_kind: BTreeMap<String, u64>,
+    /// Cross-province verdicts checked against the issuer's status.
+    pub recognition_checks: u64,
+    /// Of those, treated more leniently than the issuer treats the status.
+    pub recognition_disagreements: u64,
+    /// Acknowledged declarations and temperature records read back at the end.
+    pub records_audited: u64,
+    pub lost_records: u64,
+    /// Records whose read-back was answered "system busy".
+    pub audit_unanswered: u64,
+    /// Reproducers written to `violations/NNN.json` (the first ones).
+    pub violation_files: u64,
 }
 
 /// Counts per reporting interval, and code colors per province over time.

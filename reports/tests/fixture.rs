@@ -262,6 +262,7 @@ pub fn summary() -> Summary {
             surges: Vec::new(),
             ..CapacitySummary::default()
         },
+        oracle: None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod fault;
 pub mod load;
 pub mod memory;
 pub mod metrics;
+pub mod oracle;
 pub mod policy_diff;
 pub mod rng;
 pub mod run;

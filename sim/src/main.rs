@@ -33,6 +33,8 @@ enum Command {
     Diff(cli::diff::Args),
     /// Run a scenario and check it against thresholds and a baseline (CI).
     Gate(cli::gate::Args),
+    /// Re-run one oracle violation's history against a fresh platform.
+    Replay(cli::replay::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => cli::compare::exec(a),
         Command::Diff(a) => cli::diff::exec(a),
         Command::Gate(a) => cli::gate::exec(a),
+        Command::Replay(a) => cli::replay::exec(a),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

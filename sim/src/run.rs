@@ -6,6 +6,7 @@ use crate::engine::shard::Shard;
 use crate::engine::{drive, EngineOutput, ShardActor, TickProgress};
 use crate::memory;
 use crate::metrics::{ProvinceScans, ISSUERS};
+use crate::oracle::{Oracle, Setup};
 use crate::scenario::Scenario;
 use crate::world::World;
 use actix::prelude::*;
@@ -35,7 +36,15 @@ pub struct RunOutcome {
 }
 
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    run_with(scenario, opts, &mut (), None)
+    run_with(scenario, opts, &mut (), None, load_rules(scenario)?)
+}
+
+/// The provinces' rule sets (index = `ProvinceId`) as the scenario names them.
+pub fn load_rules(scenario: &Scenario) -> anyhow::Result<Vec<Arc<hcsim_platform::RuleSet>>> {
+    crate::load::platform::rule_sets(&crate::load::platform::rule_files(
+        Some(scenario),
+        &default_rules_dir(scenario),
+    )?)
 }
 
 /// `run`, with `observer` seeing every platform exchange (the policy diff's
@@ -45,7 +54,7 @@ pub fn run_observed(
     opts: &RunOptions,
     observer: &mut dyn crate::policy_diff::ExchangeObserver,
 ) -> anyhow::Result<RunOutcome> {
-    run_with(scenario, opts, observer, None)
+    run_with(scenario, opts, observer, None, load_rules(scenario)?)
 }
 
 /// `run`, against a remote `hcsim serve` at `target` (`http://127.0.0.1:PORT`)
@@ -55,7 +64,17 @@ pub fn run_against(
     opts: &RunOptions,
     target: Option<&str>,
 ) -> anyhow::Result<RunOutcome> {
-    run_with(scenario, opts, &mut (), target)
+    run_with(scenario, opts, &mut (), target, load_rules(scenario)?)
+}
+
+/// `run` with the provinces' rule sets already loaded (index =
+/// `ProvinceId`): what the mutation tests use to run a broken platform.
+pub fn run_with_rules(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    rules: Vec<Arc<hcsim_platform::RuleSet>>,
+) -> anyhow::Result<RunOutcome> {
+    run_with(scenario, opts, &mut (), None, rules)
 }
 
 fn run_with(
@@ -63,6 +82,7 @@ fn run_with(
     opts: &RunOptions,
     observer: &mut dyn crate::policy_diff::ExchangeObserver,
     target: Option<&str>,
+    rules: Vec<Arc<hcsim_platform::RuleSet>>,
 ) -> anyhow::Result<RunOutcome> {
     let platform_faults = crate::fault::platform_faults(&scenario.faults);
     if target.is_some() && platform_faults != Default::default() {
@@ -83,11 +103,8 @@ fn run_with(
         .num_threads(threads)
         .build()
         .context("starting worker threads")?;
-    let rules = crate::load::platform::rule_sets(&crate::load::platform::rule_files(
-        Some(scenario),
-        &default_rules_dir(scenario),
-    )?)?;
     let world = Arc::new(pool.install(|| World::build(scenario)));
+    let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, &rules));
     let setup_seconds = wall.elapsed().as_secs_f64();
 
     let bar = progress_bar(opts.progress, scenario.ticks());
@@ -137,15 +154,30 @@ fn run_with(
                 ));
             }
         };
-        let result = drive(
+        let mut result = drive(
             scenario,
             world.clone(),
             &shards,
             &mut platform,
+            oracle.as_mut(),
             &mut on_tick,
             observer,
         )
         .await;
+        // Every acknowledged record of the checked citizens must still be
+        // readable: asked of the platform itself, past the capacity model,
+        // so the audit does not count as load.
+        if let (Ok(_), Some(o)) = (&result, oracle.as_mut()) {
+            let audit = o.audit_requests();
+            if !audit.is_empty() {
+                match hcsim_adapters::Platform::exchange(platform.inner(), scenario.end(), audit)
+                    .await
+                {
+                    Ok(answers) => o.audit(scenario.end(), &answers),
+                    Err(e) => result = Err(e.into()),
+                }
+            }
+        }
         for a in arbiters {
             a.stop();
         }
@@ -163,6 +195,7 @@ fn run_with(
 
     let mut summary = summarize(scenario, &world, &output, capacity, &rules);
     summary.faults = output.faults.report(&fault_effects);
+    summary.oracle = oracle.as_ref().map(|o| o.summary());
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -178,10 +211,32 @@ fn run_with(
         rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
     };
     write_outputs(&opts.out_dir, &summary, &performance)?;
+    let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
+    crate::oracle::violation::write_all(&opts.out_dir, violations)?;
     Ok(RunOutcome {
         summary,
         performance,
     })
+}
+
+/// The rule oracle of a run, over the scenario's sample of citizens.
+fn oracle_for(
+    scenario: &Scenario,
+    world: &World,
+    rules: &[Arc<hcsim_platform::RuleSet>],
+) -> Oracle {
+    let files = crate::load::platform::rule_files(Some(scenario), &default_rules_dir(scenario))
+        .unwrap_or_default();
+    Oracle::for_world(
+        Setup {
+            seed: scenario.seed,
+            scenario: scenario.path.display().to_string(),
+            rules: rules.to_vec(),
+            rule_files: crate::oracle::file_names(&files),
+            share: scenario.oracle.share(world.citizens()),
+        },
+        world,
+    )
 }
 
 fn progress_bar(enabled: bool, ticks: u32) -> Option<indicatif::ProgressBar> {
@@ -483,5 +538,6 @@ fn summarize(
             timeout_ms: scenario.capacity.timeout_ms,
         },
         faults: Default::default(),
+        oracle: None,
     }
 }

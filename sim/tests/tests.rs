@@ -6,6 +6,7 @@ mod determinism;
 mod faults;
 mod incidents;
 mod load;
+mod oracle;
 mod policy_diff;
 mod reports_cli;
 mod scenario_errors;

@@ -222,7 +222,14 @@ impl RuleSet {
         if rel.checkins > 0 {
             // The streak must still be alive at the release: a whole
             // calendar day without a check-in breaks it.
-            if s.streak < rel.checkins || s.last_day == NO_DAY || day_of(at) > s.last_day + 1 {
+            #[cfg(feature = "mutant")]
+            let needed = match self.mutant {
+                Some(super::Mutant::OneCheckinShort) => rel.checkins - 1,
+                _ => rel.checkins,
+            };
+            #[cfg(not(feature = "mutant"))]
+            let needed = rel.checkins;
+            if s.streak < needed || s.last_day == NO_DAY || day_of(at) > s.last_day + 1 {
                 return None;
             }
         }
@@ -287,7 +294,11 @@ impl RuleSet {
         let mut best: Option<(usize, Color)> = None;
         let mut fires = |matches: &dyn Fn(&TriggerOn) -> bool| {
             for (i, trig) in self.triggers.iter().enumerate() {
-                if (trig.when.is_empty() || trig.when.contains(current))
+                #[cfg(feature = "mutant")]
+                let ignore_while = self.mutant == Some(super::Mutant::IgnoreWhile);
+                #[cfg(not(feature = "mutant"))]
+                let ignore_while = false;
+                if (ignore_while || trig.when.is_empty() || trig.when.contains(current))
                     && matches(&trig.on)
                     && best.is_none_or(|(_, c)| self.stricter(trig.color, c))
                 {

@@ -490,6 +490,8 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<RuleSet, RuleError> {
         resume_work,
         international,
         checkpoint_threshold_min,
+        #[cfg(feature = "mutant")]
+        mutant: None,
     })
 }
 

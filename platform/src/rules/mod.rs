@@ -237,6 +237,20 @@ pub struct RuleSet {
     /// Lowest checkpoint-temperature threshold: readings below it change
     /// nothing and are not journaled at verification.
     checkpoint_threshold_min: Option<DeciCelsius>,
+    #[cfg(feature = "mutant")]
+    mutant: Option<Mutant>,
+}
+
+/// Deliberate rule bugs, compiled only with the `mutant` feature, so the
+/// oracle's tests can show it catches a broken platform.
+#[cfg(feature = "mutant")]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Mutant {
+    /// A release needing N consecutive check-ins completes after N − 1
+    /// (yellow → green after 6 check-ins instead of 7).
+    OneCheckinShort,
+    /// Triggers fire whatever color the person holds (`while` ignored).
+    IgnoreWhile,
 }
 
 const NOT_IN_SCHEME: u8 = u8::MAX;
@@ -325,6 +339,13 @@ impl RuleSet {
             .iter()
             .any(|t| t.on == TriggerOn::UnverifiedMinor)
     }
+    /// This rule set with a deliberate bug (tests of the oracle only).
+    #[cfg(feature = "mutant")]
+    pub fn mutated(mut self, m: Mutant) -> RuleSet {
+        self.mutant = Some(m);
+        self
+    }
+
     /// Whether a checkpoint reading is worth journaling and evaluating.
     pub fn checkpoint_reading_matters(&self, t: DeciCelsius) -> bool {
         t >= self.fever || self.checkpoint_threshold_min.is_some_and(|m| t >= m)

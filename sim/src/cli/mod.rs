@@ -6,5 +6,6 @@ pub mod compare;
 pub mod diff;
 pub mod gate;
 pub mod load;
+pub mod replay;
 pub mod run;
 pub mod serve;

@@ -109,6 +109,7 @@ pub async fn drive<P: Platform>(
     world: Arc<World>,
     shards: &[Addr<ShardActor>],
     platform: &mut P,
+    mut oracle: Option<&mut crate::oracle::Oracle>,
     progress: &mut dyn FnMut(&TickProgress),
     observer: &mut dyn crate::policy_diff::ExchangeObserver,
 ) -> Result<EngineOutput, EngineError> {
@@ -189,6 +190,9 @@ pub async fn drive<P: Platform>(
             // Kept so that a request answered busy can be sent again.
             let sent = requests.clone();
             let responses = platform.exchange(now, requests).await?;
+            if let Some(o) = oracle.as_deref_mut() {
+                o.observe(now, &tags, &sent, &responses);
+            }
             for (((tag, response), request), t) in
                 tags.into_iter().zip(responses).zip(sent).zip(&tries)
             {

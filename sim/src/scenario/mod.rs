@@ -47,6 +47,8 @@ pub struct Scenario {
     pub surges: Vec<SurgeSpec>,
     /// `[[fault]]` entries, in file order.
     pub faults: Vec<crate::fault::FaultSpec>,
+    /// `[oracle]`: which citizens the rule oracle checks.
+    pub oracle: crate::oracle::OracleConfig,
 }
 
 /// What citizens do on an ordinary day. Probabilities are per citizen per day.
@@ -178,6 +180,7 @@ struct ScenarioFile {
     surge: Vec<Spanned<SurgeFile>>,
     #[serde(default)]
     fault: Vec<Spanned<crate::fault::FaultFile>>,
+    oracle: Option<Spanned<crate::oracle::OracleConfig>>,
 }
 
 fn one() -> Spanned<u32> {
@@ -303,6 +306,23 @@ impl Scenario {
         let mut behaviour = behaviour;
         behaviour.travel_surges = Arc::new(travel_surges(&surges));
 
+        let oracle = match raw.oracle {
+            Some(o) => {
+                let span = o.span();
+                let o = o.into_inner();
+                if let Some(share) = o.sample.filter(|s| !(0.0..=1.0).contains(s)) {
+                    let line_span = find_key(text, span.clone(), "sample").unwrap_or(span);
+                    return Err(at(
+                        line_span,
+                        "oracle.sample",
+                        format!("{share} is out of range: a share must be within 0..=1"),
+                    ));
+                }
+                o
+            }
+            None => crate::oracle::OracleConfig::default(),
+        };
+
         let base = path.parent().unwrap_or(Path::new("."));
         let mut rules = BTreeMap::new();
         for (key, file) in &raw.rules {
@@ -344,6 +364,7 @@ impl Scenario {
             capacity,
             surges,
             faults,
+            oracle,
         })
     }
 
@@ -567,6 +588,16 @@ mod tests {
         assert!(
             e.starts_with("scenarios/t.toml:6: field `provinces`: unknown province `atlantis`"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn oracle_sample_out_of_range_is_named() {
+        let text = format!("{MINIMAL}\n[oracle]\nsample = 2.0\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "scenarios/t.toml:8: field `oracle.sample`: 2 is out of range: a share must be within 0..=1"
         );
     }
 

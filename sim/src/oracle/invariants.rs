@@ -1,0 +1,106 @@
+//! Invariants that need no history: privacy of every answer, the
+//! checkpoint table, offline-code expiry.
+
+use hcsim_platform::api::{Credential, Refusal, Response};
+use hcsim_platform::identity::{is_masked_document, MaskedIdentity};
+use hcsim_platform::{Decision, Minute};
+
+fn decision_rank(d: Decision) -> u8 {
+    match d {
+        Decision::Pass => 0,
+        Decision::Refer => 1,
+        Decision::Refuse => 2,
+    }
+}
+
+/// True when `a` lets more people through than `b`.
+pub fn more_lenient(a: Decision, b: Decision) -> bool {
+    decision_rank(a) < decision_rank(b)
+}
+
+fn holder_masked(h: &MaskedIdentity) -> Result<(), String> {
+    if !is_masked_document(h.document()) {
+        return Err(format!("document `{}` is not masked", h.document()));
+    }
+    // Masked names keep the surname and at most the last character, with
+    // the rest replaced by `*`.
+    if !h.name().contains('*') {
+        return Err(format!("name `{}` is not masked", h.name()));
+    }
+    Ok(())
+}
+
+/// A run of 15 or more digits is a full ID number (15- or 18-digit).
+fn has_full_number(text: &str) -> bool {
+    let mut run = 0;
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= 15 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Every person shown in an answer is masked, and no message carries a
+/// full ID number.
+pub fn privacy(r: &Response) -> Result<(), String> {
+    match r {
+        Response::Verdict(v) => holder_masked(&v.holder),
+        Response::Health { holder, .. } => holder_masked(holder),
+        Response::IntlStatus(s) | Response::IntlRecorded { status: s, .. } => {
+            holder_masked(&s.holder)?;
+            s.proxied.iter().try_for_each(holder_masked)
+        }
+        Response::Refused(Refusal::Other { message })
+        | Response::Refused(Refusal::ProxyNotAllowed { message })
+            if has_full_number(message) =>
+        {
+            Err(format!("refusal message carries a full number: {message}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether an offline credential is past its validity (or dated in the
+/// future) under the scanning province's `offline_valid_hours`.
+pub fn offline_expired(c: &Credential, now: Minute, valid_hours: u32) -> bool {
+    match c {
+        Credential::Offline { issued, .. } => {
+            *issued > now || now >= issued.plus_hours(valid_hours)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_digit_runs_are_full_numbers() {
+        assert!(has_full_number("id 110105194912310021 locked"));
+        assert!(!has_full_number("110***********0021"));
+        assert!(!has_full_number("quarantine ends (12345) before"));
+    }
+
+    #[test]
+    fn offline_codes_expire_at_validity() {
+        let code = hcsim_platform::CodeId {
+            issuer: hcsim_platform::Issuer::National,
+            serial: 1,
+        };
+        let c = Credential::Offline {
+            code,
+            issued: Minute(1000),
+            color: hcsim_platform::Color::Green,
+        };
+        assert!(!offline_expired(&c, Minute(1000 + 24 * 60 - 1), 24));
+        assert!(offline_expired(&c, Minute(1000 + 24 * 60), 24));
+        assert!(offline_expired(&c, Minute(999), 24));
+    }
+}
