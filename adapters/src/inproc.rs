@@ -2,20 +2,24 @@
 //! on the caller's arbiters, driven in the three rounds of
 //! `hcsim_platform::actors`.
 
-use crate::port::{route, ColorCensus, Platform, PortError, Route};
+use crate::port::{hub_copy, route, ColorCensus, Platform, PortError, Route};
 use actix::prelude::*;
 use futures::future::join_all;
 use hcsim_platform::actors::{
-    Census, FinishRound, HubActor, HubRound, ProvinceActor, ProvinceRound,
+    Census, FinishRound, HubActor, HubRound, HubStats, ProvinceActor, ProvinceRound,
 };
-use hcsim_platform::api::{Refusal, Request, Response};
-use hcsim_platform::hub::Hub;
+use hcsim_platform::api::{Feed, Refusal, Request, Response};
+use hcsim_platform::hub::{Hub, HubCounters};
 use hcsim_platform::province::{Outcome, ProvincePlatform};
 use hcsim_platform::{Minute, ProvinceId, PROVINCE_COUNT};
 
 pub struct InProcess {
     provinces: Vec<Addr<ProvinceActor>>,
     hub: Addr<HubActor>,
+    /// Whether each province can reach the hub (`set_hub_link`).
+    links: [bool; PROVINCE_COUNT],
+    /// Feeds the hub sent to provinces, delivered before the next requests.
+    from_hub: Vec<(ProvinceId, Feed)>,
 }
 
 fn mailbox(e: MailboxError) -> PortError {
@@ -39,8 +43,32 @@ impl InProcess {
                 })
             })
             .collect();
-        let hub = HubActor::start_in_arbiter(&arbiters[0], move |_| HubActor { hub });
-        InProcess { provinces, hub }
+        let hub = HubActor::start_in_arbiter(&arbiters[0], move |_| HubActor::new(hub));
+        InProcess {
+            provinces,
+            hub,
+            links: [true; PROVINCE_COUNT],
+            from_hub: Vec::new(),
+        }
+    }
+
+    /// Cuts a province off from the national hub (`up = false`) or
+    /// reconnects it, from the next exchange on. While cut off, the
+    /// province's cross-province scans get no hub answer (it answers busy or
+    /// refer, per the recognition policy) and its status publications wait
+    /// and reach the hub, in order, once the link is back.
+    pub fn set_hub_link(&mut self, province: ProvinceId, up: bool) {
+        self.links[province.index()] = up;
+    }
+
+    /// Whether `province` can currently reach the hub.
+    pub fn hub_link(&self, province: ProvinceId) -> bool {
+        self.links[province.index()]
+    }
+
+    /// The hub's counters: queries, national codes, inbound services.
+    pub async fn hub_counters(&self) -> Result<HubCounters, PortError> {
+        self.hub.send(HubStats).await.map_err(mailbox)
     }
 }
 
@@ -53,7 +81,13 @@ impl Platform for InProcess {
         let n = requests.len();
         let mut responses: Vec<Option<Response>> = vec![None; n];
         let mut per_province: Vec<Vec<(u32, Request)>> = vec![Vec::new(); PROVINCE_COUNT];
+        for (p, feed) in std::mem::take(&mut self.from_hub) {
+            per_province[p.index()].push((u32::MAX, Request::Feed { to: Some(p), feed }));
+        }
+        let mut hub_requests: Vec<(u32, Request)> = Vec::new();
+        let mut hub_feeds = Vec::new();
         for (i, req) in requests.into_iter().enumerate() {
+            hub_feeds.extend(hub_copy(&req));
             match route(&req) {
                 Route::Province(p) => per_province[p.index()].push((i as u32, req)),
                 Route::Broadcast => {
@@ -64,12 +98,7 @@ impl Platform for InProcess {
                         batch.push((tag, req.clone()));
                     }
                 }
-                Route::Hub => {
-                    responses[i] = Some(Response::Refused(Refusal::Other {
-                        message: "national-code operations are not served by this platform yet"
-                            .into(),
-                    }))
-                }
+                Route::Hub => hub_requests.push((i as u32, req)),
             }
         }
 
@@ -103,16 +132,31 @@ impl Platform for InProcess {
             }
         }
 
-        if !publications.is_empty() || !queries.is_empty() {
-            let answers = self
+        let links_down = self.links.iter().any(|up| !up);
+        if !publications.is_empty()
+            || !queries.is_empty()
+            || !hub_requests.is_empty()
+            || !hub_feeds.is_empty()
+            || links_down
+        {
+            let (tags, hub_requests): (Vec<u32>, Vec<Request>) = hub_requests.into_iter().unzip();
+            let result = self
                 .hub
                 .send(HubRound {
                     now,
                     publications,
                     queries: queries.clone(),
+                    requests: hub_requests,
+                    feeds: hub_feeds,
+                    links: self.links,
                 })
                 .await
                 .map_err(mailbox)?;
+            for (i, r) in tags.into_iter().zip(result.responses) {
+                responses[i as usize] = Some(r);
+            }
+            self.from_hub.extend(result.outgoing);
+            let answers = result.answers;
             let mut finish: Vec<Vec<_>> = vec![Vec::new(); PROVINCE_COUNT];
             for (((p, i), q), a) in pending.into_iter().zip(queries).zip(answers) {
                 finish[p].push((i, q, a));

@@ -8,6 +8,7 @@ pub mod hub;
 pub mod identity;
 pub mod international;
 pub mod province;
+pub mod recognition;
 pub mod region;
 pub mod rules;
 pub mod time;

@@ -49,6 +49,7 @@ pub fn refusal_name(r: &Refusal) -> &'static str {
         Refusal::FamilyNotEligible { .. } => "family_not_eligible",
         Refusal::ProxyNotAllowed { .. } => "proxy_not_allowed",
         Refusal::Other { .. } => "other",
+        Refusal::HubUnreachable => "hub_unreachable",
     }
 }
 

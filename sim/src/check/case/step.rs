@@ -229,6 +229,7 @@ pub const REFUSALS: &[&str] = &[
     "face_not_verified",
     "family_not_eligible",
     "proxy_not_allowed",
+    "hub_unreachable",
     "other",
 ];
 
