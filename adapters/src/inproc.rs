@@ -20,6 +20,8 @@ pub struct InProcess {
     links: [bool; PROVINCE_COUNT],
     /// Feeds the hub sent to provinces, delivered before the next requests.
     from_hub: Vec<(ProvinceId, Feed)>,
+    /// Hub queries each province could not make because its link was down.
+    unreachable: [u64; PROVINCE_COUNT],
 }
 
 fn mailbox(e: MailboxError) -> PortError {
@@ -49,7 +51,14 @@ impl InProcess {
             hub,
             links: [true; PROVINCE_COUNT],
             from_hub: Vec::new(),
+            unreachable: [0; PROVINCE_COUNT],
         }
+    }
+
+    /// Per province: cross-province scans answered without the hub because
+    /// the link was down (busy or refer, per the recognition policy).
+    pub fn unreachable_answers(&self) -> [u64; PROVINCE_COUNT] {
+        self.unreachable
     }
 
     /// Cuts a province off from the national hub (`up = false`) or
@@ -125,6 +134,9 @@ impl Platform for InProcess {
                     Outcome::Done(r) if i != u32::MAX => responses[i as usize] = Some(r),
                     Outcome::Done(_) => {}
                     Outcome::NeedsHub(q) => {
+                        if !self.links[q.from.index()] {
+                            self.unreachable[q.from.index()] += 1;
+                        }
                         pending.push((p, i));
                         queries.push(q);
                     }

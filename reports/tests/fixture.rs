@@ -258,6 +258,7 @@ pub fn summary() -> Summary {
             },
             surges: Vec::new(),
         },
+        hub: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod load;
 pub mod memory;
 pub mod metrics;
+pub mod recognition_report;
 pub mod rng;
 pub mod run;
 pub mod scenario;

@@ -15,6 +15,7 @@ use hcsim_platform::api::CHECKPOINT_KINDS;
 use hcsim_platform::color::ALL_COLORS;
 use hcsim_platform::hub::Hub;
 use hcsim_platform::province::ProvincePlatform;
+use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::{Decision, ProvinceId, PROVINCE_COUNT};
 use hcsim_reports::summary::*;
 use std::collections::BTreeMap;
@@ -45,6 +46,12 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
         Some(scenario),
         &default_rules_dir(scenario),
     )?)?;
+    let policy = Arc::new(match scenario.recognition_policy() {
+        Some(f) => RecognitionPolicy::load(&f)
+            .with_context(|| format!("loading recognition policy {}", f.display()))?,
+        None => RecognitionPolicy::default(),
+    });
+    let hub = national_hub(scenario)?;
     let world = Arc::new(pool.install(|| World::build(scenario)));
     let setup_seconds = wall.elapsed().as_secs_f64();
 
@@ -68,8 +75,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
             .collect();
         let inner = InProcess::start(
             &handles,
-            |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
-            Hub::new(),
+            |p: ProvinceId| {
+                ProvincePlatform::new(p, rules[p.index()].clone()).with_recognition(policy.clone())
+            },
+            hub,
         );
         let mut platform = Capacity::new(
             inner,
@@ -97,18 +106,36 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
             &mut on_tick,
         )
         .await;
+        let counters = platform.inner().hub_counters().await;
+        let unreachable = platform.inner().unreachable_answers();
         for a in arbiters {
             a.stop();
         }
-        result.map(|o| (o, platform.report(&scenario.provinces)))
+        let counters = counters?;
+        result.map(|o| {
+            (
+                o,
+                platform.report(&scenario.provinces),
+                counters,
+                unreachable,
+            )
+        })
     })?;
-    let (output, capacity) = output;
+    let (output, capacity, counters, unreachable) = output;
+    let hub_summary = crate::recognition_report::hub_summary(
+        &output.metrics,
+        &policy,
+        &rules,
+        counters,
+        unreachable,
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let wall_seconds = wall.elapsed().as_secs_f64();
 
-    let summary = summarize(scenario, &world, &output, capacity);
+    let mut summary = summarize(scenario, &world, &output, capacity);
+    summary.hub = hub_summary;
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -213,6 +240,23 @@ pub fn scheme_name(scenario: &Scenario, p: ProvinceId) -> String {
 
 /// Where provinces a scenario names no rule set for find theirs: the
 /// `rules/` directory beside the scenario file.
+/// The hub under the national rule set (`[rules] national`, else
+/// `national.toml` in the rules directory), for the national code's colors
+/// and the international version's parameters.
+fn national_hub(scenario: &Scenario) -> anyhow::Result<Hub> {
+    let file = scenario
+        .rules
+        .get("national")
+        .cloned()
+        .unwrap_or_else(|| default_rules_dir(scenario).join("national.toml"));
+    if !file.is_file() {
+        return Ok(Hub::new());
+    }
+    let rules = hcsim_platform::RuleSet::load(&file)
+        .with_context(|| format!("loading rule set {}", file.display()))?;
+    Ok(Hub::with_rules(&rules))
+}
+
 pub fn default_rules_dir(scenario: &Scenario) -> PathBuf {
     scenario
         .path
@@ -435,5 +479,6 @@ fn summarize(
             retries: out.retries.clone(),
             surges: out.surges.clone(),
         },
+        hub: HubSummary::default(),
     }
 }
