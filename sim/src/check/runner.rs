@@ -228,7 +228,7 @@ impl Run<'_> {
     }
 
     /// National data the hub keeps a copy of.
-    fn to_hub(&mut self, feed: &Feed) {
+    fn copy_to_hub(&mut self, feed: &Feed) {
         if Hub::wants_feed(feed) {
             self.hub.note_feed(Some(self.case.province), feed);
         }
@@ -256,7 +256,7 @@ impl Run<'_> {
     }
 
     fn feed(&mut self, now: Minute, feed: Feed) -> Got {
-        self.to_hub(&feed);
+        self.copy_to_hub(&feed);
         let to = Some(self.case.province);
         self.handle(now, Request::Feed { to, feed })
     }
