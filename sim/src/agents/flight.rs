@@ -250,6 +250,159 @@ pub fn deliver(env: &Env, flight: u32, passengers: &[Boarding], now: Minute, sin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::message::Outbox;
+    use crate::metrics::Metrics;
+    use crate::scenario::Scenario;
+    use crate::world::World;
+    use hcsim_platform::api::CodeId;
+    use std::path::Path;
+
+    fn world(inbound_case: f64) -> (Scenario, World) {
+        let text = format!(
+            "name = \"t\"\nseed = 3\nstart = \"2020-10-01T00:00\"\nduration_hours = 24\n\
+             population_scale = 0.00001\nprovinces = [\"anhui\", \"fujian\"]\nshards = 2\n\
+             [behaviour]\ninbound_case = {inbound_case}\n"
+        );
+        let s = Scenario::parse(Path::new("t.toml"), &text).unwrap();
+        let w = World::build(&s);
+        (s, w)
+    }
+
+    fn passengers(w: &World, n: u32) -> Vec<Boarding> {
+        (0..n)
+            .map(|id| Boarding {
+                citizen: id,
+                document: w.identity(id).number,
+                home: w.home_province(id),
+                credential: Credential::Code(CodeId {
+                    issuer: hcsim_platform::Issuer::Province(w.home_province(id)),
+                    serial: id,
+                }),
+                temperature: DeciCelsius(365),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_flight_lands_when_due_and_its_airport_scans_every_passenger() {
+        let (s, w) = world(0.0);
+        let env = Env {
+            world: &w,
+            behaviour: &s.behaviour,
+            seed: s.seed,
+            start: s.start,
+            tick_minutes: 1,
+            shard: 0,
+        };
+        let (anhui, fujian) = (
+            ProvinceId::parse("anhui").unwrap(),
+            ProvinceId::parse("fujian").unwrap(),
+        );
+        let id = domestic_id(0, anhui, fujian, 9 * 60 + 10);
+        let lands = arrival(&env, id);
+        let mut flights = Flights::default();
+        for b in passengers(&w, 3) {
+            flights.board(&env, id, b);
+        }
+        assert_eq!(flights.in_air(), (1, 3));
+        let (mut out, mut metrics) = (Outbox::default(), Metrics::default());
+        let mut sink = Sink {
+            out: &mut out,
+            metrics: &mut metrics,
+        };
+        flights.land(&env, Minute(lands.0 - 1), &mut sink);
+        assert!(sink.out.messages.is_empty());
+        flights.land(&env, lands, &mut sink);
+        assert_eq!(flights.in_air(), (0, 0));
+        let airport = w
+            .geography
+            .city_hub(
+                w.geography.province_counties[fujian.index()].start,
+                CheckpointKind::Airport,
+            )
+            .unwrap();
+        let (shard, local) = w.checkpoint_home(airport);
+        let scanned: Vec<u32> = out
+            .messages
+            .iter()
+            .map(|(to, m)| match m {
+                ShardMsg::Arrive { checkpoint, visit } => {
+                    assert_eq!((*to, *checkpoint), (shard, local));
+                    assert_eq!(visit.arrived, lands);
+                    visit.citizen
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(scanned, vec![0, 1, 2]);
+        assert_eq!(
+            (
+                metrics.travel.flights_landed,
+                metrics.travel.flight_passengers
+            ),
+            (1, 3)
+        );
+        assert!(
+            out.requests.is_empty(),
+            "a domestic manifest goes to nobody else"
+        );
+    }
+
+    #[test]
+    fn an_inbound_flight_hands_immigration_its_manifest() {
+        let (s, w) = world(1.0);
+        let env = Env {
+            world: &w,
+            behaviour: &s.behaviour,
+            seed: s.seed,
+            start: s.start,
+            tick_minutes: 1,
+            shard: 0,
+        };
+        let fujian = ProvinceId::parse("fujian").unwrap();
+        let id = inbound_id(0, fujian, 14);
+        let (mut out, mut metrics) = (Outbox::default(), Metrics::default());
+        let mut sink = Sink {
+            out: &mut out,
+            metrics: &mut metrics,
+        };
+        let people = passengers(&w, 2);
+        let country = origin_country(s.seed, id);
+        deliver(&env, id, &people, arrival(&env, id), &mut sink);
+        for b in &people {
+            let feeds: Vec<&Feed> = out
+                .requests
+                .iter()
+                .filter_map(|(_, r)| match r {
+                    Request::Feed { to, feed }
+                        if *to == Some(b.home) && feed.person() == Some(b.document) =>
+                    {
+                        Some(feed)
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert!(feeds.iter().any(
+                |f| matches!(f, Feed::Entry { flight, origin_country: c, .. }
+                if *flight == id && *c == country)
+            ));
+            // Every passenger tests positive at inbound_case = 1.
+            assert!(feeds.iter().any(|f| matches!(
+                f,
+                Feed::Designation {
+                    status: CaseStatus::Confirmed,
+                    ..
+                }
+            )));
+        }
+        assert_eq!(
+            (
+                metrics.travel.inbound_flights,
+                metrics.travel.inbound_passengers
+            ),
+            (1, 2)
+        );
+    }
 
     #[test]
     fn flight_indices_round_trip() {
