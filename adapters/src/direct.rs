@@ -9,7 +9,7 @@
 //! Lock order is province → hub, never the reverse, and no province lock is
 //! held while waiting for another province, so callers cannot deadlock.
 
-use crate::port::{route, ColorCensus, Platform, PortError, Route};
+use crate::port::{hub_copy, route, ColorCensus, Platform, PortError, Route};
 use hcsim_platform::api::{Refusal, Request, Response};
 use hcsim_platform::hub::{Hub, HubQuery};
 use hcsim_platform::province::{Outcome, ProvincePlatform};
@@ -28,13 +28,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The answer `InProcess` gives for operations of the national code.
-fn not_served() -> Response {
-    Response::Refused(Refusal::Other {
-        message: "national-code operations are not served by this platform yet".into(),
-    })
-}
-
 impl Direct {
     /// Builds one platform per province with `make`, like `InProcess::start`.
     pub fn new(mut make: impl FnMut(ProvinceId) -> ProvincePlatform, hub: Hub) -> Direct {
@@ -47,9 +40,12 @@ impl Direct {
     /// Answers one request at `now`: the province handles it; a code from
     /// elsewhere goes to the hub and back to the province to finish.
     pub fn handle(&self, now: Minute, req: &Request) -> Response {
+        if let Some((to, feed)) = hub_copy(req) {
+            lock(&self.hub).note_feed(to, &feed);
+        }
         let p = match route(req) {
             Route::Province(p) => p,
-            Route::Hub => return not_served(),
+            Route::Hub => return self.hub_request(now, req),
             Route::Broadcast => return self.broadcast(now, req),
         };
         let slot = &self.provinces[p.index()];
@@ -64,6 +60,22 @@ impl Direct {
         };
         let answer = lock(&self.hub).query(&query);
         lock(slot).finish_remote(now, &query, answer)
+    }
+
+    /// A request the hub serves itself; feeds it sends to provinces (a
+    /// same-flight contact designation) are applied at once.
+    fn hub_request(&self, now: Minute, req: &Request) -> Response {
+        let (response, outgoing) = {
+            let mut hub = lock(&self.hub);
+            let r = hub.handle(now, req);
+            (r, hub.drain_outgoing())
+        };
+        for (p, feed) in outgoing {
+            let mut province = lock(&self.provinces[p.index()]);
+            province.handle(now, &Request::Feed { to: Some(p), feed });
+            self.publish(&mut province);
+        }
+        response
     }
 
     /// Hands a province's status changes to the hub while the province is
@@ -107,6 +119,7 @@ impl Direct {
     pub fn handle_batch(&self, now: Minute, requests: &[Request]) -> Vec<Response> {
         let mut responses: Vec<Option<Response>> = vec![None; requests.len()];
         let mut per_province: Vec<Vec<(usize, bool)>> = vec![Vec::new(); PROVINCE_COUNT];
+        let mut hub_requests = Vec::new();
         for (i, req) in requests.iter().enumerate() {
             match route(req) {
                 Route::Province(p) => per_province[p.index()].push((i, true)),
@@ -115,7 +128,7 @@ impl Direct {
                         batch.push((i, p == 0));
                     }
                 }
-                Route::Hub => responses[i] = Some(not_served()),
+                Route::Hub => hub_requests.push(i),
             }
         }
 
@@ -138,11 +151,23 @@ impl Direct {
             self.publish(&mut province);
         }
 
-        // Round 2.
+        // Round 2: national data copies, the hub's own requests, queries.
         let answers: Vec<_> = {
             let mut hub = lock(&self.hub);
+            for (to, feed) in requests.iter().filter_map(hub_copy) {
+                hub.note_feed(to, &feed);
+            }
+            for &i in &hub_requests {
+                responses[i] = Some(hub.handle(now, &requests[i]));
+            }
             pending.iter().map(|(_, _, q)| hub.query(q)).collect()
         };
+        let outgoing = lock(&self.hub).drain_outgoing();
+        for (p, feed) in outgoing {
+            let mut province = lock(&self.provinces[p.index()]);
+            province.handle(now, &Request::Feed { to: Some(p), feed });
+            self.publish(&mut province);
+        }
 
         // Round 3, in the order the queries were made.
         for ((p, i, q), a) in pending.into_iter().zip(answers) {

@@ -19,6 +19,7 @@ use hcsim_platform::api::{CodeId, Request, Response};
 use hcsim_platform::hub::{HubAnswer, HubLookup, HubQuery, Publication};
 use hcsim_platform::hub_link::{HubLink, HubLinks};
 use hcsim_platform::province::DurableLog;
+use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::{Minute, ProvinceId, RuleSet, PROVINCE_COUNT};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -98,13 +99,17 @@ pub struct PlatformFaultEffect {
 }
 
 /// Shared with whoever reports the run; filled in as the faults happen.
+/// What a crashing province restarts from: its durable log, and the rule
+/// set and recognition policy it ran under.
+pub type CrashKit = (DurableLog, Arc<RuleSet>, Arc<RecognitionPolicy>);
+
 pub type FaultEffects = Arc<Mutex<Vec<PlatformFaultEffect>>>;
 
 pub(crate) struct FaultState {
     pub plan: PlatformFaults,
     pub effects: FaultEffects,
     /// Logs and rule sets of the provinces that will crash.
-    pub logs: Vec<Option<(DurableLog, Arc<RuleSet>)>>,
+    pub logs: Vec<Option<CrashKit>>,
     /// Per province: the crash it is down for.
     pub down: Vec<Option<usize>>,
     /// Per crash in the plan: whether it has happened / been recovered.

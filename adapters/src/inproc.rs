@@ -4,14 +4,15 @@
 //! here: hub links per round, crashes and restarts between rounds.
 
 use crate::faults::{Event, FaultEffects, FaultState, PlatformFaults};
-use crate::port::{route, ColorCensus, Platform, PortError, Route};
+use crate::port::{hub_copy, route, ColorCensus, Platform, PortError, Route};
 use actix::prelude::*;
 use futures::future::join_all;
 use hcsim_platform::actors::{
-    Census, FinishRound, HubActor, HubRound, ProvinceActor, ProvinceRound,
+    Census, FinishRound, HubActor, HubRound, HubStats, ProvinceActor, ProvinceRound,
 };
-use hcsim_platform::api::{Refusal, Request, Response};
-use hcsim_platform::hub::Hub;
+use hcsim_platform::api::{Feed, Refusal, Request, Response};
+use hcsim_platform::hub::{Hub, HubAnswer, HubCounters};
+use hcsim_platform::hub_link::HubLink;
 use hcsim_platform::province::{DurableLog, Outcome, ProvincePlatform};
 use hcsim_platform::{Minute, ProvinceId, PROVINCE_COUNT};
 
@@ -20,6 +21,12 @@ pub struct InProcess {
     hub: Addr<HubActor>,
     arbiters: Vec<ArbiterHandle>,
     faults: FaultState,
+    /// Whether each province can reach the hub (`set_hub_link`).
+    links: [bool; PROVINCE_COUNT],
+    /// Feeds the hub sent to provinces, delivered before the next requests.
+    from_hub: Vec<(ProvinceId, Feed)>,
+    /// Hub queries each province could not make because its link was down.
+    unreachable: [u64; PROVINCE_COUNT],
 }
 
 fn mailbox(e: MailboxError) -> PortError {
@@ -52,7 +59,11 @@ impl InProcess {
                 let mut platform = make(p);
                 if faults.plan.crashes_in(p) {
                     let log = DurableLog::new();
-                    faults.logs[p.index()] = Some((log.clone(), platform.rules().clone()));
+                    faults.logs[p.index()] = Some((
+                        log.clone(),
+                        platform.rules().clone(),
+                        platform.recognition().clone(),
+                    ));
                     platform = platform.with_durable_log(log);
                 }
                 ProvinceActor::start_in_arbiter(&arbiters[p.index() % arbiters.len()], move |_| {
@@ -60,12 +71,15 @@ impl InProcess {
                 })
             })
             .collect();
-        let hub = HubActor::start_in_arbiter(&arbiters[0], move |_| HubActor { hub });
+        let hub = HubActor::start_in_arbiter(&arbiters[0], move |_| HubActor::new(hub));
         InProcess {
             provinces,
             hub,
             arbiters: arbiters.to_vec(),
             faults,
+            links: [true; PROVINCE_COUNT],
+            from_hub: Vec::new(),
+            unreachable: [0; PROVINCE_COUNT],
         }
     }
 
@@ -78,15 +92,17 @@ impl InProcess {
     /// memory; the write it was doing is torn off the log.
     fn crash(&mut self, k: usize) {
         let p = self.faults.crash(k).province;
-        if let Some((log, _)) = &self.faults.logs[p.index()] {
+        if let Some((log, _, _)) = &self.faults.logs[p.index()] {
             log.tear();
         }
         let arbiter = &self.arbiters[p.index() % self.arbiters.len()];
         // Until the restart requests for it are answered busy; an empty
         // platform stands in for `census`, which counts nobody there.
-        let rules = self.faults.logs[p.index()].as_ref().map(|(_, r)| r.clone());
-        if let Some(rules) = rules {
-            let platform = ProvincePlatform::new(p, rules);
+        let setup = self.faults.logs[p.index()]
+            .as_ref()
+            .map(|(_, r, g)| (r.clone(), g.clone()));
+        if let Some((rules, recognition)) = setup {
+            let platform = ProvincePlatform::new(p, rules).with_recognition(recognition);
             self.provinces[p.index()] =
                 ProvinceActor::start_in_arbiter(arbiter, move |_| ProvinceActor { platform });
         }
@@ -97,11 +113,12 @@ impl InProcess {
     async fn restart(&mut self, k: usize, now: Minute) -> Result<(), PortError> {
         let crash = self.faults.crash(k).clone();
         let p = crash.province;
-        let Some((log, rules)) = self.faults.logs[p.index()].clone() else {
+        let Some((log, rules, recognition)) = self.faults.logs[p.index()].clone() else {
             return Ok(());
         };
         let (platform, recovery) = ProvincePlatform::recover(p, rules, log, now)
             .map_err(|e| PortError::Unavailable(format!("{}: recovery failed: {e}", p.key())))?;
+        let platform = platform.with_recognition(recognition);
         let arbiter = &self.arbiters[p.index() % self.arbiters.len()];
         self.provinces[p.index()] =
             ProvinceActor::start_in_arbiter(arbiter, move |_| ProvinceActor { platform });
@@ -143,6 +160,8 @@ impl InProcess {
                     now,
                     publications,
                     queries: Vec::new(),
+                    requests: Vec::new(),
+                    feeds: Vec::new(),
                     links,
                 })
                 .await
@@ -157,6 +176,31 @@ impl InProcess {
             e.lost_acknowledged += lost;
         });
         Ok(())
+    }
+
+    /// Per province: cross-province scans answered without the hub because
+    /// the link was down (busy or refer, per the recognition policy).
+    pub fn unreachable_answers(&self) -> [u64; PROVINCE_COUNT] {
+        self.unreachable
+    }
+
+    /// Cuts a province off from the national hub (`up = false`) or
+    /// reconnects it, from the next exchange on. While cut off, the
+    /// province's cross-province scans get no hub answer (it answers busy or
+    /// refer, per the recognition policy) and its status publications wait
+    /// and reach the hub, in order, once the link is back.
+    pub fn set_hub_link(&mut self, province: ProvinceId, up: bool) {
+        self.links[province.index()] = up;
+    }
+
+    /// Whether `province` can currently reach the hub.
+    pub fn hub_link(&self, province: ProvinceId) -> bool {
+        self.links[province.index()]
+    }
+
+    /// The hub's counters: queries, national codes, inbound services.
+    pub async fn hub_counters(&self) -> Result<HubCounters, PortError> {
+        self.hub.send(HubStats).await.map_err(mailbox)
     }
 }
 
@@ -188,8 +232,17 @@ impl Platform for InProcess {
                 }
             }
         }
-        let links = self.faults.links(now);
+        let mut links = self.faults.links(now);
+        for p in ProvinceId::all().filter(|p| !self.links[p.index()]) {
+            links.set(p, HubLink::Partitioned);
+        }
+        for (p, feed) in std::mem::take(&mut self.from_hub) {
+            per_province[p.index()].push((u32::MAX, Request::Feed { to: Some(p), feed }));
+        }
+        let mut hub_requests: Vec<(u32, Request)> = Vec::new();
+        let mut hub_feeds = Vec::new();
         for (i, req) in requests.into_iter().enumerate() {
+            hub_feeds.extend(hub_copy(&req));
             match route(&req) {
                 Route::Province(p) if faulty && self.faults.down[p.index()].is_some() => {
                     let k = self.faults.down[p.index()].unwrap_or_default();
@@ -221,12 +274,7 @@ impl Platform for InProcess {
                         batch.push((tag, req.clone()));
                     }
                 }
-                Route::Hub => {
-                    responses[i] = Some(Response::Refused(Refusal::Other {
-                        message: "national-code operations are not served by this platform yet"
-                            .into(),
-                    }))
-                }
+                Route::Hub => hub_requests.push((i as u32, req)),
             }
         }
 
@@ -270,19 +318,36 @@ impl Platform for InProcess {
             }
         }
 
-        if !publications.is_empty() || !queries.is_empty() {
-            let answers = self
+        let links_down = !links.is_up();
+        if !publications.is_empty()
+            || !queries.is_empty()
+            || !hub_requests.is_empty()
+            || !hub_feeds.is_empty()
+            || links_down
+        {
+            let (tags, hub_requests): (Vec<u32>, Vec<Request>) = hub_requests.into_iter().unzip();
+            let result = self
                 .hub
                 .send(HubRound {
                     now,
                     publications,
                     queries: queries.clone(),
+                    requests: hub_requests,
+                    feeds: hub_feeds,
                     links,
                 })
                 .await
                 .map_err(mailbox)?;
+            for (i, r) in tags.into_iter().zip(result.responses) {
+                responses[i as usize] = Some(r);
+            }
+            self.from_hub.extend(result.outgoing);
+            let answers = result.answers;
             let mut finish: Vec<Vec<_>> = vec![Vec::new(); PROVINCE_COUNT];
             for (((p, i), q), a) in pending.into_iter().zip(queries).zip(answers) {
+                if a == HubAnswer::Unreachable {
+                    self.unreachable[q.from.index()] += 1;
+                }
                 if faulty {
                     self.faults.unreachable(now, &q, &a);
                 }

@@ -2,7 +2,8 @@
 //! together and come back in the same order, which is what lets a platform
 //! process them in parallel and still answer deterministically.
 
-use hcsim_platform::api::{CodeId, Issuer, Request, Response};
+use hcsim_platform::api::{CodeId, Feed, Issuer, Request, Response};
+use hcsim_platform::hub::Hub;
 use hcsim_platform::{Minute, ProvinceId};
 use std::future::Future;
 
@@ -57,11 +58,22 @@ pub fn route(req: &Request) -> Route {
         | Request::Query { code }
         | Request::Offline { code }
         | Request::Records { code } => issuer_route(code),
-        Request::IntlDeclare { .. } | Request::IntlStatus { .. } => Route::Hub,
+        Request::IntlDeclare { .. } | Request::IntlStatus { .. } | Request::Inbound(_) => {
+            Route::Hub
+        }
         Request::Verify { place, .. } | Request::PlaceScan { place, .. } => {
             Route::Province(place.county.province)
         }
         Request::Feed { to: Some(p), .. } => Route::Province(*p),
         Request::Feed { to: None, .. } => Route::Broadcast,
+    }
+}
+
+/// National data the hub keeps a copy of as well (immigration entries,
+/// roaming records, case designations), with the province it was sent to.
+pub fn hub_copy(req: &Request) -> Option<(Option<ProvinceId>, Feed)> {
+    match req {
+        Request::Feed { to, feed } if Hub::wants_feed(feed) => Some((*to, feed.clone())),
+        _ => None,
     }
 }

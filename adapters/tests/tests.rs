@@ -2,6 +2,7 @@
 
 mod direct;
 mod http;
+mod hub;
 
 use hcsim_platform::api::{
     CaseStatus, CheckpointKind, CodeId, CountyRef, Credential, DeciCelsius, Feed, Place, Relation,

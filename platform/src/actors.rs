@@ -10,10 +10,11 @@
 //!
 //! Messages carry whole batches, so actor overhead is per tick, not per scan.
 
-use crate::api::Request;
-use crate::hub::{Hub, HubAnswer, HubQuery, Publication};
-use crate::hub_link::HubLinks;
+use crate::api::{Feed, Request, Response};
+use crate::hub::{Hub, HubAnswer, HubCounters, HubQuery, Publication};
+use crate::hub_link::{HubLink, HubLinks};
 use crate::province::{Outcome, ProvincePlatform};
+use crate::region::ProvinceId;
 use crate::time::Minute;
 use actix::prelude::*;
 
@@ -88,6 +89,18 @@ impl Handler<Census> for ProvinceActor {
 
 pub struct HubActor {
     pub hub: Hub,
+    /// Publications of provinces cut off from the hub, delivered once the
+    /// link is back, in the order they were made.
+    pub backlog: Vec<Publication>,
+}
+
+impl HubActor {
+    pub fn new(hub: Hub) -> HubActor {
+        HubActor {
+            hub,
+            backlog: Vec::new(),
+        }
+    }
 }
 
 impl Actor for HubActor {
@@ -95,33 +108,91 @@ impl Actor for HubActor {
 }
 
 #[derive(Message)]
-#[rtype(result = "Vec<HubAnswer>")]
+#[rtype(result = "HubRoundResult")]
 pub struct HubRound {
     pub now: Minute,
     pub publications: Vec<Publication>,
     pub queries: Vec<HubQuery>,
-    /// Each province's link to the hub this round.
+    /// Requests the hub serves itself (national code, international
+    /// version, inbound services), in request order.
+    pub requests: Vec<Request>,
+    /// Copies of national data feeds, with the province they were sent to.
+    pub feeds: Vec<(Option<ProvinceId>, Feed)>,
+    /// Each province's link to the hub this round. A province cut off gets
+    /// `Unreachable` for its queries and its publications wait; a slow link
+    /// past its timeout is cut for that query.
     pub links: HubLinks,
 }
 
+#[derive(MessageResponse)]
+pub struct HubRoundResult {
+    /// One per query.
+    pub answers: Vec<HubAnswer>,
+    /// One per hub request.
+    pub responses: Vec<Response>,
+    /// Feeds the hub sends to provinces (same-flight contact designations).
+    pub outgoing: Vec<(ProvinceId, Feed)>,
+}
+
+fn link_up(links: &HubLinks, issuer: crate::api::Issuer) -> bool {
+    match issuer {
+        crate::api::Issuer::Province(p) => links.get(p) != HubLink::Partitioned,
+        crate::api::Issuer::National => true,
+    }
+}
+
 impl Handler<HubRound> for HubActor {
-    type Result = MessageResult<HubRound>;
-    fn handle(&mut self, msg: HubRound, _: &mut Context<Self>) -> Self::Result {
-        for p in &msg.publications {
-            self.hub.publish(p);
+    type Result = HubRoundResult;
+    fn handle(&mut self, msg: HubRound, _: &mut Context<Self>) -> HubRoundResult {
+        let links = msg.links;
+        let mut waiting = Vec::new();
+        for p in std::mem::take(&mut self.backlog)
+            .into_iter()
+            .chain(msg.publications)
+        {
+            if link_up(&links, p.code.issuer) {
+                self.hub.publish(&p);
+            } else {
+                waiting.push(p);
+            }
         }
-        MessageResult(
-            msg.queries
-                .iter()
-                .enumerate()
-                .map(|(k, q)| {
-                    if msg.links.cut(msg.now, k, q) {
-                        HubAnswer::Unreachable
-                    } else {
-                        msg.links.vouch(q, self.hub.query(q))
-                    }
-                })
-                .collect(),
-        )
+        self.backlog = waiting;
+        for (to, feed) in &msg.feeds {
+            self.hub.note_feed(*to, feed);
+        }
+        let responses = msg
+            .requests
+            .iter()
+            .map(|r| self.hub.handle(msg.now, r))
+            .collect();
+        let answers = msg
+            .queries
+            .iter()
+            .enumerate()
+            .map(|(k, q)| {
+                if links.cut(msg.now, k, q) {
+                    HubAnswer::Unreachable
+                } else {
+                    links.vouch(q, self.hub.query(q))
+                }
+            })
+            .collect();
+        HubRoundResult {
+            answers,
+            responses,
+            outgoing: self.hub.drain_outgoing(),
+        }
+    }
+}
+
+/// The hub's counters, for the run report.
+#[derive(Message)]
+#[rtype(result = "HubCounters")]
+pub struct HubStats;
+
+impl Handler<HubStats> for HubActor {
+    type Result = MessageResult<HubStats>;
+    fn handle(&mut self, _: HubStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.hub.counters())
     }
 }

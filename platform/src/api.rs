@@ -216,6 +216,13 @@ pub enum Feed {
         port: CountyRef,
         flight: u32,
     },
+    /// Carriers: the person's phone roamed in a foreign country (the
+    /// telecom record the overseas itinerary declaration is checked against).
+    Roaming {
+        person: DocNumber,
+        country: u16,
+        at: Minute,
+    },
     /// A false declaration or use of someone else's code (Qinghai credit record).
     CreditViolation { person: DocNumber, at: Minute },
     /// The health authority puts a person into a color directly ("other
@@ -238,6 +245,7 @@ impl Feed {
             | Feed::SameBuildingCase { person, .. }
             | Feed::Stay { person, .. }
             | Feed::Entry { person, .. }
+            | Feed::Roaming { person, .. }
             | Feed::CreditViolation { person, .. }
             | Feed::AuthorityColor { person, .. } => Some(*person),
             Feed::RiskArea { .. } => None,
@@ -313,6 +321,48 @@ pub enum Request {
         account: u64,
         subject: Option<DocNumber>,
     },
+    /// Inbound-traveller services of the national hub.
+    Inbound(InboundRequest),
+}
+
+/// The national hub's services for people entering China.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "service", rename_all = "snake_case")]
+pub enum InboundRequest {
+    /// 入境查询: did the person enter China in the last 14 days, when, from where.
+    EntryQuery { person: DocNumber },
+    /// 境外行程申报: the countries the person declares for the last 14 days,
+    /// checked against immigration and the carriers' roaming record.
+    ItineraryDeclare {
+        person: DocNumber,
+        countries: Vec<u16>,
+    },
+    /// 同航班自查: was a confirmed or suspected case on one of the person's
+    /// inbound flights of the last 14 days? A match designates the person a
+    /// close contact.
+    SameFlightCheck { person: DocNumber },
+}
+
+/// One entry into China as immigration recorded it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryView {
+    pub at: Minute,
+    pub origin_country: u16,
+    pub port: CountyRef,
+    pub flight: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum InboundAnswer {
+    /// Entries of the last 14 days, oldest first.
+    Entries { entries: Vec<EntryView> },
+    /// Countries on record for the last 14 days that the declaration left
+    /// out; non-empty means concealment is flagged.
+    Itinerary { concealed: Vec<u16> },
+    /// Inbound flights of the last 14 days that carried a confirmed or
+    /// suspected case; non-empty means the person is now a close contact.
+    SameFlight { flights: Vec<u32> },
 }
 
 impl Request {
@@ -325,6 +375,8 @@ impl Request {
             Request::Feed { .. } => Op::Feed,
             Request::IntlDeclare { .. } => Op::Declare,
             Request::IntlStatus { .. } => Op::Query,
+            Request::Inbound(InboundRequest::ItineraryDeclare { .. }) => Op::Declare,
+            Request::Inbound(_) => Op::Query,
         }
     }
 }
@@ -398,6 +450,10 @@ pub enum Refusal {
     Other {
         message: String,
     },
+    /// A code from another province that could not be verified because the
+    /// national hub did not answer in time: the checkpoint refers the holder
+    /// to a manual check rather than pass an unverified code.
+    HubUnreachable,
 }
 
 /// Why a code has its color, with the release guidance the rule set gives
@@ -550,6 +606,7 @@ pub enum Response {
         status: IntlStatus,
     },
     IntlStatus(IntlStatus),
+    Inbound(InboundAnswer),
     Ack,
     /// "System busy, too many queries, try again later" (admission control).
     Busy,

@@ -9,6 +9,7 @@ pub mod hub_link;
 pub mod identity;
 pub mod international;
 pub mod province;
+pub mod recognition;
 pub mod region;
 pub mod rules;
 pub mod time;

@@ -42,6 +42,10 @@ pub struct Summary {
     /// had no oracle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oracle: Option<OracleSummary>,
+    /// The national hub: recognition policy, cross-province queries,
+    /// partitions, the national code, travel and inbound services.
+    #[serde(default)]
+    pub hub: HubSummary,
 }
 
 /// The `[[fault]]` entries of a run and their effects.
@@ -139,6 +143,48 @@ pub struct OracleSummary {
     pub audit_unanswered: u64,
     /// Reproducers written to `violations/NNN.json` (the first ones).
     pub violation_files: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HubSummary {
+    /// The recognition policy file, or `(default)`.
+    pub recognition_policy: String,
+    /// Mappings to a more lenient color the policy explicitly allows.
+    pub lenient_allowances: Vec<LenientAllowance>,
+    /// Scans of a code issued by another province or the national hub.
+    pub cross_province_scans: u64,
+    /// Queries the hub answered.
+    pub hub_queries: u64,
+    /// Cross-province scans refused.
+    pub recognition_refusals: u64,
+    /// Verdicts whose decision differs from what the policy and the
+    /// receiver's checkpoint table give for the color shown.
+    pub policy_disagreements: u64,
+    /// Scans answered without the hub (link down): busy or refer, never pass.
+    pub hub_unreachable_busy: u64,
+    pub hub_unreachable_refer: u64,
+    pub national_codes: u64,
+    pub domestic_flights: u64,
+    pub flight_passengers: u64,
+    pub train_trips: u64,
+    pub inbound_flights: u64,
+    pub inbound_entries: u64,
+    pub entry_queries: u64,
+    pub itinerary_declarations: u64,
+    pub concealment_flags: u64,
+    pub concealing_people: u64,
+    pub same_flight_checks: u64,
+    pub same_flight_contacts: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LenientAllowance {
+    pub issuer: String,
+    pub receiver: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub line: usize,
 }
 
 /// Counts per reporting interval, and code colors per province over time.

@@ -263,6 +263,7 @@ pub fn summary() -> Summary {
             ..CapacitySummary::default()
         },
         oracle: None,
+        hub: Default::default(),
     }
 }
 

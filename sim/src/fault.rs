@@ -93,7 +93,7 @@ impl FaultKind {
 }
 
 /// The data feeds, by the names scenario files use.
-const FEEDS: [&str; 10] = [
+const FEEDS: [&str; 11] = [
     "designation",
     "quarantine",
     "nat",
@@ -102,6 +102,7 @@ const FEEDS: [&str; 10] = [
     "stay",
     "risk-area",
     "entry",
+    "roaming",
     "credit",
     "authority-color",
 ];
@@ -116,6 +117,7 @@ fn feed_name(f: &Feed) -> &'static str {
         Feed::Stay { .. } => "stay",
         Feed::RiskArea { .. } => "risk-area",
         Feed::Entry { .. } => "entry",
+        Feed::Roaming { .. } => "roaming",
         Feed::CreditViolation { .. } => "credit",
         Feed::AuthorityColor { .. } => "authority-color",
     }

@@ -14,6 +14,7 @@ pub mod memory;
 pub mod metrics;
 pub mod oracle;
 pub mod policy_diff;
+pub mod recognition_report;
 pub mod rng;
 pub mod run;
 pub mod scenario;

@@ -86,6 +86,32 @@ pub struct Metrics {
     pub events: u64,
     /// Per reporting interval since the start.
     pub timeline: Vec<IntervalCounts>,
+    /// Verdicts that needed the hub, [issuer][receiving province]
+    /// [color * 3 + decision]: what the policy check reads.
+    pub hub_verdicts: Vec<[[u64; 15]; PROVINCE_COUNT]>,
+    pub travel: TravelCounts,
+}
+
+/// Journeys and the inbound services citizens used.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct TravelCounts {
+    pub train_trips: u64,
+    pub flights_landed: u64,
+    pub flight_passengers: u64,
+    pub inbound_flights: u64,
+    pub inbound_passengers: u64,
+    pub inbound_cases: u64,
+}
+
+impl TravelCounts {
+    fn add(&mut self, o: &TravelCounts) {
+        self.train_trips += o.train_trips;
+        self.flights_landed += o.flights_landed;
+        self.flight_passengers += o.flight_passengers;
+        self.inbound_flights += o.inbound_flights;
+        self.inbound_passengers += o.inbound_passengers;
+        self.inbound_cases += o.inbound_cases;
+    }
 }
 
 impl Default for Metrics {
@@ -100,6 +126,8 @@ impl Default for Metrics {
             symptom_onsets: 0,
             events: 0,
             timeline: Vec::new(),
+            hub_verdicts: vec![[[0; 15]; PROVINCE_COUNT]; ISSUERS],
+            travel: TravelCounts::default(),
         }
     }
 }
@@ -136,6 +164,10 @@ impl Metrics {
                 p.by_decision[v.decision as usize] += 1;
                 p.via_hub += u64::from(v.via_hub);
                 t.via_hub += u64::from(v.via_hub);
+                if v.via_hub {
+                    self.hub_verdicts[issuer_slot(issuer)][province]
+                        [v.color.index() * 3 + v.decision as usize] += 1;
+                }
                 match v.decision {
                     Decision::Pass => {
                         cell.pass += 1;
@@ -215,5 +247,13 @@ impl Metrics {
         for (i, t) in o.timeline.iter().enumerate() {
             self.interval(i).add(t);
         }
+        for (ra, rb) in self.hub_verdicts.iter_mut().zip(&o.hub_verdicts) {
+            for (a, b) in ra.iter_mut().zip(rb) {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+            }
+        }
+        self.travel.add(&o.travel);
     }
 }

@@ -17,6 +17,7 @@ use hcsim_platform::api::CHECKPOINT_KINDS;
 use hcsim_platform::color::ALL_COLORS;
 use hcsim_platform::hub::Hub;
 use hcsim_platform::province::ProvincePlatform;
+use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::{Decision, ProvinceId, PROVINCE_COUNT};
 use hcsim_reports::summary::*;
 use std::collections::BTreeMap;
@@ -103,6 +104,12 @@ fn run_with(
         .num_threads(threads)
         .build()
         .context("starting worker threads")?;
+    let policy = Arc::new(match scenario.recognition_policy() {
+        Some(f) => RecognitionPolicy::load(&f)
+            .with_context(|| format!("loading recognition policy {}", f.display()))?,
+        None => RecognitionPolicy::default(),
+    });
+    let hub = national_hub(scenario)?;
     let world = Arc::new(pool.install(|| World::build(scenario)));
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, &rules));
     let setup_seconds = wall.elapsed().as_secs_f64();
@@ -127,8 +134,10 @@ fn run_with(
             .collect();
         let local = InProcess::start_with_faults(
             &handles,
-            |p: ProvinceId| ProvincePlatform::new(p, rules[p.index()].clone()),
-            Hub::new(),
+            |p: ProvinceId| {
+                ProvincePlatform::new(p, rules[p.index()].clone()).with_recognition(policy.clone())
+            },
+            hub,
             platform_faults,
         );
         let fault_effects = local.fault_effects();
@@ -178,16 +187,40 @@ fn run_with(
                 }
             }
         }
+        // The hub's own counters exist only in process; a remote platform
+        // reports what its answers show.
+        let (counters, unreachable) = match platform.inner() {
+            LocalOrRemote::Local(local) => {
+                (local.hub_counters().await, local.unreachable_answers())
+            }
+            LocalOrRemote::Remote(_) => (Ok(Default::default()), [0; PROVINCE_COUNT]),
+        };
         for a in arbiters {
             a.stop();
         }
+        let counters = counters?;
         let effects = fault_effects
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        result.map(|o| (o, platform.report(&scenario.provinces), effects))
+        result.map(|o| {
+            (
+                o,
+                platform.report(&scenario.provinces),
+                effects,
+                counters,
+                unreachable,
+            )
+        })
     })?;
-    let (output, capacity, fault_effects) = output;
+    let (output, capacity, fault_effects, counters, unreachable) = output;
+    let hub_summary = crate::recognition_report::hub_summary(
+        &output.metrics,
+        &policy,
+        &rules,
+        counters,
+        unreachable,
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -196,6 +229,7 @@ fn run_with(
     let mut summary = summarize(scenario, &world, &output, capacity, &rules);
     summary.faults = output.faults.report(&fault_effects);
     summary.oracle = oracle.as_ref().map(|o| o.summary());
+    summary.hub = hub_summary;
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -312,6 +346,23 @@ fn round3(x: f64) -> f64 {
 
 /// Where provinces a scenario names no rule set for find theirs: the
 /// `rules/` directory beside the scenario file.
+/// The hub under the national rule set (`[rules] national`, else
+/// `national.toml` in the rules directory), for the national code's colors
+/// and the international version's parameters.
+fn national_hub(scenario: &Scenario) -> anyhow::Result<Hub> {
+    let file = scenario
+        .rules
+        .get("national")
+        .cloned()
+        .unwrap_or_else(|| default_rules_dir(scenario).join("national.toml"));
+    if !file.is_file() {
+        return Ok(Hub::new());
+    }
+    let rules = hcsim_platform::RuleSet::load(&file)
+        .with_context(|| format!("loading rule set {}", file.display()))?;
+    Ok(Hub::with_rules(&rules))
+}
+
 pub fn default_rules_dir(scenario: &Scenario) -> PathBuf {
     scenario
         .path
@@ -539,5 +590,6 @@ fn summarize(
         },
         faults: Default::default(),
         oracle: None,
+        hub: HubSummary::default(),
     }
 }

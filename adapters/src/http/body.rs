@@ -7,7 +7,8 @@
 //! struct with `deny_unknown_fields` lets every 400 name the field.
 
 use hcsim_platform::api::{
-    CodeId, Credential, DeciCelsius, Feed, IntlDeclaration, Place, Relation, Request,
+    CodeId, Credential, DeciCelsius, Feed, InboundRequest, IntlDeclaration, Place, Relation,
+    Request,
 };
 use hcsim_platform::identity::{DocNumber, Identity};
 use hcsim_platform::{Minute, ProvinceId};
@@ -203,6 +204,9 @@ bodies! {
     TripStatusBody at "/v1/trip-declaration/status" { account: u64,
                       #[serde(default)] subject: Option<DocNumber> }
         => |b| Request::IntlStatus { account: b.account, subject: b.subject };
+    /// The national hub's inbound-traveller services.
+    InboundBody at "/v1/inbound" { service: InboundRequest }
+        => |b| Request::Inbound(b.service);
 }
 
 fn encoded<B: Body>(b: B) -> Result<(&'static str, Vec<u8>), serde_json::Error> {
@@ -306,6 +310,7 @@ pub fn encode(
             subject,
             now,
         }),
+        Request::Inbound(service) => encoded(InboundBody { service, now }),
     }
 }
 

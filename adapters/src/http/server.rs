@@ -55,6 +55,7 @@ pub const ENDPOINTS: &[(&str, Parser)] = &[
     endpoint::<body::FeedBody>(),
     endpoint::<body::TripDeclareBody>(),
     endpoint::<body::TripStatusBody>(),
+    endpoint::<body::InboundBody>(),
 ];
 
 struct State {

@@ -10,8 +10,8 @@
 //! upholds the privacy invariant instead of trusting the server with it.
 
 use hcsim_platform::api::{
-    CodeId, Explanation, IntlStatus, Issuer, NatShown, RecordView, Refusal, Response, ResumeBasis,
-    TripAlert, Verdict,
+    CodeId, Explanation, InboundAnswer, IntlStatus, Issuer, NatShown, RecordView, Refusal,
+    Response, ResumeBasis, TripAlert, Verdict,
 };
 use hcsim_platform::identity::{DocKind, DocNumber, Identity, MaskedIdentity, NameCode};
 use hcsim_platform::{Color, Decision, Minute};
@@ -275,6 +275,7 @@ pub(crate) enum WireResponse {
         status: WireIntlStatus,
     },
     IntlStatus(WireIntlStatus),
+    Inbound(InboundAnswer),
     Ack,
     Busy,
 }
@@ -386,6 +387,7 @@ impl From<WireResponse> for Response {
                 status: status.into(),
             },
             WireResponse::IntlStatus(s) => Response::IntlStatus(s.into()),
+            WireResponse::Inbound(a) => Response::Inbound(a),
             WireResponse::Ack => Response::Ack,
             WireResponse::Busy => Response::Busy,
         }

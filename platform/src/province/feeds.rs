@@ -73,6 +73,9 @@ impl ProvincePlatform {
                 },
             ),
             Feed::CreditViolation { at, .. } => (at, Record::Credit),
+            // Kept by the national hub for the itinerary check; no rule
+            // reads it here.
+            Feed::Roaming { .. } => return Response::Ack,
             Feed::AuthorityColor { color, at, .. } => (at, Record::Authority { color }),
         };
         let Some(person) = feed.person() else {

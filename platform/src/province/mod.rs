@@ -19,6 +19,7 @@ use crate::api::{
 use crate::color::Color;
 use crate::hub::{HubAnswer, HubLookup, HubQuery, Publication};
 use crate::identity::{DocKind, DocNumber, Identity, NameCode};
+use crate::recognition::{RecognitionPolicy, Unreachable};
 use crate::region::ProvinceId;
 use crate::rules::{RuleSet, State};
 use crate::time::Minute;
@@ -94,6 +95,8 @@ pub struct ProvincePlatform {
     /// Where state changes are written before they are acknowledged, for
     /// recovery after a crash; `None`: state lives in memory only.
     log: Option<DurableLog>,
+    /// How this province treats codes from elsewhere.
+    recognition: Arc<RecognitionPolicy>,
 }
 
 impl ProvincePlatform {
@@ -109,6 +112,7 @@ impl ProvincePlatform {
             releases: BinaryHeap::new(),
             publications: Vec::new(),
             log: None,
+            recognition: Arc::new(RecognitionPolicy::default()),
         }
     }
 
@@ -133,6 +137,18 @@ impl ProvincePlatform {
             record,
         });
         self.journal.append(&mut self.people[i].head, at, record)
+    }
+
+    /// How this province treats codes from elsewhere.
+    pub fn recognition(&self) -> &Arc<RecognitionPolicy> {
+        &self.recognition
+    }
+
+    /// Sets the interprovincial recognition policy (default: every color
+    /// taken as issued, busy when the hub is unreachable).
+    pub fn with_recognition(mut self, policy: Arc<RecognitionPolicy>) -> ProvincePlatform {
+        self.recognition = policy;
+        self
     }
 
     pub fn province(&self) -> ProvinceId {
@@ -377,7 +393,7 @@ impl ProvincePlatform {
             },
             Request::Feed { feed, .. } => self.feed(now, feed),
             // The international version is served by the national hub.
-            Request::IntlDeclare { .. } | Request::IntlStatus { .. } => {
+            Request::IntlDeclare { .. } | Request::IntlStatus { .. } | Request::Inbound(_) => {
                 Response::Refused(Refusal::WrongPlatform)
             }
         })
@@ -428,8 +444,9 @@ impl ProvincePlatform {
         Outcome::Done(Response::Verdict(self.verdict(i, now)))
     }
 
-    /// Completes a verification that needed the hub, under this province's
-    /// checkpoint treatment of the issuer's color.
+    /// Completes a verification that needed the hub: the issuer's color,
+    /// treated as the recognition policy says for this province, decided
+    /// under this province's checkpoint table.
     pub fn finish_remote(&mut self, _now: Minute, query: &HubQuery, answer: HubAnswer) -> Response {
         let _ = query;
         match answer {
@@ -439,19 +456,26 @@ impl ProvincePlatform {
                 color,
                 explanation,
                 nat,
-            } => Response::Verdict(Verdict {
-                color,
-                issuer: code.issuer,
-                decision: self.rules.decision(color),
-                holder,
-                explanation,
-                nat,
-                via_hub: true,
-                resume_work: None,
-            }),
+            } => {
+                let treated = self.recognition.treat(code.issuer, self.province, color);
+                Response::Verdict(Verdict {
+                    color,
+                    issuer: code.issuer,
+                    decision: self.rules.decision(treated),
+                    holder,
+                    explanation,
+                    nat,
+                    via_hub: true,
+                    resume_work: None,
+                })
+            }
             HubAnswer::Unknown => Response::Refused(Refusal::NotRegistered),
-            // Never a green it cannot justify: without the hub, busy.
-            HubAnswer::Unreachable => Response::Busy,
+            // Never a green it cannot justify: without the hub, busy or a
+            // referral to a manual check, as the policy says.
+            HubAnswer::Unreachable => match self.recognition.unreachable(self.province) {
+                Unreachable::Busy => Response::Busy,
+                Unreachable::Refer => Response::Refused(Refusal::HubUnreachable),
+            },
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Citizens: register, declare, open their code, commute, shop, travel, and
 //! get scanned. State is struct-of-arrays indexed by `id - base`.
 
+use super::flight::{self, Boarding};
 use super::plan::{plan, DayRole, Slot};
 use super::{Env, Sink};
 use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
@@ -8,8 +9,8 @@ use crate::engine::wheel::Wheel;
 use crate::metrics::op_slot;
 use crate::rng::{agent_rng, mix, purpose};
 use hcsim_platform::api::{
-    CheckpointKind, CodeId, Credential, DeciCelsius, Feed, Issuer, Refusal, Relation, Request,
-    Response,
+    CheckpointKind, CodeId, Credential, DeciCelsius, Feed, InboundRequest, IntlDeclaration, Issuer,
+    Refusal, Relation, Request, Response,
 };
 use hcsim_platform::{Color, Minute};
 use rand::RngExt;
@@ -33,6 +34,10 @@ pub struct Citizens {
     trip_end_day: Vec<u16>,
     sick_until_day: Vec<u16>,
     isolated_until_day: Vec<u16>,
+    /// Serial of the national code, for those who hold one.
+    national: Vec<u32>,
+    /// Day of the last entry from abroad; NONE16 when none is recent.
+    entered_day: Vec<u16>,
 }
 
 impl Citizens {
@@ -48,6 +53,8 @@ impl Citizens {
             trip_end_day: vec![0; n],
             sick_until_day: vec![0; n],
             isolated_until_day: vec![0; n],
+            national: vec![NO_CODE; n],
+            entered_day: vec![NONE16; n],
         }
     }
 
@@ -67,8 +74,10 @@ impl Citizens {
             + (self.away.capacity()
                 + self.trip_end_day.capacity()
                 + self.sick_until_day.capacity()
-                + self.isolated_until_day.capacity())
+                + self.isolated_until_day.capacity()
+                + self.entered_day.capacity())
                 * 2
+            + self.national.capacity() * 4
     }
 
     /// Registers citizens `range` (local indices): each applies for their
@@ -96,6 +105,15 @@ impl Citizens {
                 national: false,
             };
             self.send(env, id, request, sink);
+            if holds_national_code(env, id) {
+                let request = Request::Apply {
+                    province: env.world.home_province(id),
+                    identity,
+                    face_verified,
+                    national: true,
+                };
+                self.send(env, id, request, sink);
+            }
             self.schedule_from(
                 env,
                 id,
@@ -219,7 +237,8 @@ impl Citizens {
         {
             match env
                 .world
-                .pick_destination(env.world.home_province(id), rng.random::<u64>())
+                .travel
+                .pick(env.world.home_province(id), rng.random::<u64>())
             {
                 Some(dest) => {
                     let days = 1
@@ -246,6 +265,7 @@ impl Citizens {
         let Some(code) = self.code_of(env, id) else {
             return;
         };
+        self.inbound_services(env, id, day, now, role, isolated, sink);
         // Yellow and red holders must check in daily; the sick declare their
         // symptoms; a few greens declare anyway.
         let must_check_in = !matches!(self.color[i], Color::Green | Color::White);
@@ -355,7 +375,13 @@ impl Citizens {
         } else {
             DeciCelsius(360 + (h % 11) as u16)
         };
+        let national = self.national[i];
         let credential = match self.code_of(env, id) {
+            // Holders of the national code show it: equal validity.
+            Some(_) if person.smartphone() && national != NO_CODE => Credential::Code(CodeId {
+                issuer: Issuer::National,
+                serial: national,
+            }),
             Some(code) if person.smartphone() => Credential::Code(code),
             _ => Credential::IdCard(env.world.identity(id).number),
         };
@@ -366,6 +392,21 @@ impl Citizens {
             temperature,
             arrived: now,
         };
+        if matches!(slot, Slot::Depart | Slot::Arrive) && !flight {
+            sink.metrics.travel.train_trips += u64::from(slot == Slot::Depart);
+        } else if slot == Slot::Arrive {
+            // The flight's landing scans its passengers at the airport.
+            return;
+        } else if slot == Slot::Depart {
+            let from = geo.counties[county as usize].province;
+            let to = if role == DayRole::Outbound {
+                geo.counties[away as usize].province
+            } else {
+                env.world.home_province(id)
+            };
+            let flight = flight::domestic_id(day, from, to, now.minute_of_day() as u16);
+            self.board(env, id, flight, credential, temperature, sink);
+        }
         sink.out.messages.push((
             shard,
             ShardMsg::Arrive {
@@ -397,9 +438,133 @@ impl Citizens {
         ));
     }
 
+    fn board(
+        &self,
+        env: &Env,
+        id: u32,
+        flight: u32,
+        credential: Credential,
+        temperature: DeciCelsius,
+        sink: &mut Sink,
+    ) {
+        let host = flight::host_shard(env.seed, flight, env.world.shards.len() as u32);
+        let passenger = Boarding {
+            citizen: id,
+            document: env.world.identity(id).number,
+            home: env.world.home_province(id),
+            credential,
+            temperature,
+        };
+        sink.out
+            .messages
+            .push((host, ShardMsg::Board { flight, passenger }));
+    }
+
+    /// Returning from abroad: the international declaration before the
+    /// flight, the flight itself; then, over the next 14 days, the overseas
+    /// itinerary declaration, the entry query at the community and the daily
+    /// same-flight self-check.
+    #[allow(clippy::too_many_arguments)]
+    fn inbound_services(
+        &mut self,
+        env: &Env,
+        id: u32,
+        day: u32,
+        now: Minute,
+        role: DayRole,
+        isolated: bool,
+        sink: &mut Sink,
+    ) {
+        let i = (id - self.base) as usize;
+        let b = env.behaviour;
+        let document = env.world.identity(id).number;
+        let home = env.world.home_province(id);
+        let wave = |entered: u32| {
+            10 + (mix(env.seed, id as u64, entered as u64 ^ 0x5741_5645) % 10) as u32
+        };
+        if self.entered_day[i] != NONE16 {
+            let entered = self.entered_day[i] as u32;
+            let since = day - entered;
+            if since > 14 {
+                self.entered_day[i] = NONE16;
+                return;
+            }
+            if since == 0 {
+                return;
+            }
+            let flight = flight::inbound_id(entered, home, wave(entered));
+            if since == 1 {
+                let mut countries = vec![flight::origin_country(env.seed, flight)];
+                countries.extend(flight::transit_country(env.seed, id, flight));
+                let h = mix(env.seed, id as u64, 0x4849_4445); // "HIDE"
+                if (h >> 11) as f64 / (1u64 << 53) as f64 <= b.conceal && b.conceal > 0.0 {
+                    // Leaves out the last country: the transit, else all.
+                    countries.pop();
+                }
+                self.send(
+                    env,
+                    id,
+                    Request::Inbound(InboundRequest::ItineraryDeclare {
+                        person: document,
+                        countries,
+                    }),
+                    sink,
+                );
+                self.send(
+                    env,
+                    id,
+                    Request::Inbound(InboundRequest::EntryQuery { person: document }),
+                    sink,
+                );
+            }
+            self.send(
+                env,
+                id,
+                Request::Inbound(InboundRequest::SameFlightCheck { person: document }),
+                sink,
+            );
+            return;
+        }
+        let h = mix(env.seed, id as u64, (day as u64) << 8 | 0x49); // "I"
+        let returns = (h >> 11) as f64 / (1u64 << 53) as f64;
+        if b.inbound == 0.0 || returns > b.inbound || role != DayRole::Home || isolated {
+            return;
+        }
+        self.entered_day[i] = day.min(NONE16 as u32 - 1) as u16;
+        let flight = flight::inbound_id(day, home, wave(day));
+        let identity = env.world.identity(id);
+        self.send(
+            env,
+            id,
+            Request::IntlDeclare {
+                account: id as u64,
+                identity,
+                subject: None,
+                declaration: IntlDeclaration {
+                    temperature: DeciCelsius(364),
+                    symptoms: false,
+                    positive_test: false,
+                    contact: false,
+                    flight,
+                    departure: now,
+                },
+            },
+            sink,
+        );
+        let person = &env.world.people[id as usize];
+        let credential = match self.code_of(env, id) {
+            Some(code) if person.smartphone() => Credential::Code(code),
+            _ => Credential::IdCard(identity.number),
+        };
+        self.board(env, id, flight, credential, DeciCelsius(364), sink);
+    }
+
     pub fn reply(&mut self, env: &Env, id: u32, response: &Response, sink: &mut Sink) {
         let i = (id - self.base) as usize;
         match response {
+            Response::Issued { code, .. } if code.issuer == Issuer::National => {
+                self.national[i] = code.serial;
+            }
             Response::Issued { code, color } => {
                 let first = self.code[i] == NO_CODE;
                 self.code[i] = code.serial;
@@ -482,6 +647,16 @@ impl Citizens {
             }
         }
     }
+}
+
+/// Smartphone users hold the national code with probability
+/// `national_code`, by a hash of their id (stable over the run).
+fn holds_national_code(env: &Env, id: u32) -> bool {
+    let share = env.behaviour.national_code;
+    let h = mix(env.seed, id as u64, 0x4e41_544c); // "NATL"
+    share > 0.0
+        && env.world.people[id as usize].smartphone()
+        && (h >> 11) as f64 / (1u64 << 53) as f64 <= share
 }
 
 enum Target {

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod citizen;
+pub mod flight;
 pub mod plan;
 
 use crate::engine::message::Outbox;

@@ -6,13 +6,19 @@
 
 use super::case::{Action, By, Case, Step};
 use hcsim_platform::api::{
-    CodeId, Credential, Feed, IntlDeclaration, IntlStatus, Place, Refusal, Request, Response,
-    ResumeBasis, TripAlert,
+    CodeId, Credential, Feed, InboundAnswer, InboundRequest, IntlDeclaration, IntlStatus, Place,
+    Refusal, Request, Response, ResumeBasis, TripAlert,
 };
 use hcsim_platform::color::Color;
+use hcsim_platform::hub::{Hub, HubAnswer};
+use hcsim_platform::identity::DocNumber;
 use hcsim_platform::international::{IntlDeclarations, Transit};
 use hcsim_platform::province::{Outcome, ProvincePlatform};
+use hcsim_platform::recognition::RecognitionPolicy;
+use hcsim_platform::ProvinceId;
 use hcsim_platform::{Minute, RuleSet};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The international version's account for the case's person.
@@ -31,6 +37,14 @@ enum Got {
 struct Run<'a> {
     case: &'a Case,
     x: ProvincePlatform,
+    /// The national hub, fed with the case platform's publications.
+    hub: Hub,
+    /// Other provinces the person is scanned in, created on first use.
+    receivers: BTreeMap<ProvinceId, ProvincePlatform>,
+    policy: Arc<RecognitionPolicy>,
+    national: Option<CodeId>,
+    /// The person's last entry: when, on which flight, from where.
+    entry: Option<(Minute, u32, u16)>,
     intl: IntlDeclarations,
     code: Option<CodeId>,
     offline: Option<(CodeId, Minute, Color)>,
@@ -49,6 +63,7 @@ pub fn refusal_name(r: &Refusal) -> &'static str {
         Refusal::FamilyNotEligible { .. } => "family_not_eligible",
         Refusal::ProxyNotAllowed { .. } => "proxy_not_allowed",
         Refusal::Other { .. } => "other",
+        Refusal::HubUnreachable => "hub_unreachable",
     }
 }
 
@@ -65,6 +80,7 @@ fn describe(got: &Got) -> String {
             Response::Records { records, .. } => format!("{} records", records.len()),
             Response::Ack => "ack".into(),
             Response::Busy => "busy".into(),
+            Response::Inbound(a) => format!("{a:?}"),
             other => format!("{other:?}"),
         },
         Got::NeedsHub => "a question for the national hub".into(),
@@ -98,9 +114,15 @@ fn show_opt_time(t: Option<Minute>) -> String {
 /// Runs a case; `Err` is the first difference, readable.
 pub fn run_case(case: &Case, rules: Arc<RuleSet>) -> Result<(), String> {
     let intl = IntlDeclarations::new(rules.international().clone());
+    let policy = Arc::new(recognition_policy(case)?);
     let mut run = Run {
         case,
-        x: ProvincePlatform::new(case.province, rules),
+        x: ProvincePlatform::new(case.province, rules).with_recognition(policy.clone()),
+        hub: Hub::new(),
+        receivers: BTreeMap::new(),
+        policy,
+        national: None,
+        entry: None,
         intl,
         code: None,
         offline: None,
@@ -120,12 +142,107 @@ pub fn run_case(case: &Case, rules: Arc<RuleSet>) -> Result<(), String> {
     Ok(())
 }
 
+/// `recognition/policy.toml` beside the rules directory, else the default
+/// (every color taken as issued).
+fn recognition_policy(case: &Case) -> Result<RecognitionPolicy, String> {
+    let file = case
+        .rules_dir
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|d| d.join("recognition").join("policy.toml"));
+    match file {
+        Some(f) if f.is_file() => RecognitionPolicy::load(&f).map_err(|e| e.to_string()),
+        _ => Ok(RecognitionPolicy::default()),
+    }
+}
+
 impl Run<'_> {
     fn handle(&mut self, now: Minute, req: Request) -> Got {
-        match self.x.handle(now, &req) {
+        let outcome = self.x.handle(now, &req);
+        self.publish();
+        match outcome {
             Outcome::Done(r) => Got::Platform(r),
             Outcome::NeedsHub(_) => Got::NeedsHub,
         }
+    }
+
+    /// The case platform's status changes reach the hub at once.
+    fn publish(&mut self) {
+        for p in self.x.drain_publications() {
+            self.hub.publish(&p);
+        }
+    }
+
+    /// A province's platform for scans there, under its own rule set.
+    fn receiver(&mut self, p: ProvinceId) -> Result<&mut ProvincePlatform, String> {
+        if !self.receivers.contains_key(&p) {
+            let dir = self
+                .case
+                .rules_dir
+                .as_deref()
+                .ok_or("a scan in another province needs the rules directory")?;
+            let own = dir.join(format!("{}.toml", p.key()));
+            let file = if own.is_file() {
+                own
+            } else {
+                dir.join("default.toml")
+            };
+            let rules = RuleSet::load(&file).map_err(|e| e.to_string())?;
+            let platform =
+                ProvincePlatform::new(p, Arc::new(rules)).with_recognition(self.policy.clone());
+            self.receivers.insert(p, platform);
+        }
+        Ok(self.receivers.get_mut(&p).expect("inserted above"))
+    }
+
+    /// A verification that may need the hub: at home (a national code) or
+    /// in another province.
+    fn verify(&mut self, now: Minute, req: Request, at: Option<ProvinceId>, link: bool) -> Got {
+        self.publish();
+        let home = self.case.province;
+        let province = at.unwrap_or(home);
+        let outcome = if province == home {
+            self.x.handle(now, &req)
+        } else {
+            match self.receiver(province) {
+                Ok(r) => r.handle(now, &req),
+                Err(e) => return Got::Platform(Response::Refused(Refusal::Other { message: e })),
+            }
+        };
+        self.publish();
+        let query = match outcome {
+            Outcome::Done(r) => return Got::Platform(r),
+            Outcome::NeedsHub(q) => q,
+        };
+        let answer = if link {
+            self.hub.query(&query)
+        } else {
+            HubAnswer::Unreachable
+        };
+        let x = if province == home {
+            &mut self.x
+        } else {
+            self.receivers.get_mut(&province).expect("created above")
+        };
+        Got::Platform(x.finish_remote(now, &query, answer))
+    }
+
+    /// National data the hub keeps a copy of.
+    fn copy_to_hub(&mut self, feed: &Feed) {
+        if Hub::wants_feed(feed) {
+            self.hub.note_feed(Some(self.case.province), feed);
+        }
+    }
+
+    fn inbound(&mut self, now: Minute, service: InboundRequest) -> Got {
+        let got = self.hub.handle(now, &Request::Inbound(service));
+        // The hub's designations reach the person's platform at once.
+        for (_, feed) in self.hub.drain_outgoing() {
+            let to = Some(self.case.province);
+            self.x.handle(now, &Request::Feed { to, feed });
+        }
+        self.publish();
+        Got::Platform(got)
     }
 
     fn place(&self, kind: hcsim_platform::api::CheckpointKind) -> Place {
@@ -139,6 +256,7 @@ impl Run<'_> {
     }
 
     fn feed(&mut self, now: Minute, feed: Feed) -> Got {
+        self.copy_to_hub(&feed);
         let to = Some(self.case.province);
         self.handle(now, Request::Feed { to, feed })
     }
@@ -206,9 +324,15 @@ impl Run<'_> {
                 by,
                 temperature,
                 place,
+                scanned_in,
+                hub_link,
             } => {
                 let credential = match by {
                     By::Code => Credential::Code(code),
+                    By::National => Credential::Code(self.national.unwrap_or(CodeId {
+                        issuer: hcsim_platform::Issuer::National,
+                        serial: u32::MAX,
+                    })),
                     By::IdCard => Credential::IdCard(person),
                     By::Offline => match self.offline {
                         Some((code, issued, color)) => Credential::Offline {
@@ -219,14 +343,19 @@ impl Run<'_> {
                         None => Credential::Code(code),
                     },
                 };
-                let place = self.place(*place);
-                self.handle(
+                let mut place = self.place(*place);
+                if let Some(p) = scanned_in {
+                    place.county.province = *p;
+                }
+                self.verify(
                     now,
                     Request::Verify {
                         credential,
                         place,
                         temperature: *temperature,
                     },
+                    *scanned_in,
+                    *hub_link,
                 )
             }
             Action::PlaceScan { temperature, place } => {
@@ -320,19 +449,88 @@ impl Run<'_> {
                 },
             ),
             Action::Credit => self.feed(now, Feed::CreditViolation { person, at }),
-            Action::Entry { country } => self.feed(
-                now,
-                Feed::Entry {
-                    person,
-                    at,
-                    origin_country: *country,
-                    port: hcsim_platform::api::CountyRef {
-                        province: self.case.province,
-                        county: 1,
+            Action::Entry { country, flight } => {
+                let flight = flight.unwrap_or(self.flight);
+                self.entry = Some((at, flight, *country));
+                self.feed(
+                    now,
+                    Feed::Entry {
+                        person,
+                        at,
+                        origin_country: *country,
+                        port: hcsim_platform::api::CountyRef {
+                            province: self.case.province,
+                            county: 1,
+                        },
+                        flight,
                     },
-                    flight: self.flight,
+                )
+            }
+            Action::Roaming { country } => self.feed(
+                now,
+                Feed::Roaming {
+                    person,
+                    country: *country,
+                    at,
                 },
             ),
+            Action::National => {
+                let identity = self.case.person;
+                let got = self.hub.handle(
+                    now,
+                    &Request::Apply {
+                        province: self.case.province,
+                        identity,
+                        face_verified: true,
+                        national: true,
+                    },
+                );
+                if let Response::Issued { code, .. } = &got {
+                    self.national = Some(*code);
+                }
+                Got::Platform(got)
+            }
+            Action::EntryQuery => self.inbound(now, InboundRequest::EntryQuery { person }),
+            Action::Itinerary { countries } => self.inbound(
+                now,
+                InboundRequest::ItineraryDeclare {
+                    person,
+                    countries: countries.clone(),
+                },
+            ),
+            Action::SameFlight => self.inbound(now, InboundRequest::SameFlightCheck { person }),
+            Action::CoPassenger { status } => {
+                let Some((entered, flight, country)) = self.entry else {
+                    return Got::Platform(Response::Refused(Refusal::Other {
+                        message: "`co_passenger` needs an `entry` step before it".into(),
+                    }));
+                };
+                // Another passenger of the same flight, of another province.
+                let other = DocNumber(person.0 ^ 0x5a5a);
+                let home = ProvinceId((self.case.province.0 + 1) % 31);
+                self.hub.note_feed(
+                    Some(home),
+                    &Feed::Entry {
+                        person: other,
+                        at: entered,
+                        origin_country: country,
+                        port: hcsim_platform::api::CountyRef {
+                            province: self.case.province,
+                            county: 1,
+                        },
+                        flight,
+                    },
+                );
+                self.hub.note_feed(
+                    Some(home),
+                    &Feed::Designation {
+                        person: other,
+                        status: *status,
+                        at,
+                    },
+                );
+                Got::Nothing
+            }
             Action::IntlDeclare {
                 identity,
                 subject,
@@ -519,6 +717,32 @@ impl Run<'_> {
                     }
                 }
                 _ => return differ(format!("{want} filed records")),
+            }
+        }
+        if let Some(want) = e.busy {
+            if matches!(got, Got::Platform(Response::Busy)) != want {
+                return differ(format!("busy {want}"));
+            }
+        }
+        if let Some(want) = e.entered {
+            match got {
+                Got::Platform(Response::Inbound(InboundAnswer::Entries { entries }))
+                    if entries.is_empty() != want => {}
+                _ => return differ(format!("entered {want}")),
+            }
+        }
+        if let Some(want) = &e.concealed {
+            match got {
+                Got::Platform(Response::Inbound(InboundAnswer::Itinerary { concealed }))
+                    if concealed == want => {}
+                _ => return differ(format!("concealed {want:?}")),
+            }
+        }
+        if let Some(want) = e.same_flight {
+            match got {
+                Got::Platform(Response::Inbound(InboundAnswer::SameFlight { flights }))
+                    if flights.is_empty() != want => {}
+                _ => return differ(format!("same_flight {want}")),
             }
         }
         if let Some(want) = e.must_declare {

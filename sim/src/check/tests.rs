@@ -92,7 +92,7 @@ const HEAD: &str = "[[case]]\nname = \"x\"\nprovince = \"anhui\"\nsteps = [\n";
 fn case_file_errors_name_file_line_and_field() {
     assert_eq!(
         case_error(&format!("{HEAD}  {{ at = \"2020-03-01T08:00\", do = \"register\", colour = \"green\" }},\n]\n")),
-        "CASES/t.toml:5: field `colour`: unknown field `colour`, expected one of `at`, `do`, `delivered`, `days`, `temperature`, `symptoms`, `contact`, `positive_test`, `status`, `quarantine`, `quarantine_days`, `county`, `level`, `result`, `institution`, `designated`, `by`, `place`, `relation`, `age`, `name`, `doc`, `face_verified`, `member`, `subject_age`, `departure`, `flight`, `arrival`, `country`, `via`, `left_airport`, `color`, `decision`, `refused`, `explanation`, `reason`, `guidance`, `nat`, `resume_work`, `credit`, `records`, `valid`, `streak_days`, `alert`, `reminder`, `must_declare`"
+        "CASES/t.toml:5: field `colour`: unknown field `colour`, expected one of `at`, `do`, `delivered`, `days`, `temperature`, `symptoms`, `contact`, `positive_test`, `status`, `quarantine`, `quarantine_days`, `county`, `level`, `result`, `institution`, `designated`, `by`, `place`, `relation`, `age`, `name`, `doc`, `face_verified`, `member`, `subject_age`, `departure`, `flight`, `arrival`, `country`, `via`, `left_airport`, `in`, `hub_link`, `countries`, `color`, `decision`, `refused`, `explanation`, `reason`, `guidance`, `nat`, `resume_work`, `credit`, `records`, `valid`, `streak_days`, `alert`, `reminder`, `must_declare`, `busy`, `entered`, `concealed`, `same_flight`"
     );
     assert_eq!(
         case_error(&format!(
@@ -108,7 +108,7 @@ fn case_file_errors_name_file_line_and_field() {
     );
     assert_eq!(
         case_error(&format!("{HEAD}  {{ at = \"2020-03-01T08:00\", do = \"dance\" }},\n]\n")),
-        "CASES/t.toml:5: field `do`: unknown action `dance`, expected one of register, family, declare, checkin, temperature, scan, place_scan, offline, query, records, designate, quarantine, risk, stay, nat, igg, same_building, authority, credit, entry, intl_declare, intl_status, flight, trip, resume_work"
+        "CASES/t.toml:5: field `do`: unknown action `dance`, expected one of register, family, declare, checkin, temperature, scan, place_scan, offline, query, records, designate, quarantine, risk, stay, nat, igg, same_building, authority, credit, entry, intl_declare, intl_status, flight, trip, resume_work, national, roaming, entry_query, itinerary, same_flight, co_passenger"
     );
     assert_eq!(
         case_error(&format!(

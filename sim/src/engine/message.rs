@@ -53,9 +53,23 @@ pub enum Notice {
 
 #[derive(Clone, Debug)]
 pub enum ShardMsg {
-    Reply { tag: Tag, response: Response },
-    Arrive { checkpoint: u32, visit: Visit },
-    Notice { citizen: u32, notice: Notice },
+    Reply {
+        tag: Tag,
+        response: Response,
+    },
+    Arrive {
+        checkpoint: u32,
+        visit: Visit,
+    },
+    Notice {
+        citizen: u32,
+        notice: Notice,
+    },
+    /// A passenger boards a flight hosted by the receiving shard.
+    Board {
+        flight: u32,
+        passenger: crate::agents::flight::Boarding,
+    },
 }
 
 /// A shard's output for one tick.

@@ -8,6 +8,7 @@ use super::message::{Agent, Outbox, ShardMsg};
 use super::wheel::Wheel;
 use crate::agents::checkpoint::Checkpoints;
 use crate::agents::citizen::Citizens;
+use crate::agents::flight::Flights;
 use crate::agents::{Env, Sink};
 use crate::metrics::Metrics;
 use crate::scenario::Behaviour;
@@ -26,6 +27,7 @@ pub struct Shard {
     interval_minutes: u32,
     citizens: Citizens,
     checkpoints: Checkpoints,
+    flights: Flights,
     wheel: Wheel,
     due: Vec<u32>,
     /// Citizens registered so far (local indices below this have applied).
@@ -63,6 +65,7 @@ impl Shard {
             interval_minutes: interval_minutes.max(1),
             citizens,
             checkpoints: Checkpoints::new(sites),
+            flights: Flights::default(),
             wheel: Wheel::new(horizon),
             due: Vec::new(),
             registered: 0,
@@ -147,6 +150,9 @@ impl Shard {
                     self.checkpoints.arrive(&env, checkpoint, visit, &mut sink)
                 }
                 ShardMsg::Notice { citizen, notice } => self.citizens.notice(citizen, notice),
+                ShardMsg::Board { flight, passenger } => {
+                    self.flights.board(&env, flight, passenger)
+                }
             }
         }
 
@@ -160,6 +166,7 @@ impl Shard {
         self.wheel.give_back(tick, std::mem::take(&mut due));
         self.due = due;
 
+        self.flights.land(&env, now, &mut sink);
         self.checkpoints.serve(&env, now, &mut sink);
         sink.metrics.events += events;
         out.events = events;
@@ -177,6 +184,9 @@ impl Shard {
 
     /// Heap bytes of agent state: a deterministic figure, unlike RSS.
     pub fn heap_bytes(&self) -> usize {
-        self.citizens.heap_bytes() + self.checkpoints.heap_bytes() + self.wheel.heap_bytes()
+        self.citizens.heap_bytes()
+            + self.checkpoints.heap_bytes()
+            + self.wheel.heap_bytes()
+            + self.flights.heap_bytes()
     }
 }

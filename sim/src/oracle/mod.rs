@@ -984,7 +984,9 @@ fn feed_fact(feed: &Feed, now: Minute) -> Option<Dated> {
         ),
         Feed::CreditViolation { at, .. } => (at, Fact::Inert { what: 3, detail: 0 }),
         Feed::AuthorityColor { color, at, .. } => (at, Fact::Authority(color)),
-        Feed::RiskArea { .. } => return None,
+        // Roaming records are the hub's, for itinerary checks; provinces
+        // acknowledge them and no rule reads them.
+        Feed::RiskArea { .. } | Feed::Roaming { .. } => return None,
     };
     Some(Dated {
         at: at.min(now),

@@ -71,6 +71,7 @@ fn event(request: &Request) -> String {
         Request::Records { .. } => "reads the records".into(),
         Request::Feed { feed, .. } => feed_event(feed),
         Request::IntlDeclare { .. } | Request::IntlStatus { .. } => "international code".into(),
+        Request::Inbound(_) => "inbound traveller service".into(),
     }
 }
 
@@ -104,6 +105,7 @@ fn feed_event(feed: &Feed) -> String {
             snake(level)
         ),
         Feed::Entry { .. } => "immigration: entered China".into(),
+        Feed::Roaming { at, .. } => format!("carriers: roamed abroad at {at}"),
         Feed::CreditViolation { .. } => "credit record: violation".into(),
         Feed::AuthorityColor { color, .. } => format!("authority: designated {color}"),
     }
@@ -141,6 +143,7 @@ fn answer(response: &Response) -> String {
         Response::Refused(r) => format!("refused: {r:?}"),
         Response::Records { records, .. } => format!("{} records", records.len()),
         Response::IntlRecorded { .. } | Response::IntlStatus(_) => "international status".into(),
+        Response::Inbound(_) => "inbound service answer".into(),
         Response::Ack => "acknowledged".into(),
         Response::Busy => "system busy".into(),
     }

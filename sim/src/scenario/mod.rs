@@ -79,6 +79,19 @@ pub struct Behaviour {
     pub smartphone_elderly: f64,
     /// Smartphone ownership among children aged 12 and under.
     pub smartphone_child: f64,
+    /// Smartphone users who also hold the national code (防疫健康信息码) and
+    /// show it at checkpoints.
+    pub national_code: f64,
+    /// Trip destinations: false = gravity model (destination population
+    /// over squared distance); true = every other province alike (to
+    /// exercise every recognition pair at small scale).
+    pub uniform_destinations: bool,
+    /// Returns from abroad today on an inbound international flight.
+    pub inbound: f64,
+    /// Inbound passengers found positive at the port of entry.
+    pub inbound_case: f64,
+    /// Inbound passengers whose itinerary declaration leaves out a country.
+    pub conceal: f64,
     /// Spring-festival surges, set from `[[surge]]`: what `travel_at` reads.
     #[serde(skip)]
     pub travel_surges: Arc<Vec<TravelSurge>>,
@@ -111,6 +124,11 @@ impl Default for Behaviour {
             symptoms: 0.002,
             smartphone_elderly: 0.55,
             smartphone_child: 0.15,
+            national_code: 0.02,
+            uniform_destinations: false,
+            inbound: 0.0,
+            inbound_case: 0.0,
+            conceal: 0.1,
             travel_surges: Arc::default(),
         }
     }
@@ -326,13 +344,18 @@ impl Scenario {
         let base = path.parent().unwrap_or(Path::new("."));
         let mut rules = BTreeMap::new();
         for (key, file) in &raw.rules {
-            if key != "default" && key != "national" && ProvinceId::parse(key).is_none() {
+            if key != "default"
+                && key != "national"
+                && key != "recognition"
+                && ProvinceId::parse(key).is_none()
+            {
                 let span = find_key(text, 0..text.len(), key).unwrap_or(file.span());
                 return Err(at(
                     span,
                     &format!("rules.{key}"),
                     format!(
-                        "unknown province `{key}`; use a province key, `default` or `national`"
+                        "unknown province `{key}`; use a province key, `default`, `national` \
+                         or `recognition` (the recognition policy)"
                     ),
                 ));
             }
@@ -381,6 +404,20 @@ impl Scenario {
 
     pub fn end(&self) -> Minute {
         self.start.plus_minutes(self.duration_minutes)
+    }
+
+    /// The interprovincial recognition policy: `[rules] recognition`, else
+    /// `recognition/policy.toml` next to the scenario if there is one.
+    pub fn recognition_policy(&self) -> Option<PathBuf> {
+        if let Some(f) = self.rules.get("recognition") {
+            return Some(f.clone());
+        }
+        let beside = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("recognition/policy.toml");
+        beside.is_file().then_some(beside)
     }
 
     /// The rule-set file for a province: its own, else `default`.
@@ -461,6 +498,10 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
     probability("symptoms", b.symptoms)?;
     probability("smartphone_elderly", b.smartphone_elderly)?;
     probability("smartphone_child", b.smartphone_child)?;
+    probability("national_code", b.national_code)?;
+    probability("inbound", b.inbound)?;
+    probability("inbound_case", b.inbound_case)?;
+    probability("conceal", b.conceal)?;
     if !(b.trip_days_mean >= 1.0 && b.trip_days_mean <= 60.0) {
         return Err((
             "trip_days_mean",

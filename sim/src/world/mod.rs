@@ -3,6 +3,7 @@
 
 pub mod geography;
 pub mod population;
+pub mod travel;
 
 use crate::scenario::Scenario;
 use geography::Geography;
@@ -36,6 +37,8 @@ pub struct World {
     /// Cumulative county populations, for travel destinations (gravity by
     /// destination population).
     county_cumulative: Vec<u64>,
+    /// Interprovincial trip destinations (gravity model).
+    pub travel: travel::Travel,
 }
 
 impl World {
@@ -121,8 +124,10 @@ impl World {
                 Some(*acc)
             })
             .collect();
+        let travel = travel::Travel::build(&geography, s.behaviour.uniform_destinations);
         World {
             seed: s.seed,
+            travel,
             geography,
             people,
             shards,

@@ -56,6 +56,9 @@ pub struct Case {
     pub province: ProvinceId,
     /// Where the case's rule set comes from.
     pub rules: PathBuf,
+    /// The rules directory: other provinces' rule sets for cross-province
+    /// scans, and `../recognition/policy.toml` beside it.
+    pub rules_dir: Option<PathBuf>,
     pub person: Identity,
     pub steps: Vec<Step>,
 }
@@ -80,6 +83,8 @@ pub enum By {
     Code,
     IdCard,
     Offline,
+    /// The national code (applied for on first use).
+    National,
 }
 
 #[derive(Clone, Debug)]
@@ -105,6 +110,10 @@ pub enum Action {
         by: By,
         temperature: Option<DeciCelsius>,
         place: CheckpointKind,
+        /// Scanned in another province: the receiver asks the hub.
+        scanned_in: Option<ProvinceId>,
+        /// False: the receiver cannot reach the hub.
+        hub_link: bool,
     },
     PlaceScan {
         temperature: DeciCelsius,
@@ -141,6 +150,23 @@ pub enum Action {
     Credit,
     Entry {
         country: u16,
+        /// Default: the `flight` step's.
+        flight: Option<u32>,
+    },
+    /// The carriers' roaming record: the person's phone was in `country`.
+    Roaming {
+        country: u16,
+    },
+    /// Apply for the national code at the hub.
+    National,
+    EntryQuery,
+    Itinerary {
+        countries: Vec<u16>,
+    },
+    SameFlight,
+    /// Another passenger of the person's last inbound flight is designated.
+    CoPassenger {
+        status: CaseStatus,
     },
     IntlDeclare {
         identity: Identity,
@@ -187,6 +213,14 @@ pub struct Expect {
     pub alert: Option<String>,
     pub reminder: Option<Minute>,
     pub must_declare: Option<bool>,
+    /// The scan was answered "system busy".
+    pub busy: Option<bool>,
+    /// Entered China in the last 14 days.
+    pub entered: Option<bool>,
+    /// Countries the itinerary check flags as left out.
+    pub concealed: Option<Vec<u16>>,
+    /// The same-flight self-check found a case.
+    pub same_flight: Option<bool>,
 }
 
 struct Cx<'a> {
@@ -427,6 +461,7 @@ fn case(
         line: line_of(cx.text, c.span().start),
         province,
         rules,
+        rules_dir: rules_dir.map(Path::to_path_buf),
         person,
         steps,
     })

@@ -10,6 +10,7 @@ use hcsim_platform::api::{
 };
 use hcsim_platform::color::{Color, Decision};
 use hcsim_platform::identity::{DocKind, Identity, NameCode};
+use hcsim_platform::region::province_keys;
 use hcsim_platform::rules::line_of;
 use hcsim_platform::ProvinceId;
 use serde::Deserialize;
@@ -51,6 +52,10 @@ pub(super) struct RawStep {
     country: Option<i64>,
     via: Option<i64>,
     left_airport: Option<bool>,
+    #[serde(rename = "in")]
+    scanned_in: Option<String>,
+    hub_link: Option<bool>,
+    countries: Option<Vec<i64>>,
     // expectations
     color: Option<String>,
     decision: Option<String>,
@@ -67,6 +72,10 @@ pub(super) struct RawStep {
     alert: Option<String>,
     reminder: Option<String>,
     must_declare: Option<bool>,
+    busy: Option<bool>,
+    entered: Option<bool>,
+    concealed: Option<Vec<i64>>,
+    same_flight: Option<bool>,
 }
 
 impl RawStep {
@@ -106,6 +115,8 @@ impl RawStep {
             country,
             via,
             left_airport,
+            hub_link,
+            countries,
             color,
             decision,
             refused,
@@ -120,8 +131,15 @@ impl RawStep {
             streak_days,
             alert,
             reminder,
-            must_declare
+            must_declare,
+            busy,
+            entered,
+            concealed,
+            same_flight
         );
+        if self.scanned_in.is_some() {
+            v.push("in");
+        }
         v
     }
 }
@@ -137,6 +155,7 @@ pub(super) const FEEDS: &[&str] = &[
     "authority",
     "credit",
     "entry",
+    "roaming",
 ];
 
 /// Parameters each action takes (expectations are checked separately).
@@ -147,7 +166,7 @@ fn params(action: &str) -> Option<&'static [&'static str]> {
         "declare" => &["temperature", "symptoms", "contact"],
         "checkin" | "offline" | "query" | "records" | "same_building" | "credit" => &[],
         "temperature" => &["temperature", "place"],
-        "scan" => &["by", "temperature", "place"],
+        "scan" => &["by", "temperature", "place", "in", "hub_link"],
         "place_scan" => &["temperature", "place"],
         "designate" => &["status"],
         "quarantine" => &["quarantine", "quarantine_days"],
@@ -156,7 +175,11 @@ fn params(action: &str) -> Option<&'static [&'static str]> {
         "nat" => &["result", "institution"],
         "igg" => &["result"],
         "authority" => &["designated"],
-        "entry" => &["country"],
+        "entry" => &["country", "flight"],
+        "roaming" => &["country"],
+        "national" | "entry_query" | "same_flight" => &[],
+        "itinerary" => &["countries"],
+        "co_passenger" => &["status"],
         "intl_declare" => &[
             "temperature",
             "symptoms",
@@ -177,7 +200,8 @@ fn params(action: &str) -> Option<&'static [&'static str]> {
 
 const ACTIONS: &str = "register, family, declare, checkin, temperature, scan, place_scan, offline, query, records, \
                        designate, quarantine, risk, stay, nat, igg, same_building, authority, credit, entry, \
-                       intl_declare, intl_status, flight, trip, resume_work";
+                       intl_declare, intl_status, flight, trip, resume_work, national, roaming, \
+                       entry_query, itinerary, same_flight, co_passenger";
 
 const INTL: &[&str] = &["intl_declare", "intl_status"];
 /// Steps that need no registered person.
@@ -187,10 +211,23 @@ pub(super) const NO_CODE: &[&str] = &["register", "flight", "trip", "intl_declar
 fn expectation_fits(field: &str, action: &str) -> bool {
     let intl = INTL.contains(&action);
     match field {
-        "color" => !intl && !matches!(action, "flight" | "trip" | "resume_work"),
+        "color" => {
+            !intl
+                && !matches!(
+                    action,
+                    "flight" | "trip" | "resume_work" | "entry_query" | "itinerary"
+                )
+        }
         "decision" => matches!(action, "scan" | "place_scan"),
-        "refused" => !matches!(action, "flight" | "trip" | "resume_work"),
+        "refused" => !matches!(
+            action,
+            "flight" | "trip" | "resume_work" | "entry_query" | "itinerary" | "same_flight"
+        ),
         "must_declare" => action == "trip",
+        "busy" => action == "scan",
+        "entered" => action == "entry_query",
+        "concealed" => action == "itinerary",
+        "same_flight" => action == "same_flight",
         "explanation" | "reason" | "guidance" | "nat" => {
             matches!(action, "scan" | "place_scan" | "query")
         }
@@ -218,6 +255,10 @@ const EXPECTATIONS: &[&str] = &[
     "alert",
     "reminder",
     "must_declare",
+    "busy",
+    "entered",
+    "concealed",
+    "same_flight",
 ];
 
 pub const REFUSALS: &[&str] = &[
@@ -229,6 +270,7 @@ pub const REFUSALS: &[&str] = &[
     "face_not_verified",
     "family_not_eligible",
     "proxy_not_allowed",
+    "hub_unreachable",
     "other",
 ];
 
@@ -431,12 +473,30 @@ pub(super) fn step(
                         ("code", By::Code),
                         ("id_card", By::IdCard),
                         ("offline", By::Offline),
+                        ("national", By::National),
                     ],
                 )?,
                 None => By::Code,
             },
             temperature,
             place,
+            scanned_in: r
+                .scanned_in
+                .as_deref()
+                .map(|k| {
+                    ProvinceId::parse(k).ok_or_else(|| {
+                        cx.err(
+                            span.clone(),
+                            "in",
+                            format!(
+                                "unknown province `{k}`, expected one of {}",
+                                province_keys()
+                            ),
+                        )
+                    })
+                })
+                .transpose()?,
+            hub_link: r.hub_link.unwrap_or(true),
         },
         "place_scan" => Action::PlaceScan {
             temperature: temperature.ok_or_else(|| {
@@ -532,7 +592,40 @@ pub(super) fn step(
         "credit" => Action::Credit,
         "entry" => Action::Entry {
             country: int(cx, &span, "country", r.country.unwrap_or(840), 1..1000)? as u16,
+            flight: r
+                .flight
+                .map(|f| int(cx, &span, "flight", f, 0..1_000_000).map(|f| f as u32))
+                .transpose()?,
         },
+        "roaming" => Action::Roaming {
+            country: int(cx, &span, "country", r.country.unwrap_or(840), 1..1000)? as u16,
+        },
+        "national" => Action::National,
+        "entry_query" => Action::EntryQuery,
+        "same_flight" => Action::SameFlight,
+        "itinerary" => Action::Itinerary {
+            countries: countries(
+                cx,
+                &span,
+                "countries",
+                r.countries.as_deref().unwrap_or(&[]),
+            )?,
+        },
+        "co_passenger" => {
+            let st = need(r.status.as_deref(), "status")?;
+            Action::CoPassenger {
+                status: one_of(
+                    cx,
+                    &span,
+                    "status",
+                    &st,
+                    &[
+                        ("confirmed", CaseStatus::Confirmed),
+                        ("suspected", CaseStatus::Suspected),
+                    ],
+                )?,
+            }
+        }
         "intl_declare" => Action::IntlDeclare {
             identity: identity_with(&r.doc, r.name, None)?,
             subject: subject(r.subject_age)?,
@@ -674,6 +767,14 @@ pub(super) fn step(
             .map(|x| time(cx, &span, "reminder", x))
             .transpose()?,
         must_declare: r.must_declare,
+        busy: r.busy,
+        entered: r.entered,
+        concealed: r
+            .concealed
+            .as_deref()
+            .map(|c| countries(cx, &span, "concealed", c))
+            .transpose()?,
+        same_flight: r.same_flight,
     };
     Ok(Step {
         line: line_of(cx.text, span.start),
@@ -684,4 +785,19 @@ pub(super) fn step(
         action,
         expect,
     })
+}
+
+fn countries(
+    cx: &Cx,
+    span: &std::ops::Range<usize>,
+    field: &str,
+    list: &[i64],
+) -> Result<Vec<u16>, CaseError> {
+    let mut v = list
+        .iter()
+        .map(|&c| int(cx, span, field, c, 1..1000).map(|c| c as u16))
+        .collect::<Result<Vec<_>, _>>()?;
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
 }

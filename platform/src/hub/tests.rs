@@ -1,0 +1,190 @@
+//! The hub's own services: national code, inbound services.
+
+use super::*;
+use crate::api::{CaseStatus, CountyRef, InboundAnswer, InboundRequest, QuarantineKind};
+use crate::identity::{DocKind, Identity, NameCode};
+
+fn t(s: &str) -> Minute {
+    Minute::parse(s).unwrap()
+}
+
+fn person(n: u64) -> Identity {
+    Identity {
+        doc: DocKind::IdCard,
+        number: DocNumber(34010019800101000 + n),
+        name: NameCode::new(n as u32 % 20, 1, None),
+        age: 40,
+    }
+}
+
+fn province(key: &str) -> ProvinceId {
+    ProvinceId::parse(key).unwrap()
+}
+
+fn entry(hub: &mut Hub, who: u64, to: &str, at: &str, flight: u32, country: u16) {
+    hub.note_feed(
+        Some(province(to)),
+        &Feed::Entry {
+            person: person(who).number,
+            at: t(at),
+            origin_country: country,
+            port: CountyRef {
+                province: province("shanghai"),
+                county: 0,
+            },
+            flight,
+        },
+    );
+}
+
+fn inbound(hub: &mut Hub, at: &str, req: InboundRequest) -> InboundAnswer {
+    match hub.handle(t(at), &Request::Inbound(req)) {
+        Response::Inbound(a) => a,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn national_code_shows_the_provincial_status_never_more_leniently() {
+    let mut hub = Hub::new();
+    let who = person(1);
+    let Response::Issued { code, color } = hub.handle(
+        t("2020-10-01T08:00"),
+        &Request::Apply {
+            province: province("fujian"),
+            identity: who,
+            face_verified: true,
+            national: true,
+        },
+    ) else {
+        panic!()
+    };
+    assert_eq!((code.issuer, color), (Issuer::National, Color::Green));
+    hub.publish(&Publication {
+        code: CodeId {
+            issuer: Issuer::Province(province("fujian")),
+            serial: 7,
+        },
+        document: who.number,
+        holder: who.masked(),
+        color: Color::Orange,
+        at: t("2020-10-01T09:00"),
+        explanation: None,
+        nat: None,
+    });
+    let q = HubQuery {
+        from: province("guangdong"),
+        lookup: HubLookup::Code(code),
+    };
+    match hub.query(&q) {
+        HubAnswer::Status { code: c, color, .. } => {
+            assert_eq!(c, code);
+            assert_eq!(color, Color::Red, "orange is not a national color: red");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(hub.counters().national_codes, 1);
+    assert_eq!(hub.counters().queries, 1);
+}
+
+#[test]
+fn entry_query_answers_the_last_14_days() {
+    let mut hub = Hub::new();
+    entry(&mut hub, 1, "anhui", "2020-06-01T10:00", 801, 250);
+    entry(&mut hub, 1, "anhui", "2020-06-10T10:00", 802, 840);
+    let InboundAnswer::Entries { entries } = inbound(
+        &mut hub,
+        "2020-06-20T09:00",
+        InboundRequest::EntryQuery {
+            person: person(1).number,
+        },
+    ) else {
+        panic!()
+    };
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].origin_country, entries[0].flight), (840, 802));
+    assert_eq!(hub.counters().entries, 2);
+}
+
+#[test]
+fn an_itinerary_that_omits_a_country_on_record_is_flagged() {
+    let mut hub = Hub::new();
+    entry(&mut hub, 1, "anhui", "2020-06-10T10:00", 802, 840);
+    hub.note_feed(
+        Some(province("anhui")),
+        &Feed::Roaming {
+            person: person(1).number,
+            country: 392,
+            at: t("2020-06-05T10:00"),
+        },
+    );
+    let declare = |countries: Vec<u16>| InboundRequest::ItineraryDeclare {
+        person: person(1).number,
+        countries,
+    };
+    let a = inbound(&mut hub, "2020-06-11T09:00", declare(vec![840, 392]));
+    assert_eq!(a, InboundAnswer::Itinerary { concealed: vec![] });
+    let a = inbound(&mut hub, "2020-06-11T09:00", declare(vec![840]));
+    assert_eq!(
+        a,
+        InboundAnswer::Itinerary {
+            concealed: vec![392]
+        }
+    );
+    inbound(&mut hub, "2020-06-12T09:00", declare(vec![]));
+    let c = hub.counters();
+    assert_eq!((c.concealment_flags, c.concealing_people), (2, 1));
+}
+
+#[test]
+fn a_case_on_the_same_flight_makes_a_close_contact_in_quarantine() {
+    let mut hub = Hub::new();
+    entry(&mut hub, 1, "anhui", "2020-06-10T10:00", 802, 840);
+    entry(&mut hub, 2, "fujian", "2020-06-10T10:00", 802, 840);
+    entry(&mut hub, 3, "fujian", "2020-06-11T10:00", 802, 840);
+    let check = |n| InboundRequest::SameFlightCheck {
+        person: person(n).number,
+    };
+    assert_eq!(
+        inbound(&mut hub, "2020-06-12T09:00", check(1)),
+        InboundAnswer::SameFlight { flights: vec![] }
+    );
+    hub.note_feed(
+        Some(province("fujian")),
+        &Feed::Designation {
+            person: person(2).number,
+            status: CaseStatus::Confirmed,
+            at: t("2020-06-13T09:00"),
+        },
+    );
+    assert_eq!(
+        inbound(&mut hub, "2020-06-14T09:00", check(1)),
+        InboundAnswer::SameFlight { flights: vec![802] }
+    );
+    // The same flight number a day later is another flight.
+    assert_eq!(
+        inbound(&mut hub, "2020-06-14T09:00", check(3)),
+        InboundAnswer::SameFlight { flights: vec![] }
+    );
+    let out = hub.drain_outgoing();
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|(p, _)| *p == province("anhui")));
+    assert!(matches!(
+        out[0].1,
+        Feed::Designation {
+            status: CaseStatus::CloseContact,
+            ..
+        }
+    ));
+    assert!(matches!(
+        out[1].1,
+        Feed::Quarantine {
+            kind: QuarantineKind::Centralized,
+            ..
+        }
+    ));
+    // A second check designates nobody twice.
+    inbound(&mut hub, "2020-06-15T09:00", check(1));
+    assert!(hub.drain_outgoing().is_empty());
+    assert_eq!(hub.counters().same_flight_contacts, 1);
+}
