@@ -4,6 +4,7 @@
 use crate::capacity::{Capacity, CapacityReport, Timing};
 use crate::engine::shard::Shard;
 use crate::engine::{drive, EngineOutput, ShardActor, TickProgress};
+use crate::load::platform::PlatformSetup;
 use crate::memory;
 use crate::metrics::{ProvinceScans, ISSUERS};
 use crate::oracle::{Oracle, Setup};
@@ -15,9 +16,6 @@ use hcsim_adapters::http::LocalOrRemote;
 use hcsim_adapters::InProcess;
 use hcsim_platform::api::CHECKPOINT_KINDS;
 use hcsim_platform::color::ALL_COLORS;
-use hcsim_platform::hub::Hub;
-use hcsim_platform::province::ProvincePlatform;
-use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::{Decision, ProvinceId, PROVINCE_COUNT};
 use hcsim_reports::summary::*;
 use std::collections::BTreeMap;
@@ -40,12 +38,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
     run_with(scenario, opts, &mut (), None, load_rules(scenario)?)
 }
 
-/// The provinces' rule sets (index = `ProvinceId`) as the scenario names them.
-pub fn load_rules(scenario: &Scenario) -> anyhow::Result<Vec<Arc<hcsim_platform::RuleSet>>> {
-    crate::load::platform::rule_sets(&crate::load::platform::rule_files(
-        Some(scenario),
-        &default_rules_dir(scenario),
-    )?)
+/// The platform's rule sets, recognition policy and national rules as the
+/// scenario names them.
+pub fn load_rules(scenario: &Scenario) -> anyhow::Result<PlatformSetup> {
+    crate::load::platform::setup(Some(scenario), &default_rules_dir(scenario))
 }
 
 /// `run`, with `observer` seeing every platform exchange (the policy diff's
@@ -75,7 +71,9 @@ pub fn run_with_rules(
     opts: &RunOptions,
     rules: Vec<Arc<hcsim_platform::RuleSet>>,
 ) -> anyhow::Result<RunOutcome> {
-    run_with(scenario, opts, &mut (), None, rules)
+    let mut setup = load_rules(scenario)?;
+    setup.rules = rules;
+    run_with(scenario, opts, &mut (), None, setup)
 }
 
 fn run_with(
@@ -83,8 +81,9 @@ fn run_with(
     opts: &RunOptions,
     observer: &mut dyn crate::policy_diff::ExchangeObserver,
     target: Option<&str>,
-    rules: Vec<Arc<hcsim_platform::RuleSet>>,
+    setup: PlatformSetup,
 ) -> anyhow::Result<RunOutcome> {
+    let rules = &setup.rules;
     let platform_faults = crate::fault::platform_faults(&scenario.faults);
     if target.is_some() && platform_faults != Default::default() {
         anyhow::bail!(
@@ -104,14 +103,8 @@ fn run_with(
         .num_threads(threads)
         .build()
         .context("starting worker threads")?;
-    let policy = Arc::new(match scenario.recognition_policy() {
-        Some(f) => RecognitionPolicy::load(&f)
-            .with_context(|| format!("loading recognition policy {}", f.display()))?,
-        None => RecognitionPolicy::default(),
-    });
-    let hub = national_hub(scenario)?;
     let world = Arc::new(pool.install(|| World::build(scenario)));
-    let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, &rules));
+    let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
     let setup_seconds = wall.elapsed().as_secs_f64();
 
     let bar = progress_bar(opts.progress, scenario.ticks());
@@ -134,10 +127,8 @@ fn run_with(
             .collect();
         let local = InProcess::start_with_faults(
             &handles,
-            |p: ProvinceId| {
-                ProvincePlatform::new(p, rules[p.index()].clone()).with_recognition(policy.clone())
-            },
-            hub,
+            |p: ProvinceId| setup.province(p),
+            setup.hub(),
             platform_faults,
         );
         let fault_effects = local.fault_effects();
@@ -216,8 +207,8 @@ fn run_with(
     let (output, capacity, fault_effects, counters, unreachable) = output;
     let hub_summary = crate::recognition_report::hub_summary(
         &output.metrics,
-        &policy,
-        &rules,
+        &setup.recognition,
+        rules,
         counters,
         unreachable,
     );
@@ -226,7 +217,7 @@ fn run_with(
     }
     let wall_seconds = wall.elapsed().as_secs_f64();
 
-    let mut summary = summarize(scenario, &world, &output, capacity, &rules);
+    let mut summary = summarize(scenario, &world, &output, capacity, rules);
     summary.faults = output.faults.report(&fault_effects);
     summary.oracle = oracle.as_ref().map(|o| o.summary());
     summary.hub = hub_summary;
@@ -346,23 +337,6 @@ fn round3(x: f64) -> f64 {
 
 /// Where provinces a scenario names no rule set for find theirs: the
 /// `rules/` directory beside the scenario file.
-/// The hub under the national rule set (`[rules] national`, else
-/// `national.toml` in the rules directory), for the national code's colors
-/// and the international version's parameters.
-fn national_hub(scenario: &Scenario) -> anyhow::Result<Hub> {
-    let file = scenario
-        .rules
-        .get("national")
-        .cloned()
-        .unwrap_or_else(|| default_rules_dir(scenario).join("national.toml"));
-    if !file.is_file() {
-        return Ok(Hub::new());
-    }
-    let rules = hcsim_platform::RuleSet::load(&file)
-        .with_context(|| format!("loading rule set {}", file.display()))?;
-    Ok(Hub::with_rules(&rules))
-}
-
 pub fn default_rules_dir(scenario: &Scenario) -> PathBuf {
     scenario
         .path

@@ -179,11 +179,11 @@ fn run_against_a_remote_platform_over_http_gives_the_same_scans() {
     use hcsim_adapters::http::Server;
 
     let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
-    let files =
-        hcsim::load::platform::rule_files(Some(&scenario), &super::scenario("rules")).unwrap();
-    let platform = Arc::new(hcsim::load::platform::direct(
-        &hcsim::load::platform::rule_sets(&files).unwrap(),
-    ));
+    let platform = Arc::new(
+        hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules"))
+            .unwrap()
+            .direct(),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

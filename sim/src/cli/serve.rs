@@ -1,7 +1,7 @@
 //! `hcsim serve --addr 127.0.0.1:PORT`: the real platform behind the JSON
 //! HTTP API, until interrupted.
 
-use crate::load::platform::{direct, rule_files, rule_sets};
+use crate::load::platform::setup;
 use crate::scenario::Scenario;
 use anyhow::Context as _;
 use hcsim_adapters::http::Server;
@@ -35,8 +35,11 @@ pub struct Args {
 
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
-    let files = rule_files(scenario.as_ref(), &args.rules_dir)?;
-    let platform = Arc::new(direct(&rule_sets(&files)?));
+    let setup = setup(scenario.as_ref(), &args.rules_dir)?;
+    let mut schemes: Vec<String> = setup.rules.iter().map(|r| r.scheme().to_string()).collect();
+    schemes.sort();
+    schemes.dedup();
+    let platform = Arc::new(setup.direct());
     let start = args
         .start
         .or(scenario.as_ref().map(|s| s.start))
@@ -53,12 +56,6 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         let server = Server::bind(args.addr, platform, start)
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
-        let mut schemes: Vec<String> = files
-            .iter()
-            .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().into_owned()))
-            .collect();
-        schemes.sort();
-        schemes.dedup();
         println!(
             "hcsim serve: listening on http://{} (31 provinces, rule sets: {}; virtual clock {start})",
             server.local_addr(),

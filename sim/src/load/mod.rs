@@ -134,10 +134,9 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
         let applications = workload::applications(&world, &ids);
         let at = workload::registration_time(clock.start);
         let direct = match opts.target {
-            Target::InProc => {
-                let files = platform::rule_files(Some(&scenario), &opts.rules_dir)?;
-                Some(Arc::new(platform::direct(&platform::rule_sets(&files)?)))
-            }
+            Target::InProc => Some(Arc::new(
+                platform::setup(Some(&scenario), &opts.rules_dir)?.direct(),
+            )),
             Target::Http(_) => None,
         };
         let issued = register(&opts.target, direct.as_deref(), at, applications).await?;

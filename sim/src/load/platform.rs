@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use hcsim_adapters::Direct;
 use hcsim_platform::hub::Hub;
 use hcsim_platform::province::ProvincePlatform;
+use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::rules::RuleSet;
 use hcsim_platform::ProvinceId;
 use std::collections::BTreeMap;
@@ -58,10 +59,64 @@ pub fn rule_sets(files: &[PathBuf]) -> anyhow::Result<Vec<Arc<RuleSet>>> {
         .collect()
 }
 
-/// A `Direct` platform with the given rule sets (index = `ProvinceId`).
-pub fn direct(rules: &[Arc<RuleSet>]) -> Direct {
-    Direct::new(
-        |p| ProvincePlatform::new(p, rules[p.index()].clone()),
-        Hub::new(),
-    )
+/// How the platform under test is configured: each province's rule set
+/// (index = `ProvinceId`), the recognition policy, and the national rule
+/// set the hub issues national codes under. `hcsim run`, `serve` and `load`
+/// all build their platform from one, so they answer alike.
+pub struct PlatformSetup {
+    pub rules: Vec<Arc<RuleSet>>,
+    pub recognition: Arc<RecognitionPolicy>,
+    national: Option<RuleSet>,
+}
+
+/// The setup a scenario names, with `dir` (a rules directory) for what it
+/// leaves out: `dir/<province>.toml` or `dir/default.toml`,
+/// `dir/national.toml`, and `dir/../recognition/policy.toml`.
+pub fn setup(scenario: Option<&Scenario>, dir: &Path) -> anyhow::Result<PlatformSetup> {
+    let rules = rule_sets(&rule_files(scenario, dir)?)?;
+    let policy_file = scenario.and_then(Scenario::recognition_policy).or_else(|| {
+        let beside = dir.parent()?.join("recognition/policy.toml");
+        beside.is_file().then_some(beside)
+    });
+    let recognition = Arc::new(match policy_file {
+        Some(f) => RecognitionPolicy::load(&f)
+            .with_context(|| format!("loading recognition policy {}", f.display()))?,
+        None => RecognitionPolicy::default(),
+    });
+    let national_file = scenario
+        .and_then(|s| s.rules.get("national").cloned())
+        .unwrap_or_else(|| dir.join("national.toml"));
+    let national = if national_file.is_file() {
+        Some(
+            RuleSet::load(&national_file)
+                .with_context(|| format!("loading rule set {}", national_file.display()))?,
+        )
+    } else {
+        None
+    };
+    Ok(PlatformSetup {
+        rules,
+        recognition,
+        national,
+    })
+}
+
+impl PlatformSetup {
+    pub fn province(&self, p: ProvinceId) -> ProvincePlatform {
+        ProvincePlatform::new(p, self.rules[p.index()].clone())
+            .with_recognition(self.recognition.clone())
+    }
+
+    /// The hub, under the national rule set when there is one.
+    pub fn hub(&self) -> Hub {
+        match &self.national {
+            Some(r) => Hub::with_rules(r),
+            None => Hub::new(),
+        }
+    }
+
+    /// The platform as a `Direct` (no actors), for `serve` and `load`.
+    pub fn direct(&self) -> Direct {
+        Direct::new(|p| self.province(p), self.hub())
+    }
 }
