@@ -17,7 +17,10 @@ pub mod replay;
 pub mod violation;
 
 use crate::engine::message::{Agent, Tag};
-use hcsim_platform::api::{CodeId, Credential, DeciCelsius, Feed, Request, Response, Verdict};
+use hcsim_platform::api::{
+    CaseStatus, CodeId, Credential, DeciCelsius, Feed, InboundAnswer, InboundRequest,
+    QuarantineKind, Request, Response, Verdict,
+};
 use hcsim_platform::identity::DocNumber;
 use hcsim_platform::rules::RuleSet;
 use hcsim_platform::{Color, Minute, ProvinceId};
@@ -112,6 +115,11 @@ pub struct Oracle {
     counts: Counts,
     violations: Vec<Violation>,
     audit_slots: Vec<usize>,
+    /// Same-flight contacts the hub found this tick: it designates them to
+    /// their province with the next exchange, so the oracle learns the
+    /// designation then, dated as the hub dates it.
+    same_flight: Vec<(usize, Minute, Vec<u32>, Event)>,
+    same_flight_done: std::collections::HashSet<usize>,
 }
 
 /// One request and its answer, made into an `Event` only when a
@@ -158,6 +166,8 @@ impl Oracle {
             by_code: HashMap::new(),
             risk: RiskHistory::default(),
             risk_events: Vec::new(),
+            same_flight: Vec::new(),
+            same_flight_done: Default::default(),
             order: 0,
             counts: Counts::default(),
             violations: Vec::new(),
@@ -221,6 +231,7 @@ impl Oracle {
         requests: &[Request],
         responses: &[Response],
     ) {
+        self.learn_same_flight_contacts();
         let mut remote = Vec::new();
         for ((tag, req), resp) in tags.iter().zip(requests).zip(responses) {
             self.order += 1;
@@ -428,6 +439,18 @@ impl Oracle {
                     self.check_local(now, sender, s, req, resp, v);
                 }
             }
+            Request::Inbound(InboundRequest::SameFlightCheck { person }) => {
+                let Response::Inbound(InboundAnswer::SameFlight { flights }) = resp else {
+                    return;
+                };
+                let Some(&s) = self.by_doc.get(person) else {
+                    return;
+                };
+                if !flights.is_empty() && self.same_flight_done.insert(s) {
+                    let e = self.event(now, sender, req, resp);
+                    self.same_flight.push((s, now, flights.clone(), e));
+                }
+            }
             Request::Feed { to, feed } => {
                 if !matches!(resp, Response::Ack) {
                     return;
@@ -450,6 +473,37 @@ impl Oracle {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The hub's same-flight contact designation, mirrored: a close contact
+    /// from the check, in centralized quarantine for 14 days from the
+    /// arrival of the flight that carried the case (at least a day).
+    fn learn_same_flight_contacts(&mut self) {
+        for (s, at, flights, event) in std::mem::take(&mut self.same_flight) {
+            let exposed = self.slots[s]
+                .history
+                .facts()
+                .iter()
+                .filter(|d| {
+                    matches!(d.fact, Fact::Inert { what: 2, detail }
+                        if flights.contains(&(detail as u32)))
+                })
+                .map(|d| d.at)
+                .max()
+                .unwrap_or(at);
+            let end = exposed.plus_days(14).max(at.plus_days(1));
+            for fact in [
+                Fact::Designation(CaseStatus::CloseContact),
+                Fact::Quarantine {
+                    kind: QuarantineKind::Centralized,
+                    end,
+                },
+            ] {
+                if self.slots[s].history.add(Dated { at, fact }, true) {
+                    self.slots[s].events.push(event.clone());
+                }
+            }
         }
     }
 
