@@ -551,3 +551,45 @@ proptest! {
         prop_assert!(r.violations.is_empty(), "{}: {:#?}", name, r.violations.first().map(|v| (&v.kind, &v.at, &v.expected, &v.actual, v.history.iter().map(|e| (e.now, e.request.clone(), e.response.clone())).collect::<Vec<_>>())));
     }
 }
+
+/// Cross-province scans under the recognition policy and inbound travellers
+/// designated by the hub's same-flight check: the oracle follows both and
+/// finds nothing wrong (a small, busier copy of `recognition.toml`).
+#[test]
+fn recognition_and_same_flight_contacts_agree_with_the_oracle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = super::scenario("");
+    let text = std::fs::read_to_string(super::scenario("recognition.toml"))
+        .unwrap()
+        .replace("population_scale = 0.0001", "population_scale = 0.00003")
+        .replace("duration_hours = 48", "duration_hours = 36")
+        .replace("inbound = 0.002", "inbound = 0.01")
+        .replace("inbound_case = 0.05", "inbound_case = 0.2")
+        .replace(
+            "recognition = \"recognition/policy.toml\"",
+            &format!(
+                "recognition = {:?}\ndefault = {:?}",
+                dir.join("recognition/policy.toml"),
+                dir.join("rules/default.toml")
+            ),
+        );
+    let path = tmp.path().join("recognition-small.toml");
+    std::fs::write(&path, text).unwrap();
+    let scenario = Scenario::load(&path).unwrap();
+    let rules = hcsim::load::platform::setup(Some(&scenario), &dir.join("rules"))
+        .unwrap()
+        .rules;
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().join("out"),
+        progress: false,
+    };
+    let summary = run_with_rules(&scenario, &opts, rules).unwrap().summary;
+    let hub = &summary.hub;
+    assert!(hub.same_flight_contacts > 0, "{hub:?}");
+    assert!(hub.cross_province_scans > 1000, "{hub:?}");
+    let oracle = summary.oracle.expect("an oracle");
+    assert!(oracle.recognition_checks > 1000, "{oracle:?}");
+    assert_eq!(oracle.violations, 0, "{oracle:?}");
+    assert_eq!(oracle.recognition_disagreements, 0, "{oracle:?}");
+}
