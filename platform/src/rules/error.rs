@@ -60,19 +60,7 @@ impl RuleError {
     /// A toml/serde error naming line and field. toml's span covers the
     /// offending key or value, or the table header for a missing field.
     pub fn from_toml(origin: &str, text: &str, err: &toml::de::Error) -> RuleError {
-        let message = err.message().trim().to_string();
-        let (line, field) = match err.span() {
-            Some(span) => {
-                let line = line_of(text, span.start);
-                let field = backticked(&message, "unknown field")
-                    .or_else(|| backticked(&message, "missing field"))
-                    .or_else(|| key_before(text, span.start))
-                    .or_else(|| key_on_line(text, line))
-                    .or_else(|| enclosing_key(text, line));
-                (line, field)
-            }
-            None => (0, backticked(&message, "missing field")),
-        };
+        let (line, field, message) = locate_toml_error(text, err);
         RuleError {
             origin: origin.to_string(),
             line,
@@ -80,6 +68,28 @@ impl RuleError {
             message,
         }
     }
+}
+
+/// Where a toml/serde error is, for any file a user writes: its 1-based line
+/// (0 when it is the file as a whole), the field it names, and toml's
+/// message. The field is the key named in the message, else the key whose
+/// value the span starts at, else the key on that line, else the key whose
+/// value the error is inside.
+pub fn locate_toml_error(text: &str, err: &toml::de::Error) -> (usize, Option<String>, String) {
+    let message = err.message().trim().to_string();
+    let (line, field) = match err.span() {
+        Some(span) => {
+            let line = line_of(text, span.start);
+            let field = backticked(&message, "unknown field")
+                .or_else(|| backticked(&message, "missing field"))
+                .or_else(|| key_before(text, span.start))
+                .or_else(|| key_on_line(text, line))
+                .or_else(|| enclosing_key(text, line));
+            (line, field)
+        }
+        None => (0, backticked(&message, "missing field")),
+    };
+    (line, field, message)
 }
 
 /// 1-based line of a byte offset.

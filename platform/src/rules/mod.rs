@@ -26,7 +26,7 @@ mod error;
 mod eval;
 mod load;
 
-pub use error::{line_of, RuleError};
+pub use error::{line_of, locate_toml_error, RuleError};
 pub(crate) use eval::{Fact, State};
 
 use crate::api::{CaseStatus, DeciCelsius, QuarantineKind, RiskLevel};

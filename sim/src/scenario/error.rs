@@ -53,26 +53,10 @@ impl InputError {
         }
     }
 
-    /// Turns a toml/serde error into one naming line and field. For an
-    /// unknown or mistyped key, toml's span covers the key or its value; the
-    /// field is the key at the start of that line.
+    /// Turns a toml/serde error into one naming line and field (located
+    /// as rule-set errors are).
     pub fn from_toml(file: &Path, text: &str, err: &toml::de::Error) -> InputError {
-        let message = err.message().trim().to_string();
-        let (line, field) = match err.span() {
-            Some(span) => {
-                let line = line_of(text, span.start);
-                let spanned = text.get(span.clone()).unwrap_or("").trim();
-                let field = backticked(&message, "unknown field")
-                    .or_else(|| backticked(&message, "missing field"))
-                    .or_else(|| key_on_line(text, line))
-                    .or_else(|| {
-                        (!spanned.is_empty() && spanned.len() < 40).then(|| spanned.to_string())
-                    })
-                    .or_else(|| enclosing_key(text, line));
-                (line, field)
-            }
-            None => (0, backticked(&message, "missing field")),
-        };
+        let (line, field, message) = hcsim_platform::rules::locate_toml_error(text, err);
         InputError {
             file: file.to_path_buf(),
             line,
@@ -82,51 +66,7 @@ impl InputError {
     }
 }
 
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-fn backticked(message: &str, after: &str) -> Option<String> {
-    let rest = &message[message.find(after)? + after.len()..];
-    let start = rest.find('`')? + 1;
-    let len = rest[start..].find('`')?;
-    Some(rest[start..start + len].to_string())
-}
-
-fn key_on_line(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
-    let key = l.split('=').next()?.trim();
-    (l.contains('=') && !key.is_empty() && !key.starts_with('['))
-        .then(|| key.trim_matches('"').to_string())
-}
-
-/// For a syntax error with no key on its line (a truncated file, an
-/// unclosed array): the bare key the line starts, or the key whose value
-/// the error is inside, looking back to the enclosing table header.
-fn enclosing_key(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.lines().take(line).collect();
-    for (n, l) in lines.iter().enumerate().rev() {
-        let l = l.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with('{') {
-            continue;
-        }
-        if l.starts_with('[') {
-            return None;
-        }
-        let key = l.split('=').next()?.trim().trim_matches('"');
-        let bare = key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
-        if !key.is_empty() && bare && (l.contains('=') || n + 1 == line) {
-            return Some(key.to_string());
-        }
-    }
-    None
-}
+pub use hcsim_platform::rules::line_of;
 
 #[cfg(test)]
 mod tests {
