@@ -47,7 +47,7 @@ use crate::rng::mix;
 use crate::scenario::InputError;
 use crate::surge::RunWindow;
 use hcsim_adapters::faults::{Crash, Partition, PlatformFaultEffect, PlatformFaults, SlowHub};
-use hcsim_platform::api::{Credential, Feed, Issuer, Request, Response};
+use hcsim_platform::api::{Credential, Feed, Issuer, Refusal, Request, Response};
 use hcsim_platform::region::province_keys;
 use hcsim_platform::{Color, Decision, Minute, ProvinceId};
 use hcsim_reports::summary::{FaultReport, FaultSummary};
@@ -590,6 +590,9 @@ impl Faults {
                     t.cross_province_green += u64::from(cross && v.color == Color::Green);
                 }
                 Response::Busy => t.busy += 1,
+                // A province that refers when the hub does not answer says
+                // so with this refusal rather than a verdict.
+                Response::Refused(Refusal::HubUnreachable) => t.refer += 1,
                 _ => {}
             }
         }
