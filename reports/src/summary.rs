@@ -457,6 +457,20 @@ pub struct Performance {
     pub peak_rss_bytes: u64,
     /// (peak RSS − RSS before the world was built) / citizens.
     pub rss_bytes_per_citizen: f64,
+    /// Where the tick loop's wall time went.
+    #[serde(default)]
+    pub phases: PhaseSeconds,
+}
+
+/// Wall time of the tick loop by phase: agents (shard actors, in
+/// parallel), platform (the exchange, capacity model included), oracle, and
+/// the driver's own serial routing at the tick barrier.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseSeconds {
+    pub agents: f64,
+    pub platform: f64,
+    pub oracle: f64,
+    pub driver: f64,
 }
 
 impl Summary {

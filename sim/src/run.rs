@@ -234,6 +234,7 @@ fn run_with(
         speedup: scenario.duration_minutes as f64 * 60.0 / wall_seconds.max(1e-9),
         peak_rss_bytes: peak,
         rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
+        phases: output.phases,
     };
     write_outputs(&opts.out_dir, &summary, &performance)?;
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());

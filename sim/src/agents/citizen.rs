@@ -14,6 +14,7 @@ use hcsim_platform::api::{
 };
 use hcsim_platform::{Color, Minute};
 use rand::RngExt;
+use rustc_hash::FxHashMap;
 
 const NONE16: u16 = u16::MAX;
 const NO_CODE: u32 = u32::MAX;
@@ -21,23 +22,55 @@ const FLIGHT_BIT: u8 = 4;
 /// Refused a code for want of face verification: waits for a household
 /// adult to apply for them as family (Fujian's 家庭成员申领).
 const FAMILY_BIT: u8 = 8;
+/// The citizen has an entry in `Citizens::rare`.
+const RARE_BIT: u8 = 16;
+
+/// State only a few citizens have on a given day (a trip, an illness, an
+/// isolation order, a national code, a recent entry from abroad), kept out
+/// of the per-citizen arrays so that the common citizen costs 7 bytes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Rare {
+    /// County the citizen is travelling to or staying in; NONE16 at home.
+    away: u16,
+    trip_end_day: u16,
+    sick_until_day: u16,
+    isolated_until_day: u16,
+    /// Day of the last entry from abroad; NONE16 when none is recent.
+    entered_day: u16,
+    /// Serial of the national code, for those who hold one.
+    national: u32,
+}
+
+impl Rare {
+    const NONE: Rare = Rare {
+        away: NONE16,
+        trip_end_day: 0,
+        sick_until_day: 0,
+        isolated_until_day: 0,
+        entered_day: NONE16,
+        national: NO_CODE,
+    };
+
+    /// Nothing in it matters on `day` or later.
+    fn spent(&self, day: u32) -> bool {
+        self.away == NONE16
+            && self.entered_day == NONE16
+            && self.national == NO_CODE
+            && self.sick_until_day as u32 <= day
+            && self.isolated_until_day as u32 <= day
+    }
+}
 
 pub struct Citizens {
     pub base: u32,
     code: Vec<u32>,
     color: Vec<Color>,
     step: Vec<u8>,
-    /// Bits 0–1: today's `DayRole`; bit 2: the current trip is by air.
+    /// Bits 0–1: today's `DayRole`; bit 2: the current trip is by air;
+    /// `FAMILY_BIT`, `RARE_BIT`.
     state: Vec<u8>,
-    /// County the citizen is travelling to or staying in; NONE16 at home.
-    away: Vec<u16>,
-    trip_end_day: Vec<u16>,
-    sick_until_day: Vec<u16>,
-    isolated_until_day: Vec<u16>,
-    /// Serial of the national code, for those who hold one.
-    national: Vec<u32>,
-    /// Day of the last entry from abroad; NONE16 when none is recent.
-    entered_day: Vec<u16>,
+    /// By local index; present only while `RARE_BIT` is set.
+    rare: FxHashMap<u32, Rare>,
 }
 
 impl Citizens {
@@ -49,12 +82,7 @@ impl Citizens {
             color: vec![Color::Green; n],
             step: vec![0; n],
             state: vec![0; n],
-            away: vec![NONE16; n],
-            trip_end_day: vec![0; n],
-            sick_until_day: vec![0; n],
-            isolated_until_day: vec![0; n],
-            national: vec![NO_CODE; n],
-            entered_day: vec![NONE16; n],
+            rare: FxHashMap::default(),
         }
     }
 
@@ -71,13 +99,29 @@ impl Citizens {
             + self.color.capacity()
             + self.step.capacity()
             + self.state.capacity()
-            + (self.away.capacity()
-                + self.trip_end_day.capacity()
-                + self.sick_until_day.capacity()
-                + self.isolated_until_day.capacity()
-                + self.entered_day.capacity())
-                * 2
-            + self.national.capacity() * 4
+            // A hash table slot: key, value and one control byte.
+            + self.rare.capacity() * (std::mem::size_of::<(u32, Rare)>() + 1)
+    }
+
+    fn rare(&self, i: usize) -> Rare {
+        if self.state[i] & RARE_BIT == 0 {
+            Rare::NONE
+        } else {
+            self.rare.get(&(i as u32)).copied().unwrap_or(Rare::NONE)
+        }
+    }
+
+    fn rare_mut(&mut self, i: usize) -> &mut Rare {
+        self.state[i] |= RARE_BIT;
+        self.rare.entry(i as u32).or_insert(Rare::NONE)
+    }
+
+    /// Drops the entry once nothing in it matters any more.
+    fn tidy(&mut self, i: usize, day: u32) {
+        if self.state[i] & RARE_BIT != 0 && self.rare(i).spent(day) {
+            self.rare.remove(&(i as u32));
+            self.state[i] &= !RARE_BIT;
+        }
     }
 
     /// Registers citizens `range` (local indices): each applies for their
@@ -140,7 +184,7 @@ impl Citizens {
         let i = (id - self.base) as usize;
         let person = &env.world.people[id as usize];
         let role = DayRole::from_bits(self.state[i]);
-        let sick = self.sick_until_day[i] as u32 > day;
+        let sick = self.rare(i).sick_until_day as u32 > day;
         plan(
             env.seed,
             id,
@@ -170,7 +214,7 @@ impl Citizens {
         let i = (id - self.base) as usize;
         self.step[i] = 0;
         // Morning's time does not depend on tomorrow's role.
-        let morning = self.plan_today(env, id, day + 1).steps()[0].minute;
+        let morning = super::plan::morning_minute(env.seed, id, day + 1);
         wheel.schedule(env.tick_of(day + 1, morning), id);
     }
 
@@ -215,17 +259,18 @@ impl Citizens {
         let i = (id - self.base) as usize;
         let b = env.behaviour;
         let mut rng = agent_rng(env.seed, id as u64, day as u64, purpose::HEALTH);
-        let isolated = self.isolated_until_day[i] as u32 > day;
+        let rare = self.rare(i);
+        let isolated = rare.isolated_until_day as u32 > day;
 
-        if self.sick_until_day[i] as u32 <= day && rng.random_bool(b.symptoms) {
-            self.sick_until_day[i] =
+        if rare.sick_until_day as u32 <= day && rng.random_bool(b.symptoms) {
+            self.rare_mut(i).sick_until_day =
                 (day + rng.random_range(2..=4u32)).min(NONE16 as u32 - 1) as u16;
             sink.metrics.symptom_onsets += 1;
         }
-        let sick = self.sick_until_day[i] as u32 > day;
+        let sick = self.rare(i).sick_until_day as u32 > day;
 
-        let role = if self.away[i] != NONE16 {
-            if self.trip_end_day[i] as u32 <= day {
+        let role = if rare.away != NONE16 {
+            if rare.trip_end_day as u32 <= day {
                 DayRole::Inbound
             } else {
                 DayRole::Away
@@ -244,8 +289,9 @@ impl Citizens {
                     let days = 1
                         + (-(b.trip_days_mean - 1.0).max(0.01) * (1.0 - rng.random::<f64>()).ln())
                             as u32;
-                    self.away[i] = dest as u16;
-                    self.trip_end_day[i] = (day + days.min(60)) as u16;
+                    let trip = self.rare_mut(i);
+                    trip.away = dest as u16;
+                    trip.trip_end_day = (day + days.min(60)) as u16;
                     self.state[i] = (self.state[i] & !FLIGHT_BIT)
                         | if rng.random_bool(b.flight_share) {
                             FLIGHT_BIT
@@ -261,6 +307,7 @@ impl Citizens {
             DayRole::Home
         };
         self.state[i] = (self.state[i] & !3) | role as u8;
+        self.tidy(i, day);
 
         let Some(code) = self.code_of(env, id) else {
             return;
@@ -299,10 +346,11 @@ impl Citizens {
         let home = person.county as u32;
         let role = DayRole::from_bits(self.state[i]);
         let flight = self.state[i] & FLIGHT_BIT != 0;
-        let away = self.away[i] as u32;
+        let rare = self.rare(i);
+        let away = rare.away as u32;
         let h = mix(env.seed, id as u64, (day as u64) << 8 | slot as u64);
         // People under isolation stay put; most red holders stay home too.
-        if self.isolated_until_day[i] as u32 > day || (self.color[i] == Color::Red && h % 10 < 8) {
+        if rare.isolated_until_day as u32 > day || (self.color[i] == Color::Red && h % 10 < 8) {
             return;
         }
         let station = if flight {
@@ -334,7 +382,8 @@ impl Citizens {
             }
             (Slot::Depart, DayRole::Inbound) => (away, Target::Hub(station)),
             (Slot::Arrive, DayRole::Inbound) => {
-                self.away[i] = NONE16;
+                self.rare_mut(i).away = NONE16;
+                self.tidy(i, day);
                 (home, Target::Hub(station))
             }
             (Slot::Depart | Slot::Arrive, _) => return,
@@ -369,13 +418,13 @@ impl Citizens {
             }
         };
         let Some(checkpoint) = checkpoint else { return };
-        let sick = self.sick_until_day[i] as u32 > day;
+        let sick = rare.sick_until_day as u32 > day;
         let temperature = if sick {
             DeciCelsius(374 + (h % 14) as u16)
         } else {
             DeciCelsius(360 + (h % 11) as u16)
         };
-        let national = self.national[i];
+        let national = rare.national;
         let credential = match self.code_of(env, id) {
             // Holders of the national code show it: equal validity.
             Some(_) if person.smartphone() && national != NO_CODE => Credential::Code(CodeId {
@@ -482,11 +531,12 @@ impl Citizens {
         let wave = |entered: u32| {
             10 + (mix(env.seed, id as u64, entered as u64 ^ 0x5741_5645) % 10) as u32
         };
-        if self.entered_day[i] != NONE16 {
-            let entered = self.entered_day[i] as u32;
+        let entered_day = self.rare(i).entered_day;
+        if entered_day != NONE16 {
+            let entered = entered_day as u32;
             let since = day - entered;
             if since > 14 {
-                self.entered_day[i] = NONE16;
+                self.rare_mut(i).entered_day = NONE16;
                 return;
             }
             if since == 0 {
@@ -530,7 +580,7 @@ impl Citizens {
         if b.inbound == 0.0 || returns > b.inbound || role != DayRole::Home || isolated {
             return;
         }
-        self.entered_day[i] = day.min(NONE16 as u32 - 1) as u16;
+        self.rare_mut(i).entered_day = day.min(NONE16 as u32 - 1) as u16;
         let flight = flight::inbound_id(day, home, wave(day));
         let identity = env.world.identity(id);
         self.send(
@@ -563,7 +613,7 @@ impl Citizens {
         let i = (id - self.base) as usize;
         match response {
             Response::Issued { code, .. } if code.issuer == Issuer::National => {
-                self.national[i] = code.serial;
+                self.rare_mut(i).national = code.serial;
             }
             Response::Issued { code, color } => {
                 let first = self.code[i] == NO_CODE;
@@ -643,7 +693,8 @@ impl Citizens {
         match notice {
             Notice::Isolate { until_day } => {
                 let until = until_day.min(NONE16 as u32 - 1) as u16;
-                self.isolated_until_day[i] = self.isolated_until_day[i].max(until);
+                let rare = self.rare_mut(i);
+                rare.isolated_until_day = rare.isolated_until_day.max(until);
             }
         }
     }

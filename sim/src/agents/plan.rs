@@ -76,6 +76,17 @@ pub fn leg_minutes(flight: bool, draw: f64) -> u16 {
     }
 }
 
+/// The first step of a day (always `Morning`) without drawing the rest of
+/// the plan: a citizen whose day is over only needs tomorrow's first wake.
+pub fn morning_minute(seed: u64, id: u32, day: u32) -> u16 {
+    let mut rng = agent_rng(seed, id as u64, day as u64, purpose::DAY_PLAN);
+    let _chance: f64 = rng.random();
+    rng.random_range(MORNING.0..MORNING.1)
+}
+
+/// Minutes of the day the morning step falls in.
+const MORNING: (u16, u16) = (360, 450);
+
 // Every input is a plain value the plan is a pure function of; bundling
 // them in a struct would only move the list.
 #[allow(clippy::too_many_arguments)]
@@ -94,7 +105,7 @@ pub fn plan(
     // so one slot's outcome never shifts another's.
     let mut draw =
         |lo: u16, hi: u16| -> (f64, u16) { (rng.random::<f64>(), rng.random_range(lo..hi)) };
-    let morning = draw(360, 450);
+    let morning = draw(MORNING.0, MORNING.1);
     let commute = draw(450, 540);
     let depart = draw(540, 660);
     let leg = draw(0, 1000);
@@ -172,6 +183,29 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn morning_minute_is_the_plans_first_step() {
+        let b = Behaviour::default();
+        for id in 0..200 {
+            let person = Person::new(
+                id,
+                0,
+                20 + (id % 50) as u8,
+                1,
+                id % 2 == 0,
+                Occupation::Office,
+            );
+            for (day, role) in [
+                (0, DayRole::Home),
+                (3, DayRole::Outbound),
+                (9, DayRole::Away),
+            ] {
+                let p = plan(7, id, day, &person, role, id % 3 == 0, &b, id % 5 == 0);
+                assert_eq!(p.steps()[0].minute, morning_minute(7, id, day));
+            }
+        }
+    }
 
     #[test]
     fn plans_are_reproducible_sorted_and_start_in_the_morning() {

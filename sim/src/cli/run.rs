@@ -158,6 +158,10 @@ pub fn print_run(o: &RunOutcome, out: &Path) {
         p.wall_seconds, p.setup_seconds, p.threads
     );
     println!(
+        "tick loop       agents {:.2} s   platform {:.2} s   oracle {:.2} s   driver {:.2} s",
+        p.phases.agents, p.phases.platform, p.phases.oracle, p.phases.driver
+    );
+    println!(
         "memory          peak RSS {:.1} MiB   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
         p.peak_rss_bytes as f64 / 1048576.0,
         p.rss_bytes_per_citizen,

@@ -23,7 +23,7 @@ use futures::future::join_all;
 pub use hcsim_adapters::faults::PlatformFaultEffect;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
 use hcsim_platform::{Minute, Response};
-use hcsim_reports::summary::{RetryTotals, SurgeTotals};
+use hcsim_reports::summary::{PhaseSeconds, RetryTotals, SurgeTotals};
 use message::{Agent, Outbox, ShardMsg, Tag};
 use shard::Shard;
 use std::sync::Arc;
@@ -94,6 +94,8 @@ pub struct EngineOutput {
     pub surges: Vec<SurgeTotals>,
     /// The feed faults and the scans during each `[[fault]]`.
     pub faults: Faults,
+    /// Where the tick loop's wall time went (for `performance.json` only).
+    pub phases: PhaseSeconds,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +125,8 @@ pub async fn drive<P: Platform>(
     let ticks = scenario.ticks();
     let interval = scenario.interval_minutes();
     let mut colors_over_time = Vec::new();
+    let mut phases = PhaseSeconds::default();
+    let started = std::time::Instant::now();
     for tick in 0..ticks {
         let now = scenario.start.plus_minutes(tick * scenario.tick_minutes);
         if tick > 0 && (now.since(scenario.start)).is_multiple_of(interval) {
@@ -139,7 +143,9 @@ pub async fn drive<P: Platform>(
                 inbox: std::mem::take(inbox),
             })
         });
+        let clock = std::time::Instant::now();
         let outboxes = join_all(sends).await;
+        phases.agents += clock.elapsed().as_secs_f64();
 
         let mut tags = Vec::new();
         let mut requests = Vec::new();
@@ -189,9 +195,13 @@ pub async fn drive<P: Platform>(
         if !requests.is_empty() {
             // Kept so that a request answered busy can be sent again.
             let sent = requests.clone();
+            let clock = std::time::Instant::now();
             let responses = platform.exchange(now, requests).await?;
+            phases.platform += clock.elapsed().as_secs_f64();
             if let Some(o) = oracle.as_deref_mut() {
+                let clock = std::time::Instant::now();
                 o.observe(now, &tags, &sent, &responses);
+                phases.oracle += clock.elapsed().as_secs_f64();
             }
             for (((tag, response), request), t) in
                 tags.into_iter().zip(responses).zip(sent).zip(&tries)
@@ -229,6 +239,9 @@ pub async fn drive<P: Platform>(
         });
     }
 
+    phases.driver =
+        (started.elapsed().as_secs_f64() - phases.agents - phases.platform - phases.oracle)
+            .max(0.0);
     let end = scenario.end();
     let census = platform.census(end).await?;
     colors_over_time.push((end, census.clone()));
@@ -252,5 +265,6 @@ pub async fn drive<P: Platform>(
         retries: retries.totals,
         surges: surges.totals,
         faults,
+        phases,
     })
 }
