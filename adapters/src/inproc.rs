@@ -33,6 +33,32 @@ fn mailbox(e: MailboxError) -> PortError {
     PortError::Unavailable(format!("platform actor: {e}"))
 }
 
+/// Which arbiter each province's actor runs on: largest population first,
+/// each to the least loaded arbiter, so the provinces' round ends about
+/// when the busiest thread does (by index alone, one of two threads gets
+/// 55 % of the people).
+fn arbiter_of_province(arbiters: usize) -> [usize; PROVINCE_COUNT] {
+    let mut order: Vec<ProvinceId> = ProvinceId::all().collect();
+    order.sort_by(|a, b| {
+        b.info()
+            .population_millions
+            .total_cmp(&a.info().population_millions)
+            .then(a.index().cmp(&b.index()))
+    });
+    let mut load = vec![0.0f64; arbiters.max(1)];
+    let mut home = [0; PROVINCE_COUNT];
+    for p in order {
+        let (k, _) = load
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap_or((0, &0.0));
+        load[k] += p.info().population_millions;
+        home[p.index()] = k;
+    }
+    home
+}
+
 impl InProcess {
     /// Starts one actor per province, spread round-robin over `arbiters`,
     /// and the hub on the first arbiter.
@@ -54,6 +80,7 @@ impl InProcess {
     ) -> InProcess {
         assert!(!arbiters.is_empty(), "InProcess needs at least one arbiter");
         let mut faults = FaultState::new(plan);
+        let home = arbiter_of_province(arbiters.len());
         let provinces = ProvinceId::all()
             .map(|p| {
                 let mut platform = make(p);
@@ -66,7 +93,7 @@ impl InProcess {
                     ));
                     platform = platform.with_durable_log(log);
                 }
-                ProvinceActor::start_in_arbiter(&arbiters[p.index() % arbiters.len()], move |_| {
+                ProvinceActor::start_in_arbiter(&arbiters[home[p.index()]], move |_| {
                     ProvinceActor { platform }
                 })
             })
@@ -95,7 +122,7 @@ impl InProcess {
         if let Some((log, _, _)) = &self.faults.logs[p.index()] {
             log.tear();
         }
-        let arbiter = &self.arbiters[p.index() % self.arbiters.len()];
+        let arbiter = &self.arbiters[arbiter_of_province(self.arbiters.len())[p.index()]];
         // Until the restart requests for it are answered busy; an empty
         // platform stands in for `census`, which counts nobody there.
         let setup = self.faults.logs[p.index()]

@@ -222,20 +222,18 @@ impl Citizens {
         let i = (id - self.base) as usize;
         let day = env.day_of(now);
         let k = self.step[i] as usize;
-        let steps = self.plan_today(env, id, day);
-        let Some(&step) = steps.steps().get(k) else {
-            self.schedule_tomorrow(env, id, day, wheel);
-            return;
-        };
-        match step.slot {
-            Slot::Morning => self.morning(env, id, day, now, sink),
-            slot => self.go_out(env, id, day, slot, now, sink),
-        }
-        // Only Morning changes the plan, and Morning is always first, so
-        // the next step is the next index of today's (possibly new) plan.
-        let steps = if step.slot == Slot::Morning {
+        // A day's first step is always Morning (`plan` sorts it first), and
+        // Morning may change the plan: draw the plan only after it.
+        let steps = if k == 0 {
+            self.morning(env, id, day, now, sink);
             self.plan_today(env, id, day)
         } else {
+            let steps = self.plan_today(env, id, day);
+            let Some(&step) = steps.steps().get(k) else {
+                self.schedule_tomorrow(env, id, day, wheel);
+                return;
+            };
+            self.go_out(env, id, day, step.slot, now, sink);
             steps
         };
         match steps.steps().get(k + 1) {
