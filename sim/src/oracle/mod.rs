@@ -27,7 +27,8 @@ use hcsim_platform::{Color, Minute, ProvinceId};
 use hcsim_reports::summary::OracleSummary;
 use model::{code_at, Code, Dated, Fact, History, RiskHistory, Scheme};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use violation::{Event, Sender, Violation};
@@ -106,9 +107,9 @@ pub struct Oracle {
     setup: Setup,
     schemes: Vec<Arc<Scheme>>,
     slots: Vec<Tracked>,
-    by_citizen: HashMap<u32, usize>,
-    by_doc: HashMap<DocNumber, usize>,
-    by_code: HashMap<CodeId, usize>,
+    by_citizen: FxHashMap<u32, usize>,
+    by_doc: FxHashMap<DocNumber, usize>,
+    by_code: FxHashMap<CodeId, usize>,
     risk: RiskHistory,
     risk_events: Vec<Event>,
     order: u64,
@@ -161,9 +162,9 @@ impl Oracle {
             setup,
             schemes,
             slots: Vec::new(),
-            by_citizen: HashMap::new(),
-            by_doc: HashMap::new(),
-            by_code: HashMap::new(),
+            by_citizen: FxHashMap::default(),
+            by_doc: FxHashMap::default(),
+            by_code: FxHashMap::default(),
             risk: RiskHistory::default(),
             risk_events: Vec::new(),
             same_flight: Vec::new(),
