@@ -85,6 +85,11 @@ impl Checkpoints {
                 ));
             }
             if queue.is_empty() {
+                // A rush leaves a long buffer behind; the next one is hours
+                // away, so give the memory back rather than hold it for it.
+                if queue.capacity() > 64 {
+                    *queue = VecDeque::new();
+                }
                 self.is_active[local as usize] = false;
             } else {
                 still_active.push(local);

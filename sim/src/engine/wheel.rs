@@ -2,6 +2,9 @@
 //! Each citizen has at most one pending wake, so the wheel holds 4 bytes per
 //! citizen however long the plan.
 
+/// Largest drained buffer a bucket keeps for its next lap.
+const KEEP_CAPACITY: usize = 4096;
+
 pub struct Wheel {
     buckets: Vec<Vec<u32>>,
     /// Absolute tick of bucket 0's current lap origin.
@@ -37,11 +40,13 @@ impl Wheel {
         std::mem::swap(into, &mut self.buckets[(tick % n as u64) as usize]);
     }
 
-    /// Returns a drained buffer so its allocation is reused.
+    /// Returns a drained buffer so its allocation is reused, unless it is
+    /// large: the morning rush's buckets would otherwise each keep room for
+    /// a crowd all day, several bytes per citizen in all.
     pub fn give_back(&mut self, tick: u64, mut buf: Vec<u32>) {
         let n = self.buckets.len();
         let slot = &mut self.buckets[(tick % n as u64) as usize];
-        if slot.is_empty() {
+        if slot.is_empty() && buf.capacity() <= KEEP_CAPACITY {
             buf.clear();
             *slot = buf;
         }
