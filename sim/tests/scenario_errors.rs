@@ -51,3 +51,20 @@ fn missing_required_key_is_named() {
     let e = error_for("name = \"x\"\nseed = 1\nstart = \"2020-10-01T00:00\"\nduration_hours = 1\n");
     assert!(e.contains("population_scale"), "{e}");
 }
+
+/// Every scenario shipped at the top of `scenarios/` parses and validates,
+/// including the ones too large to run in the test suite.
+#[test]
+fn every_bundled_scenario_loads() {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(super::root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            if let Err(e) = Scenario::load(&path) {
+                panic!("{e}");
+            }
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(names.iter().any(|n| n == "national-100m.toml"), "{names:?}");
+}
