@@ -73,7 +73,10 @@ mod tests {
             .collect();
         let mut index = DocIndex::default();
         for (i, n) in numbers.iter().enumerate() {
-            assert_eq!(index.insert(*n, i as u32, |v| numbers[v as usize]), i as u32);
+            assert_eq!(
+                index.insert(*n, i as u32, |v| numbers[v as usize]),
+                i as u32
+            );
         }
         assert_eq!(index.len(), numbers.len());
         // A second value for a known number is not stored.

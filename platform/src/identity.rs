@@ -228,7 +228,11 @@ mod tests {
         for k in 0..2000u64 {
             let number = DocNumber(k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 3);
             for doc in [DocKind::IdCard, DocKind::Passport] {
-                let name = NameCode::new(k as u32, (k / 3) as u32, (k % 4 != 0).then_some(k as u32 / 7));
+                let name = NameCode::new(
+                    k as u32,
+                    (k / 3) as u32,
+                    (k % 4 != 0).then_some(k as u32 / 7),
+                );
                 let id = Identity {
                     doc,
                     number,
