@@ -97,37 +97,64 @@ impl DocNumber {
     }
 }
 
+/// Writes `value`'s last `out.len()` decimal digits, zero-padded.
+fn write_digits(out: &mut [u8], mut value: u64) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
 impl Identity {
     pub fn document_string(&self) -> String {
+        let mut buf = [0u8; 18];
+        let n = self.write_document(&mut buf);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    /// The full document as `document_string` shows it, written into `out`
+    /// without allocating (masking runs on every publication and verdict).
+    fn write_document(&self, out: &mut [u8; 18]) -> usize {
         match self.doc {
-            DocKind::IdCard => self.number.resident_string(),
-            DocKind::Passport => self.number.passport_string(),
+            DocKind::IdCard => {
+                write_digits(&mut out[..17], self.number.0 % 100_000_000_000_000_000);
+                const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+                let sum: u32 = out[..17]
+                    .iter()
+                    .zip(WEIGHTS)
+                    .map(|(b, w)| (b - b'0') as u32 * w)
+                    .sum();
+                out[17] = b"10X98765432"[(sum % 11) as usize];
+                18
+            }
+            DocKind::Passport => {
+                out[0] = b'E';
+                write_digits(&mut out[1..9], self.number.0 % 100_000_000);
+                9
+            }
         }
     }
+
     pub fn masked(&self) -> MaskedIdentity {
-        let (s, g1, g2) = self.name.parts();
-        let doc = self.document_string();
+        let (s, _, g2) = self.name.parts();
+        let mut full = [0u8; 18];
+        let n = self.write_document(&mut full);
         let mut m = MaskedIdentity {
             name: [0; 16],
             name_len: 0,
             doc: [b'*'; 18],
-            doc_len: doc.len() as u8,
+            doc_len: n as u8,
         };
         // 张*三 for three-character names, 张* for two: surname and the last
         // character stay, the middle is hidden (DOMAIN.md, Guangdong privacy).
-        let shown = match g2 {
-            Some(last) => format!("{s}*{last}"),
-            None => {
-                let _ = g1;
-                format!("{s}*")
-            }
-        };
-        m.name[..shown.len()].copy_from_slice(shown.as_bytes());
-        m.name_len = shown.len() as u8;
-        let bytes = doc.as_bytes();
-        let n = bytes.len();
-        m.doc[..3].copy_from_slice(&bytes[..3]);
-        m.doc[n - 4..n].copy_from_slice(&bytes[n - 4..]);
+        let mut len = 0;
+        for part in [s, "*", g2.unwrap_or("")] {
+            m.name[len..len + part.len()].copy_from_slice(part.as_bytes());
+            len += part.len();
+        }
+        m.name_len = len as u8;
+        m.doc[..3].copy_from_slice(&full[..3]);
+        m.doc[n - 4..n].copy_from_slice(&full[n - 4..n]);
         m
     }
 }
@@ -194,6 +221,37 @@ mod tests {
         assert_eq!(&m.document()[14..], &full[14..]);
         assert!(is_masked_document(m.document()));
         assert!(!is_masked_document(&full));
+    }
+
+    #[test]
+    fn masking_matches_the_formatted_document_and_name() {
+        for k in 0..2000u64 {
+            let number = DocNumber(k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 3);
+            for doc in [DocKind::IdCard, DocKind::Passport] {
+                let name = NameCode::new(
+                    k as u32,
+                    (k / 3) as u32,
+                    (k % 4 != 0).then_some(k as u32 / 7),
+                );
+                let id = Identity {
+                    doc,
+                    number,
+                    name,
+                    age: 30,
+                };
+                let full = match doc {
+                    DocKind::IdCard => number.resident_string(),
+                    DocKind::Passport => number.passport_string(),
+                };
+                assert_eq!(id.document_string(), full);
+                let n = full.len();
+                let want = format!("{}{}{}", &full[..3], "*".repeat(n - 7), &full[n - 4..]);
+                let m = id.masked();
+                assert_eq!(m.document(), want);
+                let (s, _, g2) = name.parts();
+                assert_eq!(m.name(), format!("{s}*{}", g2.unwrap_or("")));
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod api;
 pub mod color;
+pub mod doc_index;
 pub mod hub;
 pub mod hub_link;
 pub mod identity;

@@ -7,8 +7,9 @@ mod inbound;
 mod national;
 
 use crate::api::{CodeId, Explanation, Feed, Issuer, NatShown, Refusal, Request, Response};
-use crate::color::Color;
-use crate::identity::{DocNumber, MaskedIdentity};
+use crate::color::{Color, ALL_COLORS};
+use crate::doc_index::DocIndex;
+use crate::identity::{DocKind, DocNumber, Identity, MaskedIdentity, NameCode};
 use crate::international::IntlDeclarations;
 use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::rules::{IntlParams, RuleSet};
@@ -17,12 +18,13 @@ use inbound::Inbound;
 use national::NationalCodes;
 use rustc_hash::FxHashMap;
 
-/// A status change a provincial platform sends to the hub.
+/// A status change a provincial platform sends to the hub. It carries the
+/// holder's full identity: the hub is a platform too, and masks the holder
+/// only in what it answers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Publication {
     pub code: CodeId,
-    pub document: DocNumber,
-    pub holder: MaskedIdentity,
+    pub holder: Identity,
     pub color: Color,
     pub at: Minute,
     pub explanation: Option<Explanation>,
@@ -57,13 +59,98 @@ pub enum HubAnswer {
     Unreachable,
 }
 
-#[derive(Clone)]
+/// A status as the hub answers it.
 struct Status {
     holder: MaskedIdentity,
     color: Color,
     explanation: Option<Explanation>,
     nat: Option<NatShown>,
 }
+
+/// The hub's record of one published code: a national table holds one per
+/// citizen, so it is kept to 16 bytes and the rare parts (explanation, NAT
+/// result) live in `Hub::extras`.
+#[derive(Copy, Clone)]
+struct Published {
+    /// The document number, split so the record needs 4-byte alignment only.
+    doc_lo: u32,
+    doc_hi: u32,
+    name: NameCode,
+    age: u8,
+    color: u8,
+    flags: u8,
+    _spare: u8,
+}
+
+const PRESENT: u8 = 1;
+const PASSPORT: u8 = 2;
+/// `Hub::extras` holds an explanation or NAT result for this code.
+const EXTRAS: u8 = 4;
+
+impl Published {
+    /// No status published for this serial yet.
+    const ABSENT: Published = Published {
+        doc_lo: 0,
+        doc_hi: 0,
+        name: NameCode(0),
+        age: 0,
+        color: 0,
+        flags: 0,
+        _spare: 0,
+    };
+
+    fn new(p: &Publication, has_extras: bool) -> Published {
+        let h = &p.holder;
+        let mut flags = PRESENT;
+        if h.doc == DocKind::Passport {
+            flags |= PASSPORT;
+        }
+        if has_extras {
+            flags |= EXTRAS;
+        }
+        Published {
+            doc_lo: h.number.0 as u32,
+            doc_hi: (h.number.0 >> 32) as u32,
+            name: h.name,
+            age: h.age,
+            color: p.color.index() as u8,
+            flags,
+            _spare: 0,
+        }
+    }
+
+    fn present(&self) -> bool {
+        self.flags & PRESENT != 0
+    }
+
+    fn number(&self) -> DocNumber {
+        DocNumber(((self.doc_hi as u64) << 32) | self.doc_lo as u64)
+    }
+
+    fn holder(&self) -> Identity {
+        Identity {
+            doc: if self.flags & PASSPORT != 0 {
+                DocKind::Passport
+            } else {
+                DocKind::IdCard
+            },
+            number: self.number(),
+            name: self.name,
+            age: self.age,
+        }
+    }
+
+    fn color(&self) -> Color {
+        ALL_COLORS[self.color as usize]
+    }
+}
+
+/// `Hub::by_document` packs a code into a `u32`: the issuer slot in the top
+/// bits, the serial below. Serials that do not fit (more than 134 M codes
+/// from one issuer) go to `Hub::by_document_wide` instead.
+const SERIAL_BITS: u32 = 27;
+const SERIAL_MASK: u32 = (1 << SERIAL_BITS) - 1;
+const _: () = assert!(PROVINCE_COUNT < 1 << (32 - SERIAL_BITS));
 
 /// What the hub counts, for the run report.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -84,8 +171,14 @@ pub struct HubCounters {
 
 pub struct Hub {
     /// Status per issuer, indexed by serial.
-    by_issuer: Vec<Vec<Option<Status>>>,
-    by_document: FxHashMap<DocNumber, CodeId>,
+    by_issuer: Vec<Vec<Published>>,
+    /// Explanations and NAT results, keyed by (issuer slot, serial); most
+    /// published statuses have neither.
+    extras: FxHashMap<(u8, u32), (Option<Explanation>, Option<NatShown>)>,
+    /// Document → packed code (`SERIAL_BITS`) of the first code published
+    /// for it; the document is read from the code's record.
+    by_document: DocIndex,
+    by_document_wide: FxHashMap<DocNumber, CodeId>,
     national: NationalCodes,
     intl: IntlDeclarations,
     inbound: Inbound,
@@ -107,7 +200,9 @@ impl Hub {
     pub fn new() -> Hub {
         Hub {
             by_issuer: vec![Vec::new(); PROVINCE_COUNT + 1],
-            by_document: FxHashMap::default(),
+            extras: FxHashMap::default(),
+            by_document: DocIndex::default(),
+            by_document_wide: FxHashMap::default(),
             national: NationalCodes::new(vec![Color::Green, Color::Yellow, Color::Red]),
             intl: IntlDeclarations::new(IntlParams::default()),
             inbound: Inbound::default(),
@@ -221,27 +316,82 @@ impl Hub {
         }
     }
 
+    fn issuer_of(slot: usize) -> Issuer {
+        if slot == PROVINCE_COUNT {
+            Issuer::National
+        } else {
+            Issuer::Province(ProvinceId(slot as u8))
+        }
+    }
+
+    fn unpack(packed: u32) -> CodeId {
+        CodeId {
+            issuer: Self::issuer_of((packed >> SERIAL_BITS) as usize),
+            serial: packed & SERIAL_MASK,
+        }
+    }
+
+    /// Bytes the status tables and the document index hold on the heap,
+    /// not counting the rare explanations and NAT results.
+    pub fn heap_bytes(&self) -> usize {
+        self.by_issuer
+            .iter()
+            .map(|t| t.capacity() * std::mem::size_of::<Published>())
+            .sum::<usize>()
+            + self.by_document.heap_bytes()
+            + self.national.heap_bytes()
+    }
+
     pub fn publish(&mut self, p: &Publication) {
-        let table = &mut self.by_issuer[Self::slot(p.code.issuer)];
+        let slot = Self::slot(p.code.issuer);
+        let table = &mut self.by_issuer[slot];
         let i = p.code.serial as usize;
         if table.len() <= i {
-            table.resize(i + 1, None);
+            table.resize(i + 1, Published::ABSENT);
         }
-        table[i] = Some(Status {
-            holder: p.holder,
-            color: p.color,
-            explanation: p.explanation.clone(),
-            nat: p.nat,
-        });
-        self.by_document.entry(p.document).or_insert(p.code);
+        let has_extras = p.explanation.is_some() || p.nat.is_some();
+        let key = (slot as u8, p.code.serial);
+        if has_extras {
+            self.extras.insert(key, (p.explanation.clone(), p.nat));
+        } else if table[i].flags & EXTRAS != 0 {
+            self.extras.remove(&key);
+        }
+        table[i] = Published::new(p, has_extras);
+        let number = p.holder.number;
+        if p.code.serial > SERIAL_MASK {
+            if self.document_code(number).is_none() {
+                self.by_document_wide.insert(number, p.code);
+            }
+            return;
+        }
+        if !self.by_document_wide.is_empty() && self.by_document_wide.contains_key(&number) {
+            return;
+        }
+        let packed = ((slot as u32) << SERIAL_BITS) | p.code.serial;
+        let by_issuer = &self.by_issuer;
+        self.by_document
+            .insert(number, packed, |c| Self::number_at(by_issuer, c));
+    }
+
+    fn number_at(by_issuer: &[Vec<Published>], packed: u32) -> DocNumber {
+        by_issuer[(packed >> SERIAL_BITS) as usize][(packed & SERIAL_MASK) as usize].number()
+    }
+
+    /// The first code published for a document.
+    fn document_code(&self, d: DocNumber) -> Option<CodeId> {
+        let by_issuer = &self.by_issuer;
+        self.by_document
+            .get(d, |c| Self::number_at(by_issuer, c))
+            .map(Self::unpack)
+            .or_else(|| self.by_document_wide.get(&d).copied())
     }
 
     pub fn query(&mut self, q: &HubQuery) -> HubAnswer {
         self.queries += 1;
         let code = match q.lookup {
             HubLookup::Code(c) => c,
-            HubLookup::Document(d) => match self.by_document.get(&d) {
-                Some(c) => *c,
+            HubLookup::Document(d) => match self.document_code(d) {
+                Some(c) => c,
                 None => return HubAnswer::Unknown,
             },
         };
@@ -262,33 +412,53 @@ impl Hub {
     /// never more leniently; a holder with no provincial record yet is green.
     fn status_of(&self, code: CodeId) -> Option<Status> {
         if code.issuer == Issuer::National {
-            let (document, holder) = self.national.get(code.serial)?;
+            let holder = self.national.get(code.serial)?;
             let provincial = self
-                .by_document
-                .get(&document)
-                .and_then(|c| self.provincial(*c));
+                .document_code(holder.number)
+                .and_then(|c| self.provincial(c).map(|r| (c, r)));
             return Some(match provincial {
-                Some(s) => Status {
-                    color: self.national.in_scheme(s.color),
-                    holder,
-                    ..s
-                },
+                Some((c, r)) => {
+                    let (explanation, nat) = self.extras_of(c, &r);
+                    Status {
+                        holder: holder.masked(),
+                        color: self.national.in_scheme(r.color()),
+                        explanation,
+                        nat,
+                    }
+                }
                 None => Status {
-                    holder,
+                    holder: holder.masked(),
                     color: Color::Green,
                     explanation: None,
                     nat: None,
                 },
             });
         }
-        self.provincial(code)
+        let r = self.provincial(code)?;
+        let (explanation, nat) = self.extras_of(code, &r);
+        Some(Status {
+            holder: r.holder().masked(),
+            color: r.color(),
+            explanation,
+            nat,
+        })
     }
 
-    fn provincial(&self, code: CodeId) -> Option<Status> {
-        match self.by_issuer[Self::slot(code.issuer)].get(code.serial as usize) {
-            Some(Some(s)) => Some(s.clone()),
-            _ => None,
+    fn provincial(&self, code: CodeId) -> Option<Published> {
+        self.by_issuer[Self::slot(code.issuer)]
+            .get(code.serial as usize)
+            .filter(|r| r.present())
+            .copied()
+    }
+
+    fn extras_of(&self, code: CodeId, r: &Published) -> (Option<Explanation>, Option<NatShown>) {
+        if r.flags & EXTRAS == 0 {
+            return (None, None);
         }
+        self.extras
+            .get(&(Self::slot(code.issuer) as u8, code.serial))
+            .cloned()
+            .unwrap_or_default()
     }
 }
 

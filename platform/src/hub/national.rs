@@ -5,14 +5,15 @@
 
 use crate::api::{CodeId, Issuer};
 use crate::color::Color;
-use crate::identity::{DocNumber, Identity, MaskedIdentity};
-use rustc_hash::FxHashMap;
+use crate::doc_index::DocIndex;
+use crate::identity::Identity;
 
 pub(super) struct NationalCodes {
     /// The national scheme's colors, lenient → strict.
     colors: Vec<Color>,
-    holders: Vec<(DocNumber, MaskedIdentity)>,
-    by_document: FxHashMap<DocNumber, u32>,
+    /// Masked when answered, like the provincial statuses the hub keeps.
+    holders: Vec<Identity>,
+    by_document: DocIndex,
 }
 
 impl NationalCodes {
@@ -20,7 +21,7 @@ impl NationalCodes {
         NationalCodes {
             colors,
             holders: Vec::new(),
-            by_document: FxHashMap::default(),
+            by_document: DocIndex::default(),
         }
     }
 
@@ -31,9 +32,13 @@ impl NationalCodes {
     /// Applying again with the same document gives the same code back.
     pub fn apply(&mut self, identity: &Identity) -> CodeId {
         let next = self.holders.len() as u32;
-        let serial = *self.by_document.entry(identity.number).or_insert(next);
-        if serial == next {
-            self.holders.push((identity.number, identity.masked()));
+        self.holders.push(*identity);
+        let holders = &self.holders;
+        let serial = self
+            .by_document
+            .insert(identity.number, next, |s| holders[s as usize].number);
+        if serial != next {
+            self.holders.pop();
         }
         CodeId {
             issuer: Issuer::National,
@@ -41,8 +46,12 @@ impl NationalCodes {
         }
     }
 
-    pub fn get(&self, serial: u32) -> Option<(DocNumber, MaskedIdentity)> {
+    pub fn get(&self, serial: u32) -> Option<Identity> {
         self.holders.get(serial as usize).copied()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.holders.capacity() * std::mem::size_of::<Identity>() + self.by_document.heap_bytes()
     }
 
     /// The national color for a provincial one: the same color if the
@@ -65,7 +74,7 @@ impl NationalCodes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{DocKind, NameCode};
+    use crate::identity::{DocKind, DocNumber, NameCode};
 
     #[test]
     fn colors_outside_the_scheme_become_stricter_never_more_lenient() {

@@ -65,8 +65,7 @@ fn national_code_shows_the_provincial_status_never_more_leniently() {
             issuer: Issuer::Province(province("fujian")),
             serial: 7,
         },
-        document: who.number,
-        holder: who.masked(),
+        holder: who,
         color: Color::Orange,
         at: t("2020-10-01T09:00"),
         explanation: None,
@@ -187,4 +186,97 @@ fn a_case_on_the_same_flight_makes_a_close_contact_in_quarantine() {
     inbound(&mut hub, "2020-06-15T09:00", check(1));
     assert!(hub.drain_outgoing().is_empty());
     assert_eq!(hub.counters().same_flight_contacts, 1);
+}
+
+#[test]
+fn status_record_stays_small() {
+    assert!(std::mem::size_of::<Published>() <= 16);
+    assert!(std::mem::align_of::<Published>() <= 4);
+}
+
+#[test]
+fn rare_status_parts_follow_the_latest_publication() {
+    let mut hub = Hub::new();
+    let who = person(2);
+    let code = CodeId {
+        issuer: Issuer::Province(province("hubei")),
+        serial: 3,
+    };
+    let nat = NatShown {
+        at: t("2020-10-01T07:00"),
+        institution: 9,
+    };
+    let mut p = Publication {
+        code,
+        holder: who,
+        color: Color::Green,
+        at: t("2020-10-01T08:00"),
+        explanation: None,
+        nat: Some(nat),
+    };
+    hub.publish(&p);
+    let ask = HubQuery {
+        from: province("beijing"),
+        lookup: HubLookup::Document(who.number),
+    };
+    assert_eq!(
+        hub.query(&ask),
+        HubAnswer::Status {
+            code,
+            holder: who.masked(),
+            color: Color::Green,
+            explanation: None,
+            nat: Some(nat),
+        }
+    );
+    p.nat = None;
+    p.color = Color::Yellow;
+    hub.publish(&p);
+    assert_eq!(
+        hub.query(&ask),
+        HubAnswer::Status {
+            code,
+            holder: who.masked(),
+            color: Color::Yellow,
+            explanation: None,
+            nat: None,
+        }
+    );
+    assert!(hub.extras.is_empty());
+    // A serial of a code never published is unknown, not a blank status.
+    let unpublished = CodeId { serial: 1, ..code };
+    assert_eq!(
+        hub.query(&HubQuery {
+            from: province("beijing"),
+            lookup: HubLookup::Code(unpublished),
+        }),
+        HubAnswer::Unknown
+    );
+}
+
+#[test]
+fn the_first_code_published_for_a_document_keeps_it() {
+    let mut hub = Hub::new();
+    let who = person(3);
+    let code = |p: &str, serial| CodeId {
+        issuer: Issuer::Province(province(p)),
+        serial,
+    };
+    for c in [code("hebei", 5), code("henan", 1)] {
+        hub.publish(&Publication {
+            code: c,
+            holder: who,
+            color: Color::Green,
+            at: t("2020-10-01T08:00"),
+            explanation: None,
+            nat: None,
+        });
+    }
+    match hub.query(&HubQuery {
+        from: province("beijing"),
+        lookup: HubLookup::Document(who.number),
+    }) {
+        HubAnswer::Status { code: c, .. } => assert_eq!(c, code("hebei", 5)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -214,7 +214,7 @@ impl ProvincePlatform {
                         doc: identity.doc,
                         state: State::default(),
                     });
-                    p.by_document.insert(identity.number, i);
+                    p.index_document(i as usize);
                     // Its pending facts were journaled right after, as
                     // `Journaled` frames.
                     p.side.pending.remove(&identity.number);

@@ -82,9 +82,8 @@ impl ProvincePlatform {
             return Response::Ack;
         };
         let at = at.min(now);
-        match self.by_document.get(&person) {
-            Some(&i) => {
-                let i = i as usize;
+        match self.serial_of(person) {
+            Some(i) => {
                 if !self.journal.contains(self.people[i].head, at, &record) {
                     self.record(i, at, record, now);
                 }

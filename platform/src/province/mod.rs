@@ -17,6 +17,7 @@ use crate::api::{
     CodeId, Credential, Issuer, NatShown, Place, Refusal, Request, Response, Verdict,
 };
 use crate::color::Color;
+use crate::doc_index::DocIndex;
 use crate::hub::{HubAnswer, HubLookup, HubQuery, Publication};
 use crate::identity::{DocKind, DocNumber, Identity, NameCode};
 use crate::recognition::{RecognitionPolicy, Unreachable};
@@ -84,7 +85,8 @@ pub struct ProvincePlatform {
     province: ProvinceId,
     rules: Arc<RuleSet>,
     people: Vec<Person>,
-    by_document: FxHashMap<DocNumber, u32>,
+    /// Document → serial; the number is read from `people`.
+    by_document: DocIndex,
     journal: Journal,
     risk: RiskTable,
     side: SideTables,
@@ -105,7 +107,7 @@ impl ProvincePlatform {
             province,
             rules,
             people: Vec::new(),
-            by_document: FxHashMap::default(),
+            by_document: DocIndex::default(),
             journal: Journal::default(),
             risk: RiskTable::default(),
             side: SideTables::default(),
@@ -208,6 +210,26 @@ impl ProvincePlatform {
         }
     }
 
+    /// The serial registered under a document.
+    fn serial_of(&self, number: DocNumber) -> Option<usize> {
+        self.by_document
+            .get(number, |i| self.people[i as usize].number)
+            .map(|i| i as usize)
+    }
+
+    /// Indexes person `i`, who must already be in `people`.
+    fn index_document(&mut self, i: usize) {
+        let people = &self.people;
+        self.by_document
+            .insert(people[i].number, i as u32, |s| people[s as usize].number);
+    }
+
+    /// Bytes the hot records and the document index hold on the heap (the
+    /// per-citizen part of the platform; journal and side tables excluded).
+    pub fn heap_bytes(&self) -> usize {
+        self.people.capacity() * std::mem::size_of::<Person>() + self.by_document.heap_bytes()
+    }
+
     fn own(&self, code: CodeId) -> Option<usize> {
         (code.issuer == Issuer::Province(self.province)
             && (code.serial as usize) < self.people.len())
@@ -226,8 +248,7 @@ impl ProvincePlatform {
         let state = self.rules.at(&p.state, at);
         self.publications.push(Publication {
             code: self.code_of(i),
-            document: p.number,
-            holder: p.identity().masked(),
+            holder: p.identity(),
             color: state.color(),
             at,
             explanation: self.explanation(&state),
@@ -422,7 +443,7 @@ impl ProvincePlatform {
         }
         let local = match credential {
             Credential::Code(c) | Credential::Offline { code: c, .. } => self.own(*c),
-            Credential::IdCard(d) => self.by_document.get(d).map(|&i| i as usize),
+            Credential::IdCard(d) => self.serial_of(*d),
         };
         let Some(i) = local else {
             let lookup = match credential {

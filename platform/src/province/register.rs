@@ -12,14 +12,14 @@ impl ProvincePlatform {
     /// Finds a registered identity; a known document with another name or
     /// document kind is refused, never re-bound.
     fn locked(&self, identity: &Identity) -> Result<Option<usize>, Refusal> {
-        match self.by_document.get(&identity.number) {
+        match self.serial_of(identity.number) {
             None => Ok(None),
-            Some(&i) => {
-                let p = &self.people[i as usize];
+            Some(i) => {
+                let p = &self.people[i];
                 if p.name != identity.name || p.doc != identity.doc {
                     Err(Refusal::IdentityLocked)
                 } else {
-                    Ok(Some(i as usize))
+                    Ok(Some(i))
                 }
             }
         }
@@ -72,7 +72,7 @@ impl ProvincePlatform {
             doc: identity.doc,
             state: State::default(),
         });
-        self.by_document.insert(identity.number, i as u32);
+        self.index_document(i);
         self.durable(|| super::LogEntry::Registered {
             identity: *identity,
         });

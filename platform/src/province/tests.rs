@@ -983,7 +983,23 @@ fn no_response_carries_an_unmasked_name_or_id() {
         assert!(!json.contains(&p.who.number.0.to_string()), "{json}");
     }
     for pubn in p.x.drain_publications() {
-        assert!(crate::identity::is_masked_document(pubn.holder.document()));
+        // Publications carry the full identity to the hub, which masks it
+        // in what it answers.
+        let mut hub = crate::hub::Hub::new();
+        hub.publish(&pubn);
+        let answer = hub.query(&crate::hub::HubQuery {
+            from: p.x.province(),
+            lookup: crate::hub::HubLookup::Code(pubn.code),
+        });
+        let json = format!("{answer:?}");
+        assert!(!json.contains(&full_doc), "{json}");
+        assert!(!json.contains(&full_name), "{json}");
+        match answer {
+            crate::hub::HubAnswer::Status { holder, .. } => {
+                assert!(crate::identity::is_masked_document(holder.document()))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
 
