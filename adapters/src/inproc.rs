@@ -238,7 +238,10 @@ impl Platform for InProcess {
         requests: Vec<Request>,
     ) -> Result<Vec<Response>, PortError> {
         let n = requests.len();
-        let mut responses: Vec<Option<Response>> = vec![None; n];
+        // Filled in place; `answered` marks which slots a platform wrote, so
+        // the answers are moved once rather than through an Option.
+        let mut responses: Vec<Response> = vec![Response::Busy; n];
+        let mut answered = vec![false; n];
         let mut per_province: Vec<Vec<(u32, Request)>> = vec![Vec::new(); PROVINCE_COUNT];
         let faulty = !self.faults.is_empty();
         // Requests to provinces that will crash, to note what they acknowledged.
@@ -278,7 +281,7 @@ impl Platform for InProcess {
                     if matches!(req, Request::Feed { .. }) {
                         self.faults.redeliver[p.index()].push(req);
                     }
-                    responses[i] = Some(Response::Busy);
+                    (responses[i], answered[i]) = (Response::Busy, true);
                 }
                 Route::Province(p) => {
                     if faulty && self.faults.logs[p.index()].is_some() {
@@ -294,7 +297,7 @@ impl Platform for InProcess {
                         if faulty && self.faults.down[p].is_some() {
                             self.faults.redeliver[p].push(req.clone());
                             if p == 0 {
-                                responses[i] = Some(Response::Ack);
+                                (responses[i], answered[i]) = (Response::Ack, true);
                             }
                             continue;
                         }
@@ -335,7 +338,9 @@ impl Platform for InProcess {
             }
             for (i, outcome) in result.outcomes {
                 match outcome {
-                    Outcome::Done(r) if i != u32::MAX => responses[i as usize] = Some(r),
+                    Outcome::Done(r) if i != u32::MAX => {
+                        (responses[i as usize], answered[i as usize]) = (r, true)
+                    }
                     Outcome::Done(_) => {}
                     Outcome::NeedsHub(q) => {
                         pending.push((p, i));
@@ -366,7 +371,7 @@ impl Platform for InProcess {
                 .await
                 .map_err(mailbox)?;
             for (i, r) in tags.into_iter().zip(result.responses) {
-                responses[i as usize] = Some(r);
+                (responses[i as usize], answered[i as usize]) = (r, true);
             }
             self.from_hub.extend(result.outgoing);
             let answers = result.answers;
@@ -393,26 +398,23 @@ impl Platform for InProcess {
             .await;
             for done in round3 {
                 for (i, r) in done.map_err(mailbox)? {
-                    responses[i as usize] = Some(r);
+                    (responses[i as usize], answered[i as usize]) = (r, true);
                 }
             }
         }
 
         for (i, p, req) in watched {
-            if let Some(r) = &responses[i] {
+            if answered[i] {
+                let r = &responses[i];
                 self.faults.acknowledge(p, &req, r);
             }
         }
-        Ok(responses
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Response::Refused(Refusal::Other {
-                        message: "no platform answered".into(),
-                    })
-                })
-            })
-            .collect())
+        for (r, _) in responses.iter_mut().zip(&answered).filter(|(_, a)| !**a) {
+            *r = Response::Refused(Refusal::Other {
+                message: "no platform answered".into(),
+            });
+        }
+        Ok(responses)
     }
 
     async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {

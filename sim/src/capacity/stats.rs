@@ -25,11 +25,11 @@ pub fn op_index(op: Op) -> usize {
     OPS.iter().position(|o| *o == op).unwrap_or(0)
 }
 
-fn histogram() -> Histogram<u64> {
+fn histogram<C: hdrhistogram::Counter>() -> Histogram<C> {
     Histogram::new_with_bounds(1, MAX_US, 3).expect("constant histogram bounds are valid")
 }
 
-fn record(h: &mut Option<Histogram<u64>>, us: u64) {
+fn record<C: hdrhistogram::Counter>(h: &mut Option<Histogram<C>>, us: u64) {
     h.get_or_insert_with(histogram)
         .saturating_record(us.clamp(1, MAX_US));
 }
@@ -75,7 +75,10 @@ impl IntervalAcc {
 struct Series {
     done: Vec<IntervalAcc>,
     current: IntervalAcc,
-    hist: Option<Histogram<u64>>,
+    /// 32-bit counts: an interval is far from 4 G answers, and the half-size
+    /// histograms stay in cache on the driver thread, which records one per
+    /// answer.
+    hist: Option<Histogram<u32>>,
 }
 
 impl Series {
