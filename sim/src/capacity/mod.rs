@@ -255,17 +255,24 @@ impl<P: Platform> Capacity<P> {
                 Path::Province(_, true) => self.services[HUB].draw(Op::HubQuery, &mut rng),
                 _ => 0,
             };
-            plan.push((at, p, first, hub));
+            plan.push((at, p, first, hub, req.op()));
         }
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by_key(|&i| (plan[i as usize].0, i));
+        // Sorted by value, not through `plan`: at national scale a tick has
+        // ~10^5 requests and an indirect key misses the cache on every
+        // comparison. (time, index) pairs are unique, so an unstable sort is
+        // deterministic.
+        let mut order: Vec<(u64, u32)> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.0, i as u32))
+            .collect();
+        order.sort_unstable();
 
         let mut fate = vec![Fate::Forward; n];
         // (arrival at the hub, request, latency so far)
         let mut at_hub: Vec<(u64, u32, u64)> = Vec::new();
-        for &i in &order {
-            let (at, p, service, _) = plan[i as usize];
-            let op = requests[i as usize].op();
+        for &(_, i) in &order {
+            let (at, p, service, _, op) = plan[i as usize];
             let feed = op == Op::Feed;
             match p {
                 Path::Province(q, cross) => match self.offer(q, at, service, feed) {
@@ -296,10 +303,9 @@ impl<P: Platform> Capacity<P> {
             }
         }
 
-        at_hub.sort_by_key(|&(at, i, _)| (at, i));
+        at_hub.sort_unstable_by_key(|&(at, i, _)| (at, i));
         for (at, i, before) in at_hub {
-            let (_, p, first, hub) = plan[i as usize];
-            let op = requests[i as usize].op();
+            let (_, p, first, hub, op) = plan[i as usize];
             let (hub_op, service, home) = match p {
                 Path::Province(q, _) => (Op::HubQuery, hub, Some(q)),
                 _ => (op, first, None),
