@@ -600,12 +600,14 @@ pub enum Response {
         code: CodeId,
         records: Vec<RecordView>,
     },
-    /// International version: a declaration was filed.
+    /// International version: a declaration was filed. Boxed (here and
+    /// below): the status is the largest answer and rare, and every
+    /// response of a tick is moved several times on its way back.
     IntlRecorded {
         seq: u64,
-        status: IntlStatus,
+        status: Box<IntlStatus>,
     },
-    IntlStatus(IntlStatus),
+    IntlStatus(Box<IntlStatus>),
     Inbound(InboundAnswer),
     Ack,
     /// "System busy, too many queries, try again later" (admission control).

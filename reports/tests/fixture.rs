@@ -292,5 +292,11 @@ pub fn performance() -> Performance {
         speedup: 172_800.0,
         peak_rss_bytes: 64 * 1024 * 1024,
         rss_bytes_per_citizen: 900.0,
+        phases: PhaseSeconds {
+            agents: 0.1,
+            platform: 0.2,
+            oracle: 0.05,
+            driver: 0.05,
+        },
     }
 }

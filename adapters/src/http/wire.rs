@@ -384,9 +384,9 @@ impl From<WireResponse> for Response {
             },
             WireResponse::IntlRecorded { seq, status } => Response::IntlRecorded {
                 seq,
-                status: status.into(),
+                status: Box::new(status.into()),
             },
-            WireResponse::IntlStatus(s) => Response::IntlStatus(s.into()),
+            WireResponse::IntlStatus(s) => Response::IntlStatus(Box::new(s.into())),
             WireResponse::Inbound(a) => Response::Inbound(a),
             WireResponse::Ack => Response::Ack,
             WireResponse::Busy => Response::Busy,

@@ -278,12 +278,15 @@ impl Hub {
                 .intl
                 .declare(now, *account, identity, subject.as_ref(), declaration)
             {
-                Ok((seq, status)) => Response::IntlRecorded { seq, status },
+                Ok((seq, status)) => Response::IntlRecorded {
+                    seq,
+                    status: Box::new(status),
+                },
                 Err(r) => Response::Refused(r),
             },
             Request::IntlStatus { account, subject } => {
                 match self.intl.status(now, *account, *subject) {
-                    Ok(s) => Response::IntlStatus(s),
+                    Ok(s) => Response::IntlStatus(Box::new(s)),
                     Err(r) => Response::Refused(r),
                 }
             }
