@@ -458,10 +458,41 @@ pub enum Refusal {
 
 /// Why a code has its color, with the release guidance the rule set gives
 /// (Guangdong shows both to a red holder).
+///
+/// One pointer wide: it rides in every verdict and health answer (`None`
+/// for most), and answers are moved several times on their way back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation(Arc<ExplanationText>);
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Explanation {
+pub struct ExplanationText {
     pub reason: Arc<str>,
     pub guidance: Arc<str>,
+}
+
+impl Explanation {
+    pub fn new(reason: Arc<str>, guidance: Arc<str>) -> Explanation {
+        Explanation(Arc::new(ExplanationText { reason, guidance }))
+    }
+}
+
+impl std::ops::Deref for Explanation {
+    type Target = ExplanationText;
+    fn deref(&self) -> &ExplanationText {
+        &self.0
+    }
+}
+
+impl Serialize for Explanation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Explanation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ExplanationText::deserialize(d).map(|t| Explanation(Arc::new(t)))
+    }
 }
 
 /// Hubei shows only the most recent negative NAT result.

@@ -20,10 +20,10 @@ impl ProvincePlatform {
         }
         let trigger = self.rules.triggers().get(state.reason()?)?;
         let release = self.rules.release(color)?;
-        Some(Explanation {
-            reason: trigger.reason.clone(),
-            guidance: release.guidance.clone(),
-        })
+        Some(Explanation::new(
+            trigger.reason.clone(),
+            release.guidance.clone(),
+        ))
     }
 
     /// Hubei shows only the most recent negative NAT result.
