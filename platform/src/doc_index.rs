@@ -48,6 +48,12 @@ impl DocIndex {
         }
     }
 
+    /// Makes room for `additional` more entries at once, so a run that
+    /// knows its population does not rehash while everyone registers.
+    pub fn reserve(&mut self, additional: usize, number_of: impl Fn(u32) -> DocNumber) {
+        self.table.reserve(additional, |&v| hash(number_of(v)));
+    }
+
     pub fn len(&self) -> usize {
         self.table.len()
     }

@@ -125,10 +125,17 @@ fn run_with(
                 })
             })
             .collect();
+        let residents = province_citizens(&world).map(|n| n as usize);
+        let mut hub = setup.hub();
+        hub.reserve(&residents);
         let local = InProcess::start_with_faults(
             &handles,
-            |p: ProvinceId| setup.province(p),
-            setup.hub(),
+            |p: ProvinceId| {
+                let mut platform = setup.province(p);
+                platform.reserve(residents[p.index()]);
+                platform
+            },
+            hub,
             platform_faults,
         );
         let fault_effects = local.fault_effects();

@@ -195,6 +195,18 @@ impl Default for Hub {
 }
 
 impl Hub {
+    /// Makes room for the codes each province will publish (index =
+    /// `ProvinceId`), so registration neither regrows the status tables nor
+    /// rehashes the document index.
+    pub fn reserve(&mut self, per_province: &[usize]) {
+        for (table, &n) in self.by_issuer.iter_mut().zip(per_province) {
+            table.reserve_exact(n.saturating_sub(table.len()));
+        }
+        let by_issuer = &self.by_issuer;
+        self.by_document
+            .reserve(per_province.iter().sum(), |c| Self::number_at(by_issuer, c));
+    }
+
     /// A hub whose national code uses green/yellow/red and whose
     /// international version uses the default parameters.
     pub fn new() -> Hub {

@@ -183,6 +183,10 @@ impl Journal {
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+    }
 }
 
 pub(crate) fn view(seq: u64, e: &Entry) -> RecordView {

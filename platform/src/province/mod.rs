@@ -224,6 +224,18 @@ impl ProvincePlatform {
             .insert(people[i].number, i as u32, |s| people[s as usize].number);
     }
 
+    /// Makes room for `people` registrations at once: a run that knows its
+    /// population neither regrows the person table nor rehashes the index
+    /// while everyone registers.
+    pub fn reserve(&mut self, people: usize) {
+        self.people.reserve_exact(people);
+        let records = &self.people;
+        self.by_document
+            .reserve(people, |s| records[s as usize].number);
+        // One registration record each, most of a day's journal.
+        self.journal.reserve(people);
+    }
+
     /// Bytes the hot records and the document index hold on the heap (the
     /// per-citizen part of the platform; journal and side tables excluded).
     pub fn heap_bytes(&self) -> usize {
