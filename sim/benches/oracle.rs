@@ -12,16 +12,16 @@
 use actix::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hcsim::capacity::Capacity;
+use hcsim::engine::drive;
 use hcsim::engine::message::Tag;
-use hcsim::engine::shard::Shard;
-use hcsim::engine::{drive, ShardActor};
 use hcsim::oracle::{file_names, Oracle, Setup};
 use hcsim::policy_diff::ExchangeObserver;
-use hcsim::run::{default_rules_dir, load_rules, province_citizens, timing};
+use hcsim::run::{
+    default_rules_dir, load_rules, local_platform, province_citizens, start_shards, timing,
+};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
-use hcsim_adapters::InProcess;
-use hcsim_platform::{Minute, ProvinceId, Request, Response};
+use hcsim_platform::{Minute, Request, Response};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,21 +78,8 @@ fn record(scenario: &Scenario, world: &Arc<World>) -> Recording {
     actix::System::new().block_on(async {
         let arbiter = Arbiter::new();
         let handles = [arbiter.handle()];
-        let shards: Vec<Addr<ShardActor>> = (0..scenario.shards)
-            .map(|i| {
-                let world = world.clone();
-                let behaviour = scenario.behaviour.clone();
-                let (start, tick, interval) = (
-                    scenario.start,
-                    scenario.tick_minutes,
-                    scenario.interval_minutes(),
-                );
-                ShardActor::start_in_arbiter(&handles[0], move |_| ShardActor {
-                    shard: Shard::new(i, world, behaviour, start, tick, interval),
-                })
-            })
-            .collect();
-        let local = InProcess::start(&handles, |p: ProvinceId| setup.province(p), setup.hub());
+        let shards = start_shards(scenario, world, &handles);
+        let local = local_platform(world, &setup, &handles, Default::default());
         let mut platform = Capacity::new(
             local,
             &scenario.capacity,

@@ -11,13 +11,10 @@
 use actix::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hcsim::capacity::Capacity;
-use hcsim::engine::shard::Shard;
-use hcsim::engine::{drive, ShardActor};
-use hcsim::run::{load_rules, province_citizens, timing};
+use hcsim::engine::drive;
+use hcsim::run::{load_rules, local_platform, province_citizens, start_shards, timing};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
-use hcsim_adapters::InProcess;
-use hcsim_platform::ProvinceId;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,21 +39,8 @@ fn run_day(scenario: &Scenario) -> (Duration, u64) {
     actix::System::new().block_on(async {
         let arbiter = Arbiter::new();
         let handles = [arbiter.handle()];
-        let shards: Vec<Addr<ShardActor>> = (0..scenario.shards)
-            .map(|i| {
-                let world = world.clone();
-                let behaviour = scenario.behaviour.clone();
-                let (start, tick, interval) = (
-                    scenario.start,
-                    scenario.tick_minutes,
-                    scenario.interval_minutes(),
-                );
-                ShardActor::start_in_arbiter(&handles[0], move |_| ShardActor {
-                    shard: Shard::new(i, world, behaviour, start, tick, interval),
-                })
-            })
-            .collect();
-        let local = InProcess::start(&handles, |p: ProvinceId| setup.province(p), setup.hub());
+        let shards = start_shards(scenario, &world, &handles);
+        let local = local_platform(&world, &setup, &handles, Default::default());
         let mut platform = Capacity::new(
             local,
             &scenario.capacity,

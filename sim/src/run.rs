@@ -111,33 +111,8 @@ fn run_with(
     let output = actix::System::new().block_on(async {
         let arbiters: Vec<Arbiter> = (0..threads).map(|_| Arbiter::new()).collect();
         let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
-        let shards: Vec<Addr<ShardActor>> = (0..scenario.shards)
-            .map(|i| {
-                let world = world.clone();
-                let behaviour = scenario.behaviour.clone();
-                let (start, tick, interval) = (
-                    scenario.start,
-                    scenario.tick_minutes,
-                    scenario.interval_minutes(),
-                );
-                ShardActor::start_in_arbiter(&handles[i as usize % threads], move |_| ShardActor {
-                    shard: Shard::new(i, world, behaviour, start, tick, interval),
-                })
-            })
-            .collect();
-        let residents = province_citizens(&world).map(|n| n as usize);
-        let mut hub = setup.hub();
-        hub.reserve(&residents);
-        let local = InProcess::start_with_faults(
-            &handles,
-            |p: ProvinceId| {
-                let mut platform = setup.province(p);
-                platform.reserve(residents[p.index()]);
-                platform
-            },
-            hub,
-            platform_faults,
-        );
+        let shards = start_shards(scenario, &world, &handles);
+        let local = local_platform(&world, &setup, &handles, platform_faults);
         let fault_effects = local.fault_effects();
         let inner = match remote {
             Some(client) => LocalOrRemote::Remote(client),
@@ -365,6 +340,52 @@ pub fn timing(scenario: &Scenario) -> Timing {
 }
 
 /// Simulated citizens per province (index = `ProvinceId`).
+/// The scenario's shard actors, spread round-robin over `arbiters`.
+pub fn start_shards(
+    scenario: &Scenario,
+    world: &Arc<World>,
+    arbiters: &[ArbiterHandle],
+) -> Vec<Addr<ShardActor>> {
+    (0..scenario.shards)
+        .map(|i| {
+            let world = world.clone();
+            let behaviour = scenario.behaviour.clone();
+            let (start, tick, interval) = (
+                scenario.start,
+                scenario.tick_minutes,
+                scenario.interval_minutes(),
+            );
+            let arbiter = &arbiters[i as usize % arbiters.len()];
+            ShardActor::start_in_arbiter(arbiter, move |_| ShardActor {
+                shard: Shard::new(i, world, behaviour, start, tick, interval),
+            })
+        })
+        .collect()
+}
+
+/// The in-process platform of `setup` on `arbiters`, each province and the
+/// hub sized for the world's population before anyone registers.
+pub fn local_platform(
+    world: &World,
+    setup: &PlatformSetup,
+    arbiters: &[ArbiterHandle],
+    faults: hcsim_adapters::faults::PlatformFaults,
+) -> InProcess {
+    let residents = province_citizens(world).map(|n| n as usize);
+    let mut hub = setup.hub();
+    hub.reserve(&residents);
+    InProcess::start_with_faults(
+        arbiters,
+        |p: ProvinceId| {
+            let mut platform = setup.province(p);
+            platform.reserve(residents[p.index()]);
+            platform
+        },
+        hub,
+        faults,
+    )
+}
+
 pub fn province_citizens(world: &World) -> [u64; PROVINCE_COUNT] {
     std::array::from_fn(|p| {
         world.geography.province_counties[p]
