@@ -16,12 +16,12 @@
 //! acknowledged, and `read` drops it (a short frame or a CRC mismatch ends
 //! the log).
 
-use super::journal::{Record, NO_ENTRY};
-use super::{Person, ProvincePlatform};
+use super::journal::Record;
+use super::ProvincePlatform;
 use crate::api::{CountyRef, Relation, RiskLevel};
 use crate::identity::{DocNumber, Identity};
 use crate::region::ProvinceId;
-use crate::rules::{RuleSet, State};
+use crate::rules::RuleSet;
 use crate::time::Minute;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -205,16 +205,7 @@ impl ProvincePlatform {
         for (frame, entry) in replayed.entries.into_iter().enumerate() {
             match entry {
                 LogEntry::Registered { identity } => {
-                    let i = p.people.len() as u32;
-                    p.people.push(Person {
-                        number: identity.number,
-                        name: identity.name,
-                        head: NO_ENTRY,
-                        age: identity.age,
-                        doc: identity.doc,
-                        state: State::default(),
-                    });
-                    p.index_document(i as usize);
+                    p.add_person(&identity);
                     // Its pending facts were journaled right after, as
                     // `Journaled` frames.
                     p.side.pending.remove(&identity.number);

@@ -217,6 +217,22 @@ impl ProvincePlatform {
             .map(|i| i as usize)
     }
 
+    /// Appends a person with a fresh rule state and indexes their document;
+    /// registration and recovery both add people this way.
+    fn add_person(&mut self, identity: &Identity) -> usize {
+        let i = self.people.len();
+        self.people.push(Person {
+            number: identity.number,
+            name: identity.name,
+            head: journal::NO_ENTRY,
+            age: identity.age,
+            doc: identity.doc,
+            state: State::default(),
+        });
+        self.index_document(i);
+        i
+    }
+
     /// Indexes person `i`, who must already be in `people`.
     fn index_document(&mut self, i: usize) {
         let people = &self.people;

@@ -1,11 +1,10 @@
 //! Code generation (码生成): real-name registration, for oneself or for a
 //! family member. Name and document type lock at the first verification.
 
-use super::journal::{Record, NO_ENTRY};
-use super::{Person, ProvincePlatform};
+use super::journal::Record;
+use super::ProvincePlatform;
 use crate::api::{CodeId, Refusal, Relation, Response};
 use crate::identity::Identity;
-use crate::rules::State;
 use crate::time::Minute;
 
 impl ProvincePlatform {
@@ -63,16 +62,7 @@ impl ProvincePlatform {
 
     /// Adds a person; facts received before they registered are applied now.
     fn register(&mut self, now: Minute, identity: &Identity, unverified_minor: bool) -> usize {
-        let i = self.people.len();
-        self.people.push(Person {
-            number: identity.number,
-            name: identity.name,
-            head: NO_ENTRY,
-            age: identity.age,
-            doc: identity.doc,
-            state: State::default(),
-        });
-        self.index_document(i);
+        let i = self.add_person(identity);
         self.durable(|| super::LogEntry::Registered {
             identity: *identity,
         });
