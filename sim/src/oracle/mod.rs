@@ -85,7 +85,7 @@ struct Tracked {
     code: Option<CodeId>,
     history: History,
     /// Fact-bearing requests, for reproducers.
-    events: Vec<Event>,
+    events: Vec<Kept>,
     /// Acknowledged journal entries: (seq, kind, temperature).
     acked: Vec<(u64, &'static str, DeciCelsius)>,
     reported: bool,
@@ -111,7 +111,7 @@ pub struct Oracle {
     by_doc: FxHashMap<DocNumber, usize>,
     by_code: FxHashMap<CodeId, usize>,
     risk: RiskHistory,
-    risk_events: Vec<Event>,
+    risk_events: Vec<Kept>,
     order: u64,
     counts: Counts,
     violations: Vec<Violation>,
@@ -119,8 +119,32 @@ pub struct Oracle {
     /// Same-flight contacts the hub found this tick: it designates them to
     /// their province with the next exchange, so the oracle learns the
     /// designation then, dated as the hub dates it.
-    same_flight: Vec<(usize, Minute, Vec<u32>, Event)>,
+    same_flight: Vec<(usize, Minute, Vec<u32>, Kept)>,
     same_flight_done: std::collections::HashSet<usize>,
+}
+
+/// An exchange kept for a reproducer. The answer stays typed until a
+/// reproducer is written: as a JSON value it took about 1 KB per exchange,
+/// a tenth of a national run's memory.
+#[derive(Clone)]
+struct Kept {
+    order: u64,
+    now: Minute,
+    sender: Sender,
+    request: Request,
+    response: Response,
+}
+
+impl Kept {
+    fn event(&self) -> Event {
+        Event {
+            order: self.order,
+            now: self.now,
+            sender: self.sender,
+            request: self.request.clone(),
+            response: serde_json::to_value(&self.response).unwrap_or(serde_json::Value::Null),
+        }
+    }
 }
 
 /// One request and its answer, made into an `Event` only when a
@@ -249,14 +273,18 @@ impl Oracle {
         }
     }
 
-    fn event(&self, now: Minute, sender: Sender, req: &Request, resp: &Response) -> Event {
-        Event {
+    fn kept(&self, now: Minute, sender: Sender, req: &Request, resp: &Response) -> Kept {
+        Kept {
             order: self.order,
             now,
             sender,
             request: req.clone(),
-            response: serde_json::to_value(resp).unwrap_or(serde_json::Value::Null),
+            response: resp.clone(),
         }
+    }
+
+    fn event(&self, now: Minute, sender: Sender, req: &Request, resp: &Response) -> Event {
+        self.kept(now, sender, req, resp).event()
     }
 
     fn one(
@@ -448,7 +476,7 @@ impl Oracle {
                     return;
                 };
                 if !flights.is_empty() && self.same_flight_done.insert(s) {
-                    let e = self.event(now, sender, req, resp);
+                    let e = self.kept(now, sender, req, resp);
                     self.same_flight.push((s, now, flights.clone(), e));
                 }
             }
@@ -458,7 +486,7 @@ impl Oracle {
                 }
                 if let (None, Feed::RiskArea { county, level, at }) = (to, feed) {
                     self.risk.set(*county, *at, *level);
-                    let e = self.event(now, sender, req, resp);
+                    let e = self.kept(now, sender, req, resp);
                     self.risk_events.push(e);
                     return;
                 }
@@ -529,7 +557,7 @@ impl Oracle {
         dedupe: bool,
     ) {
         if self.slots[s].history.add(d, dedupe) {
-            let e = self.event(now, sender, req, resp);
+            let e = self.kept(now, sender, req, resp);
             self.slots[s].events.push(e);
         }
     }
@@ -868,7 +896,7 @@ impl Oracle {
                 .iter()
                 .chain(self.risk_events.iter())
                 .filter(|e| e.order <= event.order)
-                .cloned()
+                .map(Kept::event)
                 .collect(),
             None => Vec::new(),
         };
