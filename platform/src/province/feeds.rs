@@ -5,7 +5,7 @@
 //! from when it is received, and a fact about a document nobody registered
 //! yet waits for the registration.
 
-use super::journal::Record;
+use super::journal::{Abroad, Record};
 use super::ProvincePlatform;
 use crate::api::{Feed, Refusal, Response};
 use crate::rules::TriggerOn;
@@ -66,11 +66,11 @@ impl ProvincePlatform {
                 ..
             } => (
                 at,
-                Record::Entry {
+                Record::Entry(Abroad {
                     origin_country,
                     port,
                     flight,
-                },
+                }),
             ),
             Feed::CreditViolation { at, .. } => (at, Record::Credit),
             // Kept by the national hub for the itinerary check; no rule

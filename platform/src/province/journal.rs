@@ -9,13 +9,24 @@ use crate::api::{
     RiskLevel,
 };
 use crate::color::Color;
+use crate::region::ProvinceId;
 use crate::rules::Fact;
 use crate::time::Minute;
 use serde::{Deserialize, Serialize};
 
-/// One journaled record about a person.
+/// An entry from abroad: the one record wider than 8 bytes, and rare, so
+/// the journal keeps it beside the entries (`Journal::abroad`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Record {
+pub(crate) struct Abroad {
+    pub origin_country: u16,
+    pub port: CountyRef,
+    pub flight: u32,
+}
+
+/// One journaled record about a person. `Record<u32>` is how the journal
+/// stores it: 8 bytes, the entry from abroad replaced by its index.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Record<A = Abroad> {
     Registration {
         unverified_minor: bool,
     },
@@ -32,9 +43,13 @@ pub(crate) enum Record {
         kind: CheckpointKind,
     },
     /// Qinghai: the person scanned a place code and added a temperature.
+    /// The place is spread into its fields: as a `Place` it carries padding
+    /// that would make every record 12 bytes.
     PlaceScan {
         temperature: DeciCelsius,
-        place: Place,
+        province: ProvinceId,
+        county: u16,
+        kind: CheckpointKind,
     },
     /// An abnormal temperature at a code verification.
     CheckpointTemperature {
@@ -60,11 +75,7 @@ pub(crate) enum Record {
         county: CountyRef,
         level: RiskLevel,
     },
-    Entry {
-        origin_country: u16,
-        port: CountyRef,
-        flight: u32,
-    },
+    Entry(A),
     Credit,
     Authority {
         color: Color,
@@ -72,6 +83,64 @@ pub(crate) enum Record {
 }
 
 impl Record {
+    pub fn place_scan(temperature: DeciCelsius, place: Place) -> Record {
+        Record::PlaceScan {
+            temperature,
+            province: place.county.province,
+            county: place.county.county,
+            kind: place.kind,
+        }
+    }
+}
+
+impl<A> Record<A> {
+    /// The same record with the payload of an entry from abroad replaced.
+    fn map<B>(self, f: impl FnOnce(A) -> B) -> Record<B> {
+        match self {
+            Record::Registration { unverified_minor } => Record::Registration { unverified_minor },
+            Record::Verification => Record::Verification,
+            Record::Declaration {
+                temperature,
+                symptoms,
+                contact,
+            } => Record::Declaration {
+                temperature,
+                symptoms,
+                contact,
+            },
+            Record::Temperature { temperature, kind } => Record::Temperature { temperature, kind },
+            Record::PlaceScan {
+                temperature,
+                province,
+                county,
+                kind,
+            } => Record::PlaceScan {
+                temperature,
+                province,
+                county,
+                kind,
+            },
+            Record::CheckpointTemperature { temperature, kind } => {
+                Record::CheckpointTemperature { temperature, kind }
+            }
+            Record::Designation { status } => Record::Designation { status },
+            Record::Quarantine { kind, end } => Record::Quarantine { kind, end },
+            Record::Nat {
+                positive,
+                institution,
+            } => Record::Nat {
+                positive,
+                institution,
+            },
+            Record::Igg { positive } => Record::Igg { positive },
+            Record::SameBuilding => Record::SameBuilding,
+            Record::Stay { county, level } => Record::Stay { county, level },
+            Record::Entry(a) => Record::Entry(f(a)),
+            Record::Credit => Record::Credit,
+            Record::Authority { color } => Record::Authority { color },
+        }
+    }
+
     pub fn fact(&self) -> Fact {
         match *self {
             Record::Registration { unverified_minor } => Fact::Registered { unverified_minor },
@@ -94,7 +163,7 @@ impl Record {
             Record::SameBuilding => Fact::SameBuilding,
             Record::Stay { level, .. } => Fact::Stay { level },
             Record::Authority { color } => Fact::Authority { color },
-            Record::Igg { .. } | Record::Entry { .. } | Record::Credit => Fact::Inert,
+            Record::Igg { .. } | Record::Entry(_) | Record::Credit => Fact::Inert,
         }
     }
 
@@ -112,7 +181,7 @@ impl Record {
             Record::Igg { .. } => "igg_result",
             Record::SameBuilding => "same_building_case",
             Record::Stay { .. } => "stay",
-            Record::Entry { .. } => "entry",
+            Record::Entry(_) => "entry",
             Record::Credit => "credit_violation",
             Record::Authority { .. } => "authority_color",
         }
@@ -129,25 +198,42 @@ impl Record {
 
 pub(crate) const NO_ENTRY: u32 = u32::MAX;
 
+/// A journal entry as readers see it.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Entry {
-    /// The same person's previous entry, or `NO_ENTRY`.
-    prev: u32,
     pub at: Minute,
     pub record: Record,
 }
 
+/// A journal entry as it is stored: 16 bytes. A national day files about
+/// one per citizen, so each byte here is a megabyte per million people.
+#[derive(Copy, Clone)]
+struct Slot {
+    /// The same person's previous entry, or `NO_ENTRY`.
+    prev: u32,
+    at: Minute,
+    record: Record<u32>,
+}
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 16);
+
 #[derive(Default)]
 pub(crate) struct Journal {
-    entries: Vec<Entry>,
+    slots: Vec<Slot>,
+    abroad: Vec<Abroad>,
 }
 
 impl Journal {
     /// Appends a record to the chain starting at `head`; returns its `seq`
     /// (1-based, unique within the platform).
     pub fn append(&mut self, head: &mut u32, at: Minute, record: Record) -> u64 {
-        let index = self.entries.len() as u32;
-        self.entries.push(Entry {
+        let index = self.slots.len() as u32;
+        let abroad = &mut self.abroad;
+        let record = record.map(|a| {
+            abroad.push(a);
+            abroad.len() as u32 - 1
+        });
+        self.slots.push(Slot {
             prev: *head,
             at,
             record,
@@ -157,20 +243,24 @@ impl Journal {
     }
 
     /// A person's entries, newest first, with their `seq`.
-    pub fn chain(&self, head: u32) -> impl Iterator<Item = (u64, &Entry)> {
+    pub fn chain(&self, head: u32) -> impl Iterator<Item = (u64, Entry)> + '_ {
         let mut next = head;
         std::iter::from_fn(move || {
-            let e = self.entries.get(next as usize)?;
+            let s = self.slots.get(next as usize)?;
             let seq = next as u64 + 1;
-            next = e.prev;
-            Some((seq, e))
+            next = s.prev;
+            let entry = Entry {
+                at: s.at,
+                record: s.record.map(|a| self.abroad[a as usize]),
+            };
+            Some((seq, entry))
         })
     }
 
     /// A person's entries in the order the rules see them: by fact time,
     /// then by arrival.
     pub fn in_time_order(&self, head: u32) -> Vec<(u64, Entry)> {
-        let mut v: Vec<(u64, Entry)> = self.chain(head).map(|(s, e)| (s, *e)).collect();
+        let mut v: Vec<(u64, Entry)> = self.chain(head).collect();
         v.sort_by_key(|(seq, e)| (e.at, *seq));
         v
     }
@@ -181,11 +271,11 @@ impl Journal {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     pub fn reserve(&mut self, additional: usize) {
-        self.entries.reserve(additional);
+        self.slots.reserve(additional);
     }
 }
 

@@ -413,10 +413,7 @@ impl ProvincePlatform {
                     })
                 }
                 Some(i) => {
-                    let rec = Record::PlaceScan {
-                        temperature: *temperature,
-                        place: *place,
-                    };
+                    let rec = Record::place_scan(*temperature, *place);
                     self.record(i, now, rec, now);
                     Response::Verdict(self.verdict(i, now))
                 }

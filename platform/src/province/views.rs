@@ -125,7 +125,7 @@ impl ProvincePlatform {
         let mut v: Vec<RecordView> = self
             .journal
             .chain(self.people[i].head)
-            .map(|(seq, e)| view(seq, e))
+            .map(|(seq, e)| view(seq, &e))
             .collect();
         v.reverse();
         Some(v)
@@ -139,7 +139,7 @@ impl ProvincePlatform {
             .journal
             .chain(self.people[i].head)
             .filter(|(_, e)| e.record.filed())
-            .map(|(seq, e)| view(seq, e))
+            .map(|(seq, e)| view(seq, &e))
             .collect();
         v.reverse();
         Some(v)
