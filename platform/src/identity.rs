@@ -22,6 +22,31 @@ pub enum DocKind {
 #[serde(transparent)]
 pub struct DocNumber(pub u64);
 
+/// A document number as two 4-byte words, for records kept by the million:
+/// a `u64` field would give the whole record 8-byte alignment and padding.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct NumberWords {
+    lo: u32,
+    hi: u32,
+}
+
+impl NumberWords {
+    pub const ZERO: NumberWords = NumberWords { lo: 0, hi: 0 };
+
+    pub fn get(self) -> DocNumber {
+        DocNumber(((self.hi as u64) << 32) | self.lo as u64)
+    }
+}
+
+impl From<DocNumber> for NumberWords {
+    fn from(n: DocNumber) -> NumberWords {
+        NumberWords {
+            lo: n.0 as u32,
+            hi: (n.0 >> 32) as u32,
+        }
+    }
+}
+
 /// Index into the name tables: surname, then up to two given-name characters.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

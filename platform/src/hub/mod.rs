@@ -9,7 +9,7 @@ mod national;
 use crate::api::{CodeId, Explanation, Feed, Issuer, NatShown, Refusal, Request, Response};
 use crate::color::{Color, ALL_COLORS};
 use crate::doc_index::DocIndex;
-use crate::identity::{DocKind, DocNumber, Identity, MaskedIdentity, NameCode};
+use crate::identity::{DocKind, DocNumber, Identity, MaskedIdentity, NameCode, NumberWords};
 use crate::international::IntlDeclarations;
 use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::rules::{IntlParams, RuleSet};
@@ -72,9 +72,7 @@ struct Status {
 /// result) live in `Hub::extras`.
 #[derive(Copy, Clone)]
 struct Published {
-    /// The document number, split so the record needs 4-byte alignment only.
-    doc_lo: u32,
-    doc_hi: u32,
+    number: NumberWords,
     name: NameCode,
     age: u8,
     color: u8,
@@ -90,8 +88,7 @@ const EXTRAS: u8 = 4;
 impl Published {
     /// No status published for this serial yet.
     const ABSENT: Published = Published {
-        doc_lo: 0,
-        doc_hi: 0,
+        number: NumberWords::ZERO,
         name: NameCode(0),
         age: 0,
         color: 0,
@@ -109,8 +106,7 @@ impl Published {
             flags |= EXTRAS;
         }
         Published {
-            doc_lo: h.number.0 as u32,
-            doc_hi: (h.number.0 >> 32) as u32,
+            number: h.number.into(),
             name: h.name,
             age: h.age,
             color: p.color.index() as u8,
@@ -124,7 +120,7 @@ impl Published {
     }
 
     fn number(&self) -> DocNumber {
-        DocNumber(((self.doc_hi as u64) << 32) | self.doc_lo as u64)
+        self.number.get()
     }
 
     fn holder(&self) -> Identity {

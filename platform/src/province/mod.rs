@@ -19,7 +19,7 @@ use crate::api::{
 use crate::color::Color;
 use crate::doc_index::DocIndex;
 use crate::hub::{HubAnswer, HubLookup, HubQuery, Publication};
-use crate::identity::{DocKind, DocNumber, Identity, NameCode};
+use crate::identity::{DocKind, DocNumber, Identity, NameCode, NumberWords};
 use crate::recognition::{RecognitionPolicy, Unreachable};
 use crate::region::ProvinceId;
 use crate::rules::{RuleSet, State};
@@ -44,7 +44,7 @@ pub enum Outcome {
 /// The hot record.
 #[derive(Clone, Debug)]
 struct Person {
-    number: DocNumber,
+    number: NumberWords,
     name: NameCode,
     /// Newest journal entry of this person.
     head: u32,
@@ -57,7 +57,7 @@ impl Person {
     fn identity(&self) -> Identity {
         Identity {
             doc: self.doc,
-            number: self.number,
+            number: self.number.get(),
             name: self.name,
             age: self.age,
         }
@@ -213,7 +213,7 @@ impl ProvincePlatform {
     /// The serial registered under a document.
     fn serial_of(&self, number: DocNumber) -> Option<usize> {
         self.by_document
-            .get(number, |i| self.people[i as usize].number)
+            .get(number, |i| self.people[i as usize].number.get())
             .map(|i| i as usize)
     }
 
@@ -222,7 +222,7 @@ impl ProvincePlatform {
     fn add_person(&mut self, identity: &Identity) -> usize {
         let i = self.people.len();
         self.people.push(Person {
-            number: identity.number,
+            number: identity.number.into(),
             name: identity.name,
             head: journal::NO_ENTRY,
             age: identity.age,
@@ -237,7 +237,9 @@ impl ProvincePlatform {
     fn index_document(&mut self, i: usize) {
         let people = &self.people;
         self.by_document
-            .insert(people[i].number, i as u32, |s| people[s as usize].number);
+            .insert(people[i].number.get(), i as u32, |s| {
+                people[s as usize].number.get()
+            });
     }
 
     /// Makes room for `people` registrations at once: a run that knows its
@@ -247,7 +249,7 @@ impl ProvincePlatform {
         self.people.reserve_exact(people);
         let records = &self.people;
         self.by_document
-            .reserve(people, |s| records[s as usize].number);
+            .reserve(people, |s| records[s as usize].number.get());
         // One registration record each, most of a day's journal.
         self.journal.reserve(people);
     }

@@ -58,9 +58,15 @@ const NEG_NAT: u8 = 1;
 const UNVERIFIED: u8 = 2;
 const Q_SET: u8 = 4;
 const Q_HOME: u8 = 8;
+/// The case designation, `CASE_NONE` or a `CaseStatus` + 1, in the high bits.
+const CASE_SHIFT: u8 = 4;
+const CASE_NONE: u8 = 0;
 
-/// A person's rule state: 20 bytes, kept in the hot record.
+/// A person's rule state, kept in the hot record: 18 bytes at 2-byte
+/// alignment, so the record around it has no padding (a province holds one
+/// per resident).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(packed(2))]
 pub(crate) struct State {
     /// When the current color's clock started (its latest trigger).
     since: Minute,
@@ -73,7 +79,7 @@ pub(crate) struct State {
     /// Index of the trigger that explains the color.
     reason: u8,
     streak: u8,
-    case: Option<CaseStatus>,
+    /// Bit flags below `CASE_SHIFT`, the case designation above.
     flags: u8,
 }
 
@@ -87,8 +93,7 @@ impl Default for State {
             color: Color::Green,
             reason: NO_REASON,
             streak: 0,
-            case: None,
-            flags: 0,
+            flags: CASE_NONE << CASE_SHIFT,
         }
     }
 }
@@ -106,6 +111,23 @@ impl State {
     /// Index into `RuleSet::triggers()` of the trigger behind the color.
     pub fn reason(&self) -> Option<usize> {
         (self.reason != NO_REASON).then_some(self.reason as usize)
+    }
+    fn case(&self) -> Option<CaseStatus> {
+        const ALL: [CaseStatus; 5] = [
+            CaseStatus::Confirmed,
+            CaseStatus::Suspected,
+            CaseStatus::Asymptomatic,
+            CaseStatus::CloseContact,
+            CaseStatus::Cleared,
+        ];
+        match self.flags >> CASE_SHIFT {
+            CASE_NONE => None,
+            n => Some(ALL[n as usize - 1]),
+        }
+    }
+    fn set_case(&mut self, case: Option<CaseStatus>) {
+        let n = case.map_or(CASE_NONE, |c| c as u8 + 1);
+        self.flags = self.flags & ((1 << CASE_SHIFT) - 1) | n << CASE_SHIFT;
     }
     /// A minor whose face verification is still missing (white code).
     pub fn unverified(&self) -> bool {
@@ -185,7 +207,7 @@ impl RuleSet {
         // Standing triggers hold every color up to theirs.
         for t in self.triggers.iter().filter(|t| self.rank(t.color) >= own) {
             match &t.on {
-                TriggerOn::Case { status, quarantine } if s.case == Some(*status) => {
+                TriggerOn::Case { status, quarantine } if s.case() == Some(*status) => {
                     if quarantine.is_empty() {
                         return None;
                     }
@@ -333,8 +355,8 @@ impl RuleSet {
             ),
             Fact::Designation { status } => {
                 let new = (status != CaseStatus::Cleared).then_some(status);
-                if new != s.case {
-                    s.case = new;
+                if new != s.case() {
+                    s.set_case(new);
                     if let Some(status) = new {
                         fires(&|on| match on {
                             TriggerOn::Case {
@@ -360,7 +382,7 @@ impl RuleSet {
                         };
                     s.quarantine_end = end;
                     if t < end {
-                        let case = s.case;
+                        let case = s.case();
                         fires(&|on| match on {
                             TriggerOn::Quarantine { kinds } => kinds.contains(kind),
                             TriggerOn::Case { status, quarantine } => {
@@ -398,10 +420,28 @@ mod tests {
 
     #[test]
     fn state_stays_small() {
-        assert!(
-            std::mem::size_of::<State>() <= 20,
-            "{}",
-            std::mem::size_of::<State>()
-        );
+        assert_eq!(std::mem::size_of::<State>(), 18);
+        assert_eq!(std::mem::align_of::<State>(), 2);
+    }
+
+    #[test]
+    fn case_designation_round_trips_beside_the_flags() {
+        let mut s = State::default();
+        s.flags |= UNVERIFIED | Q_HOME;
+        assert_eq!(s.case(), None);
+        for c in [
+            CaseStatus::Confirmed,
+            CaseStatus::Suspected,
+            CaseStatus::Asymptomatic,
+            CaseStatus::CloseContact,
+            CaseStatus::Cleared,
+        ] {
+            s.set_case(Some(c));
+            assert_eq!(s.case(), Some(c));
+            assert_eq!(s.flags & ((1 << CASE_SHIFT) - 1), UNVERIFIED | Q_HOME);
+        }
+        s.set_case(None);
+        assert_eq!(s.case(), None);
+        assert_eq!(s.flags, UNVERIFIED | Q_HOME);
     }
 }
