@@ -99,10 +99,12 @@ fn run_with(
     let threads = opts.threads.max(1);
     let rss_before = memory::current_rss_bytes();
     let wall = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("starting worker threads")?;
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .context("starting worker threads")?,
+    );
     let world = Arc::new(pool.install(|| World::build(scenario)));
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
     let setup_seconds = wall.elapsed().as_secs_f64();
@@ -123,7 +125,8 @@ fn run_with(
             &scenario.capacity,
             timing(scenario),
             &province_citizens(&world),
-        );
+        )
+        .with_pool(pool.clone());
         let started = Instant::now();
         let mut on_tick = |p: &TickProgress| {
             if let Some(bar) = &bar {

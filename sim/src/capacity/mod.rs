@@ -36,8 +36,9 @@ use hcsim_reports::summary::{IntervalLoad, OpLatency, PlatformLoad};
 use queue::{Admission, Station};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
-use stats::{rate, Stats, HUB};
+use stats::{rate, National, PlatformStats, HUB};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const US_PER_MINUTE: u64 = 60_000_000;
 /// The capacity model's own random stream (arrival offsets, service times).
@@ -96,14 +97,134 @@ enum Fate {
     TimedOut,
 }
 
-/// `ratelimit`: the share of a platform's capacity admitted per tick.
+/// `ratelimit`: how the admitted share of a platform's capacity moves.
+#[derive(Clone, Copy)]
 struct Limiter {
     floor: f64,
     /// Share regained per minute after a trip.
     reopen_per_minute: f64,
-    share: Vec<f64>,
-    spent_us: Vec<u64>,
-    tick_start_us: u64,
+}
+
+/// One request's draws and route, made in request order before any queue
+/// sees it.
+#[derive(Clone, Copy)]
+struct Planned {
+    at: u64,
+    path: Path,
+    /// Service at its first platform.
+    first: u64,
+    /// Service at the hub after its province, for a cross-province scan.
+    hub: u64,
+    op: Op,
+}
+
+/// One platform: its servers, its admitted share and its figures. Within a
+/// tick a province's lane depends on nothing but its own requests, so the
+/// provinces are admitted in parallel; the hub's lane then takes the
+/// cross-province scans they served.
+struct Lane {
+    station: Station,
+    max_wait_ms: u32,
+    /// `ratelimit`: the share of capacity admitted, and server time spent
+    /// in this tick.
+    share: f64,
+    spent_us: u64,
+    stats: PlatformStats,
+}
+
+/// What a province's lane decided in one tick.
+#[derive(Default)]
+struct LaneOutcome {
+    refused: Vec<(u32, Fate)>,
+    /// (arrival at the hub, request, latency so far)
+    to_hub: Vec<(u64, u32, u64)>,
+}
+
+impl Lane {
+    fn offer(
+        &mut self,
+        limiter: Option<Limiter>,
+        tick_start_us: u64,
+        at: u64,
+        service: u64,
+        always: bool,
+    ) -> Admission {
+        self.stats.offered();
+        if let (Some(_), false) = (limiter, always) {
+            // Server time allowed so far in this tick: the admitted share of
+            // the servers' time up to `at`, plus a burst of half the
+            // admission limit, so admissions are spread over the tick
+            // rather than spent by its first arrivals.
+            let servers = self.station.servers() as f64;
+            let elapsed = at.saturating_sub(tick_start_us) as f64;
+            let burst = self.max_wait_ms as f64 * 500.0;
+            let budget = (self.share * servers * (elapsed + burst)) as u64;
+            if self.spent_us + service > budget {
+                self.stats.refused();
+                return Admission::Busy;
+            }
+            self.spent_us += service;
+        }
+        let a = self.station.offer(at, service, always);
+        if let (Some(l), Admission::Busy) = (limiter, a) {
+            // The queue outgrew the limit: cut admissions back to the floor.
+            self.share = l.floor;
+        }
+        match a {
+            Admission::Busy => self.stats.refused(),
+            Admission::Served { queue_depth, .. } => self.stats.queue_depth(queue_depth),
+        }
+        a
+    }
+
+    /// Queues a province's requests of the tick, `list` in arrival order.
+    fn admit(
+        &mut self,
+        list: &[u32],
+        plan: &[Planned],
+        limiter: Option<Limiter>,
+        tick_start_us: u64,
+        timeout_us: u64,
+    ) -> LaneOutcome {
+        let mut out = LaneOutcome::default();
+        for &i in list {
+            let Planned {
+                at,
+                path,
+                first,
+                op,
+                ..
+            } = plan[i as usize];
+            let feed = op == Op::Feed;
+            if let Path::Broadcast = path {
+                // A broadcast feed costs every province the same.
+                if let Admission::Served { done_us, .. } =
+                    self.offer(limiter, tick_start_us, at, first, true)
+                {
+                    self.stats.answered(op, done_us - at);
+                }
+                continue;
+            }
+            let cross = matches!(path, Path::Province(_, true));
+            match self.offer(limiter, tick_start_us, at, first, feed) {
+                Admission::Busy => {
+                    self.stats.busy_reply(op);
+                    out.refused.push((i, Fate::Busy));
+                }
+                Admission::Served { done_us, .. } if cross => {
+                    out.to_hub.push((done_us, i, done_us - at));
+                }
+                Admission::Served { done_us, .. } => {
+                    self.stats.answered(op, done_us - at);
+                    if done_us - at > timeout_us {
+                        self.stats.timed_out();
+                        out.refused.push((i, Fate::TimedOut));
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The province a resident ID card was issued in: its first two digits.
@@ -137,12 +258,14 @@ pub struct Capacity<P> {
     inner: P,
     timing: Timing,
     cv: f64,
-    stations: Vec<Station>,
+    /// Provinces in `ProvinceId` order, then the hub.
+    lanes: Vec<Lane>,
     services: Vec<Services>,
-    max_wait_ms: Vec<u32>,
-    stats: Stats,
+    national: National,
     timeout_us: u64,
     limiter: Option<Limiter>,
+    /// Where the provinces' lanes are admitted; one after another without.
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 /// The capacity model's figures for the summary.
@@ -180,9 +303,6 @@ impl<P: Platform> Capacity<P> {
             } => Some(Limiter {
                 floor,
                 reopen_per_minute: (1.0 - floor) / reopen_minutes.max(1) as f64,
-                share: vec![1.0; specs.len()],
-                spent_us: vec![0; specs.len()],
-                tick_start_us: 0,
             }),
             _ => None,
         };
@@ -192,7 +312,7 @@ impl<P: Platform> Capacity<P> {
             inner,
             timing,
             cv: config.service_cv,
-            stations: specs
+            lanes: specs
                 .iter()
                 .map(|(n, s)| {
                     let limit = if admission {
@@ -200,16 +320,29 @@ impl<P: Platform> Capacity<P> {
                     } else {
                         u64::MAX
                     };
-                    Station::new(*n, limit)
+                    Lane {
+                        station: Station::new(*n, limit),
+                        max_wait_ms: s.max_wait_ms,
+                        share: 1.0,
+                        spent_us: 0,
+                        stats: PlatformStats::default(),
+                    }
                 })
                 .collect(),
             services: specs
                 .iter()
                 .map(|(_, s)| Services::new(s, config.service_cv))
                 .collect(),
-            max_wait_ms: specs.iter().map(|(_, s)| s.max_wait_ms).collect(),
-            stats: Stats::default(),
+            national: National::default(),
+            pool: None,
         }
+    }
+
+    /// Admits the provinces' lanes on `pool`'s threads. The figures do not
+    /// depend on it: each lane sees its requests in the same order.
+    pub fn with_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Capacity<P> {
+        self.pool = Some(pool);
+        self
     }
 
     pub fn inner(&mut self) -> &mut P {
@@ -218,23 +351,29 @@ impl<P: Platform> Capacity<P> {
 
     /// Server counts in force: provinces in `ProvinceId` order, then the hub.
     pub fn servers(&self) -> Vec<u32> {
-        self.stations.iter().map(Station::servers).collect()
+        self.lanes.iter().map(|l| l.station.servers()).collect()
+    }
+
+    fn enter_interval(&mut self, k: usize) {
+        let mut platforms: Vec<&mut PlatformStats> =
+            self.lanes.iter_mut().map(|l| &mut l.stats).collect();
+        self.national.enter_interval(k, &mut platforms);
     }
 
     /// Queues one tick's requests; returns which ones are answered busy.
     fn admit(&mut self, now: Minute, requests: &[Request]) -> Vec<Fate> {
         let t = self.timing;
         let interval = now.since(t.start) / t.interval_minutes.max(1);
-        self.stats.enter_interval(interval as usize);
+        self.enter_interval(interval as usize);
         let tick_us = t.tick_minutes as u64 * US_PER_MINUTE;
         let tick_start = now.0 as u64 * US_PER_MINUTE;
         let mut rng = agent_rng(t.seed, CAPACITY_AGENT, now.0 as u64, CAPACITY_PURPOSE);
-        if let Some(l) = &mut self.limiter {
-            l.tick_start_us = tick_start;
+        let limiter = self.limiter;
+        if let Some(l) = limiter {
             let step = l.reopen_per_minute * t.tick_minutes as f64;
-            for (share, spent) in l.share.iter_mut().zip(&mut l.spent_us) {
-                *share = (*share + step).min(1.0);
-                *spent = 0;
+            for lane in &mut self.lanes {
+                lane.share = (lane.share + step).min(1.0);
+                lane.spent_us = 0;
             }
         }
 
@@ -244,18 +383,24 @@ impl<P: Platform> Capacity<P> {
         let mut plan = Vec::with_capacity(n);
         for req in requests {
             let at = tick_start + rng.random_range(0..tick_us);
-            let p = path(req);
-            let first = match p {
+            let path = path(req);
+            let first = match path {
                 Path::Province(q, _) => self.services[q].draw(req.op(), &mut rng),
                 Path::Hub => self.services[HUB].draw(req.op(), &mut rng),
                 // A broadcast feed costs every province the same.
                 Path::Broadcast => self.services[0].draw(Op::Feed, &mut rng),
             };
-            let hub = match p {
+            let hub = match path {
                 Path::Province(_, true) => self.services[HUB].draw(Op::HubQuery, &mut rng),
                 _ => 0,
             };
-            plan.push((at, p, first, hub, req.op()));
+            plan.push(Planned {
+                at,
+                path,
+                first,
+                hub,
+                op: req.op(),
+            });
         }
         // Sorted by value, not through `plan`: at national scale a tick has
         // ~10^5 requests and an indirect key misses the cache on every
@@ -264,67 +409,70 @@ impl<P: Platform> Capacity<P> {
         let mut order: Vec<(u64, u32)> = plan
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.0, i as u32))
+            .map(|(i, e)| (e.at, i as u32))
             .collect();
         order.sort_unstable();
 
-        let mut fate = vec![Fate::Forward; n];
+        // Each province's arrivals, in arrival order.
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); PROVINCE_COUNT];
         // (arrival at the hub, request, latency so far)
         let mut at_hub: Vec<(u64, u32, u64)> = Vec::new();
-        for &(_, i) in &order {
-            let (at, p, service, _, op) = plan[i as usize];
-            let feed = op == Op::Feed;
-            match p {
-                Path::Province(q, cross) => match self.offer(q, at, service, feed) {
-                    Admission::Busy => {
-                        self.stats.busy_reply(q, op);
-                        fate[i as usize] = Fate::Busy;
-                    }
-                    Admission::Served { done_us, .. } if cross => {
-                        at_hub.push((done_us, i, done_us - at));
-                    }
-                    Admission::Served { done_us, .. } => {
-                        self.stats.answered(q, op, done_us - at);
-                        if done_us - at > self.timeout_us {
-                            self.stats.timed_out(q);
-                            fate[i as usize] = Fate::TimedOut;
-                        }
-                    }
-                },
+        for &(at, i) in &order {
+            match plan[i as usize].path {
+                Path::Province(q, _) => lists[q].push(i),
                 Path::Hub => at_hub.push((at, i, 0)),
-                Path::Broadcast => {
-                    for q in 0..PROVINCE_COUNT {
-                        if let Admission::Served { done_us, .. } = self.offer(q, at, service, true)
-                        {
-                            self.stats.answered(q, op, done_us - at);
-                        }
-                    }
-                }
+                Path::Broadcast => lists.iter_mut().for_each(|l| l.push(i)),
             }
         }
+        let timeout_us = self.timeout_us;
+        let plan = &plan;
+        let work = |(lane, list): (&mut Lane, &Vec<u32>)| {
+            lane.admit(list, plan, limiter, tick_start, timeout_us)
+        };
+        let provinces = &mut self.lanes[..PROVINCE_COUNT];
+        let outcomes: Vec<LaneOutcome> = match &self.pool {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                provinces.par_iter_mut().zip(&lists).map(work).collect()
+            }),
+            None => provinces.iter_mut().zip(&lists).map(work).collect(),
+        };
 
+        let mut fate = vec![Fate::Forward; n];
+        for o in outcomes {
+            for (i, f) in o.refused {
+                fate[i as usize] = f;
+            }
+            at_hub.extend(o.to_hub);
+        }
         at_hub.sort_unstable_by_key(|&(at, i, _)| (at, i));
         for (at, i, before) in at_hub {
-            let (_, p, first, hub, op) = plan[i as usize];
-            let (hub_op, service, home) = match p {
+            let Planned {
+                path,
+                first,
+                hub,
+                op,
+                ..
+            } = plan[i as usize];
+            let (hub_op, service, home) = match path {
                 Path::Province(q, _) => (Op::HubQuery, hub, Some(q)),
                 _ => (op, first, None),
             };
-            match self.offer(HUB, at, service, op == Op::Feed) {
+            match self.lanes[HUB].offer(limiter, tick_start, at, service, op == Op::Feed) {
                 Admission::Busy => {
-                    self.stats.busy_reply(HUB, hub_op);
+                    self.lanes[HUB].stats.busy_reply(hub_op);
                     if let Some(q) = home {
-                        self.stats.busy_reply(q, op);
+                        self.lanes[q].stats.busy_reply(op);
                     }
                     fate[i as usize] = Fate::Busy;
                 }
                 Admission::Served { done_us, .. } => {
-                    self.stats.answered(HUB, hub_op, done_us - at);
+                    self.lanes[HUB].stats.answered(hub_op, done_us - at);
                     if let Some(q) = home {
-                        self.stats.answered(q, op, before + done_us - at);
+                        self.lanes[q].stats.answered(op, before + done_us - at);
                     }
                     if before + done_us - at > self.timeout_us {
-                        self.stats.timed_out(home.unwrap_or(HUB));
+                        self.lanes[home.unwrap_or(HUB)].stats.timed_out();
                         fate[i as usize] = Fate::TimedOut;
                     }
                 }
@@ -333,48 +481,20 @@ impl<P: Platform> Capacity<P> {
         fate
     }
 
-    fn offer(&mut self, platform: usize, at: u64, service: u64, always: bool) -> Admission {
-        self.stats.offered(platform);
-        if let (Some(l), false) = (&mut self.limiter, always) {
-            // Server time allowed so far in this tick: the admitted share of
-            // the servers' time up to `at`, plus a burst of half the
-            // admission limit, so admissions are spread over the tick
-            // rather than spent by its first arrivals.
-            let servers = self.stations[platform].servers() as f64;
-            let elapsed = at.saturating_sub(l.tick_start_us) as f64;
-            let burst = self.max_wait_ms[platform] as f64 * 500.0;
-            let budget = (l.share[platform] * servers * (elapsed + burst)) as u64;
-            if l.spent_us[platform] + service > budget {
-                self.stats.refused(platform);
-                return Admission::Busy;
-            }
-            l.spent_us[platform] += service;
-        }
-        let a = self.stations[platform].offer(at, service, always);
-        if let (Some(l), Admission::Busy) = (&mut self.limiter, a) {
-            // The queue outgrew the limit: cut admissions back to the floor.
-            l.share[platform] = l.floor;
-        }
-        match a {
-            Admission::Busy => self.stats.refused(platform),
-            Admission::Served { queue_depth, .. } => self.stats.queue_depth(platform, queue_depth),
-        }
-        a
-    }
-
     /// Closes the run's figures. `provinces`: the simulated ones.
     pub fn report(&mut self, provinces: &[ProvinceId]) -> CapacityReport {
         let t = self.timing;
         let intervals = t.intervals();
-        self.stats.finish(intervals);
+        self.enter_interval(intervals);
         let run_us = t.duration_minutes as u64 * US_PER_MINUTE;
         let mut shown: Vec<usize> = provinces.iter().map(|p| p.index()).collect();
         shown.push(HUB);
         let platforms = shown
             .iter()
             .map(|&k| {
-                let s = &self.stations[k];
-                let mut timeline = self.stats.platform_series(k);
+                let lane = &self.lanes[k];
+                let (s, stats) = (&lane.station, &lane.stats);
+                let mut timeline = stats.series();
                 timeline.truncate(intervals);
                 PlatformLoad {
                     platform: if k == HUB {
@@ -383,22 +503,23 @@ impl<P: Platform> Capacity<P> {
                         ProvinceId(k as u8).key().to_string()
                     },
                     servers: s.servers(),
-                    max_wait_ms: self.max_wait_ms[k],
-                    requests: self.stats.offered[k],
-                    busy: self.stats.refused[k],
-                    timeouts: self.stats.timeouts[k],
-                    busy_rate: rate(self.stats.refused[k], self.stats.offered[k]),
+                    max_wait_ms: lane.max_wait_ms,
+                    requests: stats.offered,
+                    busy: stats.refused,
+                    timeouts: stats.timeouts,
+                    busy_rate: rate(stats.refused, stats.offered),
                     utilization: rate(s.busy_us, s.servers() as u64 * run_us),
-                    queue_depth_max: self.stats.depth_max[k],
-                    latency: self.stats.platform_latency(k),
+                    queue_depth_max: stats.depth_max,
+                    latency: stats::by_op(&[stats]),
                     timeline,
                 }
             })
             .collect();
-        let mut timeline = self.stats.national_series();
+        let mut timeline = self.national.series();
         timeline.truncate(intervals);
+        let shown: Vec<&PlatformStats> = shown.iter().map(|&k| &self.lanes[k].stats).collect();
         CapacityReport {
-            latency: self.stats.by_op(&shown),
+            latency: stats::by_op(&shown),
             platforms,
             timeline,
         }

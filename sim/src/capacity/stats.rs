@@ -96,146 +96,125 @@ impl Series {
     }
 }
 
-pub struct Stats {
-    latency: Vec<[Option<Histogram<u64>>; OP_COUNT]>,
-    /// "System busy" answers clients saw, by (platform, op).
-    busy_replies: Vec<[u64; OP_COUNT]>,
-    pub offered: [u64; PLATFORMS],
-    pub refused: [u64; PLATFORMS],
+/// One platform's figures. Only its own lane writes them, so provinces'
+/// lanes can be admitted in parallel.
+#[derive(Default)]
+pub struct PlatformStats {
+    latency: [Option<Histogram<u64>>; OP_COUNT],
+    /// "System busy" answers clients saw, by op.
+    busy_replies: [u64; OP_COUNT],
+    pub offered: u64,
+    pub refused: u64,
     /// Served after the client had given up (`degrade = "none"`).
-    pub timeouts: [u64; PLATFORMS],
-    pub depth_max: [u64; PLATFORMS],
-    series: Vec<Series>,
-    national: Series,
-    interval: usize,
+    pub timeouts: u64,
+    pub depth_max: u64,
+    series: Series,
 }
 
-impl Default for Stats {
-    fn default() -> Self {
-        Stats {
-            latency: (0..PLATFORMS).map(|_| Default::default()).collect(),
-            busy_replies: vec![[0; OP_COUNT]; PLATFORMS],
-            offered: [0; PLATFORMS],
-            refused: [0; PLATFORMS],
-            timeouts: [0; PLATFORMS],
-            depth_max: [0; PLATFORMS],
-            series: (0..PLATFORMS).map(|_| Series::default()).collect(),
-            national: Series::default(),
-            interval: 0,
-        }
+impl PlatformStats {
+    pub fn offered(&mut self) {
+        self.offered += 1;
+        self.series.current.requests += 1;
+    }
+
+    pub fn refused(&mut self) {
+        self.refused += 1;
+        self.series.current.busy += 1;
+    }
+
+    pub fn timed_out(&mut self) {
+        self.timeouts += 1;
+        self.series.current.timeouts += 1;
+    }
+
+    pub fn queue_depth(&mut self, depth: u32) {
+        let d = depth as u64;
+        self.depth_max = self.depth_max.max(d);
+        let c = &mut self.series.current;
+        c.depth_max = c.depth_max.max(d);
+    }
+
+    pub fn answered(&mut self, op: Op, latency_us: u64) {
+        record(&mut self.latency[op_index(op)], latency_us);
+        record(&mut self.series.hist, latency_us);
+    }
+
+    pub fn busy_reply(&mut self, op: Op) {
+        self.busy_replies[op_index(op)] += 1;
+    }
+
+    pub fn series(&self) -> Vec<IntervalLoad> {
+        self.series.done.iter().map(IntervalAcc::load).collect()
     }
 }
 
-impl Stats {
+/// All platforms together, per reporting interval: made from the
+/// platforms' figures when an interval closes.
+#[derive(Default)]
+pub struct National {
+    series: Series,
+    interval: usize,
+}
+
+impl National {
     /// Moves to reporting interval `k`, closing the ones before it.
-    pub fn enter_interval(&mut self, k: usize) {
+    pub fn enter_interval(&mut self, k: usize, platforms: &mut [&mut PlatformStats]) {
         while self.interval < k {
-            // The national histogram is the platforms' merged at the close
-            // rather than a third record per answer on the driver thread.
-            for s in &self.series {
-                if let Some(h) = s.hist.as_ref().filter(|h| !h.is_empty()) {
+            let n = &mut self.series;
+            for p in platforms.iter_mut() {
+                let c = &p.series.current;
+                n.current.requests += c.requests;
+                n.current.busy += c.busy;
+                n.current.timeouts += c.timeouts;
+                n.current.depth_max = n.current.depth_max.max(c.depth_max);
+                if let Some(h) = p.series.hist.as_ref().filter(|h| !h.is_empty()) {
                     // Same bounds everywhere, so adding cannot fail.
-                    let _ = self.national.hist.get_or_insert_with(histogram).add(h);
+                    let _ = n.hist.get_or_insert_with(histogram).add(h);
                 }
+                p.series.close();
             }
-            for s in &mut self.series {
-                s.close();
-            }
-            self.national.close();
+            n.close();
             self.interval += 1;
         }
     }
 
-    pub fn offered(&mut self, platform: usize) {
-        self.offered[platform] += 1;
-        self.series[platform].current.requests += 1;
-        self.national.current.requests += 1;
+    pub fn series(&self) -> Vec<IntervalLoad> {
+        self.series.done.iter().map(IntervalAcc::load).collect()
     }
+}
 
-    pub fn refused(&mut self, platform: usize) {
-        self.refused[platform] += 1;
-        self.series[platform].current.busy += 1;
-        self.national.current.busy += 1;
-    }
-
-    pub fn timed_out(&mut self, platform: usize) {
-        self.timeouts[platform] += 1;
-        self.series[platform].current.timeouts += 1;
-        self.national.current.timeouts += 1;
-    }
-
-    pub fn queue_depth(&mut self, platform: usize, depth: u32) {
-        let d = depth as u64;
-        self.depth_max[platform] = self.depth_max[platform].max(d);
-        let c = &mut self.series[platform].current;
-        c.depth_max = c.depth_max.max(d);
-        self.national.current.depth_max = self.national.current.depth_max.max(d);
-    }
-
-    pub fn answered(&mut self, platform: usize, op: Op, latency_us: u64) {
-        record(&mut self.latency[platform][op_index(op)], latency_us);
-        record(&mut self.series[platform].hist, latency_us);
-    }
-
-    pub fn busy_reply(&mut self, platform: usize, op: Op) {
-        self.busy_replies[platform][op_index(op)] += 1;
-    }
-
-    /// Closes every interval up to `intervals` (the run's count).
-    pub fn finish(&mut self, intervals: usize) {
-        self.enter_interval(intervals);
-    }
-
-    pub fn platform_series(&self, platform: usize) -> Vec<IntervalLoad> {
-        self.series[platform]
-            .done
-            .iter()
-            .map(IntervalAcc::load)
-            .collect()
-    }
-
-    pub fn national_series(&self) -> Vec<IntervalLoad> {
-        self.national.done.iter().map(IntervalAcc::load).collect()
-    }
-
-    /// Latency by operation for one platform.
-    pub fn platform_latency(&self, platform: usize) -> BTreeMap<String, OpLatency> {
-        self.by_op(&[platform])
-    }
-
-    /// Latency by operation over `platforms`, merged in the order given.
-    pub fn by_op(&self, platforms: &[usize]) -> BTreeMap<String, OpLatency> {
-        let mut out = BTreeMap::new();
-        for (k, op) in OPS.iter().enumerate() {
-            let mut merged: Option<Histogram<u64>> = None;
-            let mut busy = 0;
-            for &p in platforms {
-                busy += self.busy_replies[p][k];
-                if let Some(h) = &self.latency[p][k] {
-                    let m = merged.get_or_insert_with(histogram);
-                    // Same bounds everywhere, so adding cannot fail.
-                    let _ = m.add(h);
-                }
+/// Latency by operation over `platforms`, merged in the order given.
+pub fn by_op(platforms: &[&PlatformStats]) -> BTreeMap<String, OpLatency> {
+    let mut out = BTreeMap::new();
+    for (k, op) in OPS.iter().enumerate() {
+        let mut merged: Option<Histogram<u64>> = None;
+        let mut busy = 0;
+        for p in platforms {
+            busy += p.busy_replies[k];
+            if let Some(h) = &p.latency[k] {
+                let m = merged.get_or_insert_with(histogram);
+                // Same bounds everywhere, so adding cannot fail.
+                let _ = m.add(h);
             }
-            let answered = merged.as_ref().map_or(0, |h| h.len());
-            if answered + busy == 0 {
-                continue;
-            }
-            let q = |x: f64| merged.as_ref().map_or(0.0, |h| ms(h.value_at_quantile(x)));
-            out.insert(
-                op.as_str().to_string(),
-                OpLatency {
-                    answered,
-                    busy,
-                    busy_rate: rate(busy, answered + busy),
-                    p50_ms: q(0.5),
-                    p90_ms: q(0.9),
-                    p99_ms: q(0.99),
-                    p999_ms: q(0.999),
-                    max_ms: merged.as_ref().map_or(0.0, |h| ms(h.max())),
-                },
-            );
         }
-        out
+        let answered = merged.as_ref().map_or(0, |h| h.len());
+        if answered + busy == 0 {
+            continue;
+        }
+        let q = |x: f64| merged.as_ref().map_or(0.0, |h| ms(h.value_at_quantile(x)));
+        out.insert(
+            op.as_str().to_string(),
+            OpLatency {
+                answered,
+                busy,
+                busy_rate: rate(busy, answered + busy),
+                p50_ms: q(0.5),
+                p90_ms: q(0.9),
+                p99_ms: q(0.99),
+                p999_ms: q(0.999),
+                max_ms: merged.as_ref().map_or(0.0, |h| ms(h.max())),
+            },
+        );
     }
+    out
 }

@@ -111,7 +111,7 @@ fn without_admission_control_late_answers_time_out_but_still_cost_server_time() 
     assert!((1..=5).contains(&acked), "{acked} answered in time");
     assert_eq!(cap.inner().got.len(), acked);
     // Every request was served: the timed-out ones too.
-    assert_eq!(cap.stations[anhui().index()].busy_us, 180_000_000);
+    assert_eq!(cap.lanes[anhui().index()].station.busy_us, 180_000_000);
     let report = cap.report(&[anhui()]);
     assert_eq!(report.platforms[0].busy, 0);
     assert_eq!(report.platforms[0].timeouts, 6 - acked as u64);
@@ -130,7 +130,7 @@ fn queued_requests_wait_for_the_server_and_latency_adds_up() {
     );
     let answers = exchange(&mut cap, 0, (0..6).map(query).collect());
     assert!(answers.iter().all(|r| *r == Response::Ack));
-    assert_eq!(cap.stations[anhui().index()].busy_us, 60_000_000);
+    assert_eq!(cap.lanes[anhui().index()].station.busy_us, 60_000_000);
     let report = cap.report(&[anhui()]);
     let q = &report.latency["query"];
     assert_eq!(q.answered, 6);
@@ -211,4 +211,60 @@ fn the_same_requests_give_the_same_figures() {
         (r.latency, r.platforms, r.timeline)
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn provinces_admitted_in_parallel_give_the_same_answers_and_figures() {
+    // Every province, scans of other provinces' codes through the hub, and
+    // too few servers, so queues, refusals, the rate limiter and the hub
+    // all take part.
+    let provinces: Vec<ProvinceId> = ProvinceId::all().collect();
+    let request = |k: u32| {
+        let here = provinces[k as usize % provinces.len()];
+        let issuer = provinces[(k as usize / 3) % provinces.len()];
+        let code = CodeId {
+            issuer: Issuer::Province(issuer),
+            serial: k,
+        };
+        if k % 2 == 0 {
+            Request::Query { code }
+        } else {
+            Request::Verify {
+                credential: Credential::Code(code),
+                place: hcsim_platform::api::Place {
+                    county: hcsim_platform::api::CountyRef {
+                        province: here,
+                        county: 0,
+                    },
+                    kind: hcsim_platform::api::CheckpointKind::Mall,
+                },
+                temperature: None,
+            }
+        }
+    };
+    let mut c = config(2, 400.0, 1_000);
+    c.degrade = config::Degrade::RateLimit {
+        floor: 0.3,
+        reopen_minutes: 5,
+    };
+    c.service_cv = 0.5;
+    let run = |pool: Option<Arc<rayon::ThreadPool>>| {
+        let mut cap = Capacity::new(Recorder::default(), &c, timing(), &[0; 31]);
+        if let Some(pool) = pool {
+            cap = cap.with_pool(pool);
+        }
+        let answers: Vec<Vec<Response>> = (0..12)
+            .map(|t| exchange(&mut cap, t, (0..2_000).map(|k| request(k + t)).collect()))
+            .collect();
+        let r = cap.report(&provinces);
+        (answers, r.latency, r.platforms, r.timeline)
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let serial = run(None);
+    let busy = serial.0.iter().flatten().filter(|r| **r == Response::Busy);
+    assert!(busy.count() > 1_000, "the scenario must refuse some");
+    assert_eq!(serial, run(Some(Arc::new(pool))));
 }
