@@ -93,6 +93,9 @@ pub struct ProvincePlatform {
     /// Releases that come due with time alone: (when, serial). Stale
     /// entries are harmless: settling an already-settled person does nothing.
     releases: BinaryHeap<Reverse<(Minute, u32)>>,
+    /// People by the color of their stored state (`Color::index`), kept as
+    /// states change so a census need not read every person.
+    stored_colors: [u64; 5],
     publications: Vec<Publication>,
     /// Where state changes are written before they are acknowledged, for
     /// recovery after a crash; `None`: state lives in memory only.
@@ -112,6 +115,7 @@ impl ProvincePlatform {
             risk: RiskTable::default(),
             side: SideTables::default(),
             releases: BinaryHeap::new(),
+            stored_colors: [0; 5],
             publications: Vec::new(),
             log: None,
             recognition: Arc::new(RecognitionPolicy::default()),
@@ -176,12 +180,35 @@ impl ProvincePlatform {
     }
 
     /// Color counts over everyone registered here, at `now`.
+    ///
+    /// A color changes with time alone only by a release, and everyone whose
+    /// release has come due has an entry in `releases` at that time (it is
+    /// scheduled with every change of state, and `advance` settles what it
+    /// pops). So the census is the stored colors, corrected for the people
+    /// with entries due by `now`.
     pub fn census(&self, now: Minute) -> [u64; 5] {
-        let mut counts = [0u64; 5];
-        for p in &self.people {
-            counts[self.rules.at(&p.state, now).color().index()] += 1;
+        let mut counts = self.stored_colors;
+        let mut due: Vec<u32> = self
+            .releases
+            .iter()
+            .filter(|Reverse((at, _))| *at <= now)
+            .map(|Reverse((_, i))| *i)
+            .collect();
+        due.sort_unstable();
+        due.dedup();
+        for i in due {
+            let state = &self.people[i as usize].state;
+            counts[state.color().index()] -= 1;
+            counts[self.rules.at(state, now).color().index()] += 1;
         }
         counts
+    }
+
+    /// Replaces person `i`'s rule state, keeping `stored_colors` true.
+    fn set_state(&mut self, i: usize, state: State) {
+        let old = std::mem::replace(&mut self.people[i].state, state);
+        self.stored_colors[old.color().index()] -= 1;
+        self.stored_colors[state.color().index()] += 1;
     }
 
     /// The color of one of this platform's codes at `now`.
@@ -200,12 +227,11 @@ impl ProvincePlatform {
             }
             self.releases.pop();
             let i = i as usize;
-            let mut state = self.people[i].state;
+            let state = self.people[i].state;
             let settled = self.rules.at(&state, now);
             if settled != state {
-                state = settled;
-                self.people[i].state = state;
-                self.publish(i, state.since());
+                self.set_state(i, settled);
+                self.publish(i, settled.since());
             }
         }
     }
@@ -229,6 +255,7 @@ impl ProvincePlatform {
             doc: identity.doc,
             state: State::default(),
         });
+        self.stored_colors[State::default().color().index()] += 1;
         self.index_document(i);
         i
     }
@@ -302,9 +329,9 @@ impl ProvincePlatform {
         if at < state.applied() || at < state.since() {
             self.replay(i, now);
         } else {
-            let change = self
-                .rules
-                .apply(&mut self.people[i].state, at, &record.fact());
+            let mut state = state;
+            let change = self.rules.apply(&mut state, at, &record.fact());
+            self.set_state(i, state);
             for (when, _) in change.iter() {
                 self.publish(i, when);
             }
@@ -318,7 +345,7 @@ impl ProvincePlatform {
         for (_, e) in self.journal.in_time_order(self.people[i].head) {
             self.rules.apply(&mut state, e.at, &e.record.fact());
         }
-        self.people[i].state = self.rules.at(&state, now);
+        self.set_state(i, self.rules.at(&state, now));
         self.publish(i, now);
     }
 

@@ -1014,3 +1014,91 @@ impl P {
         self.feed(at, Feed::SameBuildingCase { person, at: t(at) });
     }
 }
+
+#[test]
+fn the_kept_census_matches_reading_everyone_as_states_change() {
+    let everyone = |x: &ProvincePlatform, now: Minute| {
+        let mut counts = [0u64; 5];
+        for q in &x.people {
+            counts[x.rules.at(&q.state, now).color().index()] += 1;
+        }
+        counts
+    };
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    let mut people = vec![(p.who, p.code)];
+    for k in 1..40u64 {
+        let who = id(34010119800101001 + k, 40);
+        let apply = Request::Apply {
+            province: p.x.province(),
+            identity: who,
+            face_verified: true,
+            national: false,
+        };
+        match done(p.x.handle(t("2020-03-01T08:00"), &apply)) {
+            Response::Issued { code, .. } => people.push((who, code)),
+            other => panic!("{other:?}"),
+        }
+    }
+    let mut checked = 0;
+    let mut check = |p: &mut P, now: Minute| {
+        assert_eq!(p.x.census(now), everyone(&p.x, now), "at {now}");
+        checked += 1;
+    };
+    // Yellow by a stay, released by 7 check-ins; yellow by a fever; a
+    // quarantine; a close-contact designation and its clearing; a late
+    // quarantine that makes the person's record replay.
+    for day in 2..=11u32 {
+        for (k, &(who, code)) in people.iter().enumerate() {
+            (p.who, p.code) = (who, code);
+            let at = |hhmm: &str| format!("2020-03-{day:02}T{hhmm}");
+            match (k % 5, day) {
+                // The 7th check-in comes before the 7 days are over: the
+                // release (day 12, 10:00) comes with time alone.
+                (0, 5) => {
+                    p.stay(&at("10:00"), RiskLevel::Medium);
+                    p.declare(&at("20:00"), 365, false);
+                }
+                (0, 6..=11) => {
+                    p.declare(&at("20:00"), 365, false);
+                }
+                (1, 3) => {
+                    p.declare(&at("09:00"), 385, true);
+                }
+                (2, 2) => p.quarantine(&at("10:00"), QuarantineKind::Home, 4),
+                (3, 4) => p.designate(&at("09:00"), CaseStatus::CloseContact),
+                (3, 11) => p.designate(&at("09:00"), CaseStatus::Cleared),
+                (4, 5) => {
+                    let person = p.who.number;
+                    let start = t("2020-03-01T12:00");
+                    p.feed(
+                        &at("09:00"),
+                        Feed::Quarantine {
+                            person,
+                            kind: QuarantineKind::Centralized,
+                            start,
+                            end: start.plus_days(6),
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        let noon = t(&format!("2020-03-{day:02}T12:00"));
+        check(&mut p, noon);
+        check(&mut p, noon.plus_minutes(600));
+    }
+    // Time alone: releases come due between censuses, with and without the
+    // platform having settled them.
+    let mut now = t("2020-03-12T00:00");
+    for step in 0..60 {
+        check(&mut p, now);
+        if step % 4 == 0 {
+            p.x.advance(now);
+            check(&mut p, now);
+        }
+        now = now.plus_minutes(7 * 60);
+    }
+    assert!(checked > 80);
+    // Not everyone ends where they started: the census had something to track.
+    assert!(p.x.census(t("2020-03-05T12:00"))[Color::Green.index()] < people.len() as u64);
+}
