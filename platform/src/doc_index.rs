@@ -173,8 +173,8 @@ mod tests {
         let more: Vec<DocNumber> = (0..200_000u64).map(|k| DocNumber(k * 3 + 1)).collect();
         let all: Vec<DocNumber> = numbers.iter().chain(&more).copied().collect();
         let of_all = |v: u32| all[v as usize];
-        for i in numbers.len()..all.len() {
-            assert_eq!(index.insert(all[i], i as u32, of_all), i as u32);
+        for (i, n) in all.iter().enumerate().skip(numbers.len()) {
+            assert_eq!(index.insert(*n, i as u32, of_all), i as u32);
         }
         for (i, n) in all.iter().enumerate() {
             assert_eq!(index.get(*n, of_all), Some(i as u32));

@@ -66,7 +66,7 @@ const CASE_NONE: u8 = 0;
 /// alignment, so the record around it has no padding (a province holds one
 /// per resident).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-#[repr(packed(2))]
+#[repr(C, packed(2))]
 pub(crate) struct State {
     /// When the current color's clock started (its latest trigger).
     since: Minute,

@@ -226,7 +226,7 @@ fn provinces_admitted_in_parallel_give_the_same_answers_and_figures() {
             issuer: Issuer::Province(issuer),
             serial: k,
         };
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             Request::Query { code }
         } else {
             Request::Verify {
