@@ -132,8 +132,10 @@ struct Lane {
     stats: PlatformStats,
 }
 
-/// What a province's lane decided in one tick.
-#[derive(Default)]
+/// What a province's lane decided in one tick. Sized on the driving
+/// thread so that lanes admitted on worker threads allocate nothing: memory
+/// allocated there stays in those threads' allocator arenas, which at
+/// national scale cost tens of MB of resident memory.
 struct LaneOutcome {
     refused: Vec<(u32, Fate)>,
     /// (arrival at the hub, request, latency so far)
@@ -185,8 +187,8 @@ impl Lane {
         limiter: Option<Limiter>,
         tick_start_us: u64,
         timeout_us: u64,
-    ) -> LaneOutcome {
-        let mut out = LaneOutcome::default();
+        out: &mut LaneOutcome,
+    ) {
         for &i in list {
             let Planned {
                 at,
@@ -223,7 +225,6 @@ impl Lane {
                 }
             }
         }
-        out
     }
 }
 
@@ -417,26 +418,58 @@ impl<P: Platform> Capacity<P> {
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); PROVINCE_COUNT];
         // (arrival at the hub, request, latency so far)
         let mut at_hub: Vec<(u64, u32, u64)> = Vec::new();
+        // Operations each province will record, by `op_index` bit, and its
+        // scans that go on to the hub.
+        let mut ops = [0u32; PROVINCE_COUNT];
+        let mut cross = [0usize; PROVINCE_COUNT];
         for &(at, i) in &order {
-            match plan[i as usize].path {
-                Path::Province(q, _) => lists[q].push(i),
+            let Planned { path, op, .. } = plan[i as usize];
+            let bit = 1 << stats::op_index(op);
+            match path {
+                Path::Province(q, via_hub) => {
+                    lists[q].push(i);
+                    ops[q] |= bit;
+                    cross[q] += usize::from(via_hub);
+                }
                 Path::Hub => at_hub.push((at, i, 0)),
-                Path::Broadcast => lists.iter_mut().for_each(|l| l.push(i)),
+                Path::Broadcast => {
+                    lists.iter_mut().for_each(|l| l.push(i));
+                    ops.iter_mut().for_each(|o| *o |= bit);
+                }
             }
+        }
+        for (lane, ops) in self.lanes.iter_mut().zip(ops) {
+            lane.stats.prepare(ops);
         }
         let timeout_us = self.timeout_us;
         let plan = &plan;
-        let work = |(lane, list): (&mut Lane, &Vec<u32>)| {
-            lane.admit(list, plan, limiter, tick_start, timeout_us)
+        let mut outcomes: Vec<LaneOutcome> = lists
+            .iter()
+            .zip(cross)
+            .map(|(list, cross)| LaneOutcome {
+                refused: Vec::with_capacity(list.len()),
+                to_hub: Vec::with_capacity(cross),
+            })
+            .collect();
+        let work = |((lane, list), out): ((&mut Lane, &Vec<u32>), &mut LaneOutcome)| {
+            lane.admit(list, plan, limiter, tick_start, timeout_us, out)
         };
         let provinces = &mut self.lanes[..PROVINCE_COUNT];
-        let outcomes: Vec<LaneOutcome> = match &self.pool {
+        match &self.pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
-                provinces.par_iter_mut().zip(&lists).map(work).collect()
+                provinces
+                    .par_iter_mut()
+                    .zip(&lists)
+                    .zip(&mut outcomes)
+                    .for_each(work)
             }),
-            None => provinces.iter_mut().zip(&lists).map(work).collect(),
-        };
+            None => provinces
+                .iter_mut()
+                .zip(&lists)
+                .zip(&mut outcomes)
+                .for_each(work),
+        }
 
         let mut fate = vec![Fate::Forward; n];
         for o in outcomes {

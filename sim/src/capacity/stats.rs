@@ -143,6 +143,21 @@ impl PlatformStats {
         self.busy_replies[op_index(op)] += 1;
     }
 
+    /// Creates the histograms answers of `ops` (bits by `op_index`) will be
+    /// recorded in. Lanes are admitted on worker threads; histograms made
+    /// there would live in those threads' allocator arenas and leave them
+    /// fragmented (tens of MB at national scale).
+    pub fn prepare(&mut self, ops: u32) {
+        for (k, h) in self.latency.iter_mut().enumerate() {
+            if ops & (1 << k) != 0 {
+                h.get_or_insert_with(histogram);
+            }
+        }
+        if ops != 0 {
+            self.series.hist.get_or_insert_with(histogram);
+        }
+    }
+
     pub fn series(&self) -> Vec<IntervalLoad> {
         self.series.done.iter().map(IntervalAcc::load).collect()
     }
