@@ -11,14 +11,11 @@
 
 use actix::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use hcsim::capacity::Capacity;
 use hcsim::engine::drive;
 use hcsim::engine::message::Tag;
 use hcsim::oracle::{file_names, Oracle, Setup};
 use hcsim::policy_diff::ExchangeObserver;
-use hcsim::run::{
-    default_rules_dir, load_rules, local_platform, province_citizens, start_shards, timing,
-};
+use hcsim::run::{capacity_over, default_rules_dir, load_rules, local_platform, start_shards};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
 use hcsim_platform::{Minute, Request, Response};
@@ -80,12 +77,7 @@ fn record(scenario: &Scenario, world: &Arc<World>) -> Recording {
         let handles = [arbiter.handle()];
         let shards = start_shards(scenario, world, &handles);
         let local = local_platform(world, &setup, &handles, Default::default());
-        let mut platform = Capacity::new(
-            local,
-            &scenario.capacity,
-            timing(scenario),
-            &province_citizens(world),
-        );
+        let mut platform = capacity_over(local, scenario, world);
         drive(
             scenario,
             world.clone(),

@@ -10,9 +10,8 @@
 
 use actix::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hcsim::capacity::Capacity;
 use hcsim::engine::drive;
-use hcsim::run::{load_rules, local_platform, province_citizens, start_shards, timing};
+use hcsim::run::{capacity_over, load_rules, local_platform, start_shards};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
 use std::path::PathBuf;
@@ -41,12 +40,7 @@ fn run_day(scenario: &Scenario) -> (Duration, u64) {
         let handles = [arbiter.handle()];
         let shards = start_shards(scenario, &world, &handles);
         let local = local_platform(&world, &setup, &handles, Default::default());
-        let mut platform = Capacity::new(
-            local,
-            &scenario.capacity,
-            timing(scenario),
-            &province_citizens(&world),
-        );
+        let mut platform = capacity_over(local, scenario, &world);
         let started = Instant::now();
         let output = drive(
             scenario,

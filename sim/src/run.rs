@@ -120,13 +120,7 @@ fn run_with(
             Some(client) => LocalOrRemote::Remote(client),
             None => LocalOrRemote::Local(local),
         };
-        let mut platform = Capacity::new(
-            inner,
-            &scenario.capacity,
-            timing(scenario),
-            &province_citizens(&world),
-        )
-        .with_pool(pool.clone());
+        let mut platform = capacity_over(inner, scenario, &world).with_pool(pool.clone());
         let started = Instant::now();
         let mut on_tick = |p: &TickProgress| {
             if let Some(bar) = &bar {
@@ -342,7 +336,6 @@ pub fn timing(scenario: &Scenario) -> Timing {
     }
 }
 
-/// Simulated citizens per province (index = `ProvinceId`).
 /// The scenario's shard actors, spread round-robin over `arbiters`.
 pub fn start_shards(
     scenario: &Scenario,
@@ -389,6 +382,22 @@ pub fn local_platform(
     )
 }
 
+/// The scenario's capacity model over `inner`, with platforms whose server
+/// count the scenario leaves open sized for the world's population.
+pub fn capacity_over<P: hcsim_adapters::Platform>(
+    inner: P,
+    scenario: &Scenario,
+    world: &World,
+) -> Capacity<P> {
+    Capacity::new(
+        inner,
+        &scenario.capacity,
+        timing(scenario),
+        &province_citizens(world),
+    )
+}
+
+/// Simulated citizens per province (index = `ProvinceId`).
 pub fn province_citizens(world: &World) -> [u64; PROVINCE_COUNT] {
     std::array::from_fn(|p| {
         world.geography.province_counties[p]
