@@ -44,7 +44,7 @@
 //! of the scenario and seed.
 
 use crate::rng::mix;
-use crate::scenario::InputError;
+use crate::scenario::{InputError, Section};
 use crate::surge::RunWindow;
 use hcsim_adapters::faults::{Crash, Partition, PlatformFaultEffect, PlatformFaults, SlowHub};
 use hcsim_platform::api::{Credential, Feed, Issuer, Refusal, Request, Response};
@@ -218,10 +218,8 @@ pub(crate) fn validate(
     let mut specs = Vec::new();
     for (n, entry) in files.iter().enumerate() {
         let f = entry.get_ref();
-        let field = |name: &str| format!("fault[{}].{name}", n + 1);
-        let err = |span: Range<usize>, name: &str, msg: String| {
-            InputError::at(path, text, span, &field(name), msg)
-        };
+        let section = Section::new(path, text, format!("fault[{}]", n + 1));
+        let err = |span: Range<usize>, name: &str, msg: String| section.err(span, name, msg);
         let kind = KINDS
             .iter()
             .find(|(s, _)| *s == f.kind.get_ref())
@@ -251,17 +249,10 @@ pub(crate) fn validate(
                 format!("does not apply to a `{}` fault", kind.as_str()),
             )
         };
-        let whole = |v: &Option<Spanned<i64>>, name: &str, lo: i64, hi: i64, unit: &str| match v {
-            None => Ok(None),
-            Some(x) if (lo..=hi).contains(x.get_ref()) => Ok(Some(*x.get_ref() as u32)),
-            Some(x) => Err(err(
-                x.span(),
-                name,
-                format!(
-                    "{} is out of range: must be within {lo}..={hi} {unit}",
-                    x.get_ref()
-                ),
-            )),
+        let whole = |v: &Option<Spanned<i64>>, name: &str, lo: i64, hi: i64, unit: &str| {
+            let unit = format!(" {unit}");
+            // Within `lo..=hi`, which callers keep inside `u32`.
+            Ok::<_, InputError>(section.ranged(v, name, lo..=hi, &unit)?.map(|x| x as u32))
         };
         let time = |v: &Spanned<String>, name: &str| {
             Minute::parse(v.get_ref()).map_err(|m| err(v.span(), name, m))

@@ -41,7 +41,7 @@
 
 use crate::engine::message::{Agent, Tag};
 use crate::rng::mix;
-use crate::scenario::InputError;
+use crate::scenario::{InputError, Section};
 use crate::world::geography::Geography;
 use crate::world::population::Occupation;
 use crate::world::World;
@@ -268,28 +268,11 @@ pub(crate) fn validate(
     let mut specs = Vec::new();
     for (n, entry) in files.iter().enumerate() {
         let f = entry.get_ref();
-        let field = |name: &str| format!("surge[{}].{name}", n + 1);
-        let err = |span: Range<usize>, name: &str, msg: String| {
-            InputError::at(path, text, span, &field(name), msg)
-        };
+        let section = Section::new(path, text, format!("surge[{}]", n + 1));
+        let err = |span: Range<usize>, name: &str, msg: String| section.err(span, name, msg);
         let missing = |name: &str, why: &str| err(entry.span(), name, format!("missing: {why}"));
-        let number = |v: &Option<Spanned<f64>>,
-                      name: &str,
-                      lo: f64,
-                      hi: f64|
-         -> Result<Option<f64>, InputError> {
-            match v {
-                None => Ok(None),
-                Some(x) if (lo..=hi).contains(x.get_ref()) => Ok(Some(*x.get_ref())),
-                Some(x) => Err(err(
-                    x.span(),
-                    name,
-                    format!(
-                        "{} is out of range: must be within {lo}..={hi}",
-                        x.get_ref()
-                    ),
-                )),
-            }
+        let number = |v: &Option<Spanned<f64>>, name: &str, lo: f64, hi: f64| {
+            section.ranged(v, name, lo..=hi, "")
         };
 
         let kind = KINDS

@@ -27,13 +27,12 @@
 //! servers = 64
 //! ```
 
-use crate::scenario::InputError;
+use crate::scenario::{InputError, Section};
 use hcsim_platform::api::Op;
 use hcsim_platform::region::province_keys;
 use hcsim_platform::ProvinceId;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
@@ -351,40 +350,17 @@ struct ServiceFile {
 }
 
 /// Points errors at the file and line of the offending value.
-struct Ctx<'a> {
-    path: &'a Path,
-    text: &'a str,
+/// The `[capacity]` table's checks, on top of those any section has.
+struct Ctx<'a>(Section<'a>);
+
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Section<'a>;
+    fn deref(&self) -> &Section<'a> {
+        &self.0
+    }
 }
 
 impl Ctx<'_> {
-    fn err(&self, span: Range<usize>, field: &str, msg: String) -> InputError {
-        InputError::at(self.path, self.text, span, field, msg)
-    }
-
-    fn ranged<T: Copy + PartialOrd + std::fmt::Display>(
-        &self,
-        v: &Option<Spanned<T>>,
-        field: &str,
-        range: std::ops::RangeInclusive<T>,
-        unit: &str,
-    ) -> Result<Option<T>, InputError> {
-        let Some(v) = v else { return Ok(None) };
-        let x = *v.get_ref();
-        if range.contains(&x) {
-            Ok(Some(x))
-        } else {
-            Err(self.err(
-                v.span(),
-                field,
-                format!(
-                    "{x} is out of range: must be {}..={}{unit}",
-                    range.start(),
-                    range.end()
-                ),
-            ))
-        }
-    }
-
     fn service(
         &self,
         file: &Option<ServiceFile>,
@@ -446,7 +422,7 @@ pub(crate) fn validate(
     text: &str,
     file: &CapacityFile,
 ) -> Result<CapacityConfig, InputError> {
-    let cx = Ctx { path, text };
+    let cx = Ctx(Section::new(path, text, ""));
     let base = CapacityConfig::default();
     let top = PlatformFile {
         servers: file.servers.clone(),

@@ -5,8 +5,10 @@
 //! capacity plan is worse than no plan.
 
 mod error;
+mod section;
 
 pub use error::{line_of, InputError};
+pub(crate) use section::Section;
 
 use crate::capacity::config::{CapacityConfig, CapacityFile};
 use crate::surge::{
