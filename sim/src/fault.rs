@@ -44,11 +44,10 @@
 //! of the scenario and seed.
 
 use crate::rng::mix;
-use crate::scenario::{InputError, Section};
+use crate::scenario::{kind_name, InputError, Section};
 use crate::surge::RunWindow;
 use hcsim_adapters::faults::{Crash, Partition, PlatformFaultEffect, PlatformFaults, SlowHub};
 use hcsim_platform::api::{Credential, Feed, Issuer, Refusal, Request, Response};
-use hcsim_platform::region::province_keys;
 use hcsim_platform::{Color, Decision, Minute, ProvinceId};
 use hcsim_reports::summary::{FaultReport, FaultSummary};
 use serde::Deserialize;
@@ -78,10 +77,7 @@ const KINDS: [(&str, FaultKind); 6] = [
 
 impl FaultKind {
     pub fn as_str(self) -> &'static str {
-        KINDS
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("?", |(s, _)| s)
+        kind_name(&KINDS, self)
     }
 
     fn is_feed(self) -> bool {
@@ -220,21 +216,7 @@ pub(crate) fn validate(
         let f = entry.get_ref();
         let section = Section::new(path, text, format!("fault[{}]", n + 1));
         let err = |span: Range<usize>, name: &str, msg: String| section.err(span, name, msg);
-        let kind = KINDS
-            .iter()
-            .find(|(s, _)| *s == f.kind.get_ref())
-            .map(|(_, k)| *k)
-            .ok_or_else(|| {
-                err(
-                    f.kind.span(),
-                    "kind",
-                    format!(
-                        "unknown fault kind `{}`; known: {}",
-                        f.kind.get_ref(),
-                        KINDS.map(|(s, _)| s).join(", ")
-                    ),
-                )
-            })?;
+        let kind = section.kind(&KINDS, &f.kind, "fault")?;
         let missing = |name: &str, why: &str| {
             err(
                 entry.span(),
@@ -301,17 +283,7 @@ pub(crate) fn validate(
             None => None,
             Some(k) if kind.is_feed() => return Err(not_for(k.span(), "province")),
             Some(k) => {
-                let p = ProvinceId::parse(k.get_ref()).ok_or_else(|| {
-                    err(
-                        k.span(),
-                        "province",
-                        format!(
-                            "unknown province `{}`; known: {}",
-                            k.get_ref(),
-                            province_keys()
-                        ),
-                    )
-                })?;
+                let p = section.province(k, "province")?;
                 if !run.provinces.contains(&p) {
                     return Err(err(
                         k.span(),

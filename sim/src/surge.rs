@@ -41,14 +41,13 @@
 
 use crate::engine::message::{Agent, Tag};
 use crate::rng::mix;
-use crate::scenario::{InputError, Section};
+use crate::scenario::{kind_name, InputError, Section};
 use crate::world::geography::Geography;
 use crate::world::population::Occupation;
 use crate::world::World;
 use hcsim_platform::api::{
     CheckpointKind, CodeId, Credential, DeciCelsius, Feed, Issuer, Place, Request, Response,
 };
-use hcsim_platform::region::province_keys;
 use hcsim_platform::{Minute, ProvinceId};
 use hcsim_reports::summary::SurgeTotals;
 use serde::Deserialize;
@@ -73,10 +72,7 @@ const KINDS: [(&str, SurgeKind); 4] = [
 
 impl SurgeKind {
     pub fn as_str(self) -> &'static str {
-        KINDS
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("?", |(s, _)| s)
+        kind_name(&KINDS, self)
     }
 }
 
@@ -275,20 +271,7 @@ pub(crate) fn validate(
             section.ranged(v, name, lo..=hi, "")
         };
 
-        let kind = KINDS
-            .iter()
-            .find(|(s, _)| *s == f.kind.get_ref())
-            .map(|(_, k)| *k)
-            .ok_or_else(|| {
-                err(
-                    f.kind.span(),
-                    "kind",
-                    format!(
-                        "unknown surge kind `{}`; known: morning_rush, spring_festival, mass_testing, announcement",
-                        f.kind.get_ref()
-                    ),
-                )
-            })?;
+        let kind = section.kind(&KINDS, &f.kind, "surge")?;
         let festival = kind == SurgeKind::SpringFestival;
 
         let province = match &f.province {
@@ -300,17 +283,7 @@ pub(crate) fn validate(
                 ))
             }
             Some(k) => {
-                let p = ProvinceId::parse(k.get_ref()).ok_or_else(|| {
-                    err(
-                        k.span(),
-                        "province",
-                        format!(
-                            "unknown province `{}`; known: {}",
-                            k.get_ref(),
-                            province_keys()
-                        ),
-                    )
-                })?;
+                let p = section.province(k, "province")?;
                 if !run.provinces.contains(&p) {
                     return Err(err(
                         k.span(),

@@ -29,7 +29,6 @@
 
 use crate::scenario::{InputError, Section};
 use hcsim_platform::api::Op;
-use hcsim_platform::region::province_keys;
 use hcsim_platform::ProvinceId;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -529,17 +528,7 @@ pub(crate) fn validate(
         .unwrap_or(DEFAULT_TIMEOUT_MS);
     let mut provinces = BTreeMap::new();
     for (key, f) in &file.provinces {
-        let Some(p) = ProvinceId::parse(key.get_ref()) else {
-            return Err(cx.err(
-                key.span(),
-                &format!("capacity.provinces.{}", key.get_ref()),
-                format!(
-                    "unknown province `{}`; known: {}",
-                    key.get_ref(),
-                    province_keys()
-                ),
-            ));
-        };
+        let p = cx.province(key, &format!("capacity.provinces.{}", key.get_ref()))?;
         let prefix = format!("capacity.provinces.{}", p.key());
         provinces.insert(p, cx.platform(f, &prefix, &defaults)?);
     }

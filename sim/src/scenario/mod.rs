@@ -8,7 +8,7 @@ mod error;
 mod section;
 
 pub use error::{line_of, InputError};
-pub(crate) use section::Section;
+pub(crate) use section::{kind_name, Section};
 
 use crate::capacity::config::{CapacityConfig, CapacityFile};
 use crate::surge::{

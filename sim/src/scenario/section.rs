@@ -2,6 +2,8 @@
 //! line and the field (`surge[2].share`), whichever section it comes from.
 
 use super::InputError;
+use hcsim_platform::region::province_keys;
+use hcsim_platform::ProvinceId;
 use std::fmt::Display;
 use std::ops::{Range, RangeInclusive};
 use std::path::Path;
@@ -60,6 +62,57 @@ impl<'a> Section<'a> {
             ))
         }
     }
+}
+
+impl Section<'_> {
+    /// The kind `name` stands for in `kinds`, or an error listing the
+    /// known names; `what` names the section ("fault").
+    pub fn kind<K: Copy>(
+        &self,
+        kinds: &[(&str, K)],
+        name: &Spanned<String>,
+        what: &str,
+    ) -> Result<K, InputError> {
+        kinds
+            .iter()
+            .find(|(s, _)| *s == name.get_ref())
+            .map(|(_, k)| *k)
+            .ok_or_else(|| {
+                let known: Vec<&str> = kinds.iter().map(|(s, _)| *s).collect();
+                self.err(
+                    name.span(),
+                    "kind",
+                    format!(
+                        "unknown {what} kind `{}`; known: {}",
+                        name.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The province a key names, or an error listing the keys.
+    pub fn province(&self, key: &Spanned<String>, name: &str) -> Result<ProvinceId, InputError> {
+        ProvinceId::parse(key.get_ref()).ok_or_else(|| {
+            self.err(
+                key.span(),
+                name,
+                format!(
+                    "unknown province `{}`; known: {}",
+                    key.get_ref(),
+                    province_keys()
+                ),
+            )
+        })
+    }
+}
+
+/// The name of `kind` in a table of (name, kind).
+pub(crate) fn kind_name<K: Copy + PartialEq>(kinds: &[(&'static str, K)], kind: K) -> &'static str {
+    kinds
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("?", |(s, _)| s)
 }
 
 #[cfg(test)]
