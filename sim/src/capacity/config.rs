@@ -430,17 +430,9 @@ pub(crate) fn validate(
     };
     let mut defaults = cx.platform(&top, "capacity", &base.defaults)?;
     defaults.service_ms = cx.service(&file.service_ms, "capacity", &base.defaults.service_ms)?;
-    let service_cv = match &file.service_cv {
-        Some(v) if !(0.0..=10.0).contains(v.get_ref()) => {
-            return Err(cx.err(
-                v.span(),
-                "capacity.service_cv",
-                format!("{} is out of range: must be within 0..=10", v.get_ref()),
-            ))
-        }
-        Some(v) => *v.get_ref(),
-        None => base.service_cv,
-    };
+    let service_cv = cx
+        .ranged(&file.service_cv, "capacity.service_cv", 0.0..=10.0, "")?
+        .unwrap_or(base.service_cv);
     let citizens_per_server = cx
         .ranged(
             &file.citizens_per_server,
