@@ -534,7 +534,12 @@ const SCHEMES: [&str; 7] = [
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // A fixed seed: the same cases on every run and machine.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20201001),
+        ..ProptestConfig::default()
+    })]
 
     /// Random histories under every scheme: the platform never panics and
     /// the oracle agrees with every answer it gives.

@@ -112,9 +112,13 @@ fn backticked(message: &str, after: &str) -> Option<String> {
 /// inside inline tables, where several keys share a line).
 fn key_before(text: &str, offset: usize) -> Option<String> {
     let before = text.get(..offset)?.trim_end().strip_suffix('=')?.trim_end();
+    // The character before the key may be any width (a mutated or mistyped
+    // file can put `省` there): the key starts after its last byte.
     let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let key = before[start..].trim_matches('"');
     (!key.is_empty()).then(|| key.to_string())
 }
@@ -148,4 +152,18 @@ fn enclosing_key(text: &str, line: usize) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_after_a_wide_character_is_found_without_splitting_it() {
+        let text = "description = \"广东省\"省key = 1\n";
+        let value = text.find('1').unwrap();
+        assert_eq!(key_before(text, value).as_deref(), Some("key"));
+        let text = "省= 1";
+        assert_eq!(key_before(text, text.find('1').unwrap()), None);
+    }
 }
