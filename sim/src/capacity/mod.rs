@@ -133,9 +133,10 @@ struct Lane {
 }
 
 /// What a province's lane decided in one tick. Sized on the driving
-/// thread so that lanes admitted on worker threads allocate nothing: memory
-/// allocated there stays in those threads' allocator arenas, which at
-/// national scale cost tens of MB of resident memory.
+/// thread, like the lanes' histograms, so that admitting a lane on a worker
+/// thread allocates nothing but its queue's own growth: memory allocated
+/// there stays in that thread's allocator arena, which at national scale
+/// had cost tens of MB of resident memory.
 struct LaneOutcome {
     refused: Vec<(u32, Fate)>,
     /// (arrival at the hub, request, latency so far)
