@@ -9,13 +9,11 @@
 //! checked per second (each answer gets the invariant checks; answers about
 //! tracked citizens are also compared with the reference model).
 
-use actix::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use hcsim::engine::drive;
 use hcsim::engine::message::Tag;
 use hcsim::oracle::{file_names, Oracle, Setup};
 use hcsim::policy_diff::ExchangeObserver;
-use hcsim::run::{capacity_over, default_rules_dir, load_rules, local_platform, start_shards};
+use hcsim::run::{default_rules_dir, load_rules, run_on_one_arbiter};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
 use hcsim_platform::{Minute, Request, Response};
@@ -72,25 +70,7 @@ fn scenario() -> Scenario {
 fn record(scenario: &Scenario, world: &Arc<World>) -> Recording {
     let setup = load_rules(scenario).expect("bundled rule sets");
     let mut recording = Recording::default();
-    actix::System::new().block_on(async {
-        let arbiter = Arbiter::new();
-        let handles = [arbiter.handle()];
-        let shards = start_shards(scenario, world, &handles);
-        let local = local_platform(world, &setup, &handles, Default::default());
-        let mut platform = capacity_over(local, scenario, world);
-        drive(
-            scenario,
-            world.clone(),
-            &shards,
-            &mut platform,
-            None,
-            &mut |_| {},
-            &mut recording,
-        )
-        .await
-        .expect("engine run");
-        arbiter.stop();
-    });
+    run_on_one_arbiter(scenario, world, &setup, &mut recording).expect("engine run");
     recording
 }
 

@@ -8,15 +8,13 @@
 //! `cargo bench -p hcsim --bench tick`; the "thrpt" line is engine
 //! events/s (each iteration is the whole day, `EngineOutput::events` of it).
 
-use actix::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hcsim::engine::drive;
-use hcsim::run::{capacity_over, load_rules, local_platform, start_shards};
+use hcsim::run::{load_rules, run_on_one_arbiter};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// About 70,000 citizens: large enough that per-citizen work outweighs the
 /// fixed cost of 1,440 tick barriers, small enough for ~1 s iterations.
@@ -35,28 +33,9 @@ fn scenario() -> Scenario {
 fn run_day(scenario: &Scenario) -> (Duration, u64) {
     let setup = load_rules(scenario).expect("bundled rule sets");
     let world = Arc::new(World::build(scenario));
-    actix::System::new().block_on(async {
-        let arbiter = Arbiter::new();
-        let handles = [arbiter.handle()];
-        let shards = start_shards(scenario, &world, &handles);
-        let local = local_platform(&world, &setup, &handles, Default::default());
-        let mut platform = capacity_over(local, scenario, &world);
-        let started = Instant::now();
-        let output = drive(
-            scenario,
-            world.clone(),
-            &shards,
-            &mut platform,
-            None,
-            &mut |_| {},
-            &mut (),
-        )
-        .await
-        .expect("engine run");
-        let elapsed = started.elapsed();
-        arbiter.stop();
-        (elapsed, output.events)
-    })
+    let (output, elapsed) =
+        run_on_one_arbiter(scenario, &world, &setup, &mut ()).expect("engine run");
+    (elapsed, output.events)
 }
 
 fn tick(c: &mut Criterion) {

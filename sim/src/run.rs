@@ -382,6 +382,39 @@ pub fn local_platform(
     )
 }
 
+/// One whole run of `scenario` on a single arbiter with the in-process
+/// platform, no oracle and no progress output, each exchange shown to
+/// `observer`: what the benches run. Returns the engine's output and the
+/// wall time of its tick loop alone (start-up left out).
+pub fn run_on_one_arbiter(
+    scenario: &Scenario,
+    world: &Arc<World>,
+    setup: &PlatformSetup,
+    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+) -> Result<(EngineOutput, std::time::Duration), crate::engine::EngineError> {
+    actix::System::new().block_on(async {
+        let arbiter = Arbiter::new();
+        let handles = [arbiter.handle()];
+        let shards = start_shards(scenario, world, &handles);
+        let local = local_platform(world, setup, &handles, Default::default());
+        let mut platform = capacity_over(local, scenario, world);
+        let started = Instant::now();
+        let output = drive(
+            scenario,
+            world.clone(),
+            &shards,
+            &mut platform,
+            None,
+            &mut |_| {},
+            observer,
+        )
+        .await;
+        let elapsed = started.elapsed();
+        arbiter.stop();
+        output.map(|o| (o, elapsed))
+    })
+}
+
 /// The scenario's capacity model over `inner`, with platforms whose server
 /// count the scenario leaves open sized for the world's population.
 pub fn capacity_over<P: hcsim_adapters::Platform>(
