@@ -4,6 +4,7 @@ pub mod capacity;
 pub mod check;
 pub mod compare;
 pub mod diff;
+pub mod exit;
 pub mod gate;
 pub mod load;
 pub mod replay;
