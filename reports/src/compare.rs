@@ -270,9 +270,9 @@ pub fn charts(c: &Comparison) -> Vec<Chart> {
 pub fn write(dir: &Path, c: &Comparison) -> Result<(), ReportError> {
     create_dir(dir)?;
     let path = dir.join("compare.json");
-    let json = serde_json::to_string_pretty(c).map_err(|source| ReportError::Json {
+    let json = serde_json::to_string_pretty(c).map_err(|cause| ReportError::Json {
         path: path.clone(),
-        source,
+        cause,
     })?;
     write_file(&path, json + "\n")?;
     let mut page = Page::default();

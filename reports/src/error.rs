@@ -4,17 +4,18 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: {source}", path.display())]
+    // The cause is part of the message and deliberately not an error
+    // `source`: `anyhow`'s `{:#}` prints the whole chain, and would print
+    // the cause twice.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Json {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("chart `{chart}`: {message}")]
     Chart { chart: String, message: String },
@@ -24,7 +25,7 @@ impl ReportError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> ReportError {
         ReportError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }

@@ -51,6 +51,39 @@ fn main() -> ExitCode {
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
-        ExitCode::from(2)
+        cli::exit::code(cli::exit::ERROR)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// A user reading `hcsim SUBCOMMAND --help` learns what every argument
+    /// is for: no positional or flag goes without a description.
+    #[test]
+    fn every_argument_of_every_subcommand_is_described() {
+        let cli = Cli::command();
+        let mut undescribed = Vec::new();
+        for sub in cli.get_subcommands() {
+            if sub.get_about().is_none() {
+                undescribed.push(format!("{} (the subcommand)", sub.get_name()));
+            }
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                let described = arg
+                    .get_help()
+                    .is_some_and(|h| h.to_string().trim().len() > 10);
+                if !described {
+                    undescribed.push(format!("{} {id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(cli.get_subcommands().count() >= 9);
+        assert!(undescribed.is_empty(), "no description: {undescribed:?}");
+    }
 }

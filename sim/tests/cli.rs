@@ -29,6 +29,13 @@ fn run_writes_summary_and_prints_figures() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout.contains("oracle          14101 citizens checked")
+            && stdout.contains("invariant checks   0 violations"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("violations/"), "{stdout}");
     for figure in ["citizens", "events/s", "peak RSS", "B/citizen"] {
         assert!(stdout.contains(figure), "missing {figure} in:\n{stdout}");
     }

@@ -2,6 +2,7 @@
 //! working reproducers when the platform is deliberately broken, and
 //! agreement with the platform on random histories.
 
+use hcsim::cli::{exit, run as run_cli};
 use hcsim::oracle::replay::replay;
 use hcsim::oracle::violation::{Event, Sender, Violation};
 use hcsim::run::{run_with_rules, RunOptions};
@@ -57,21 +58,29 @@ fn provincial(m: Option<Mutant>) -> Vec<Arc<RuleSet>> {
         .collect()
 }
 
-fn smoke(dir: &std::path::Path, m: Option<Mutant>) -> hcsim_reports::summary::OracleSummary {
+fn smoke(dir: &std::path::Path, m: Option<Mutant>) -> hcsim::run::RunOutcome {
     let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
     let opts = RunOptions {
         threads: 2,
         out_dir: dir.to_path_buf(),
         progress: false,
     };
-    let outcome = run_with_rules(&scenario, &opts, provincial(m)).unwrap();
-    outcome.summary.oracle.expect("the smoke run has an oracle")
+    run_with_rules(&scenario, &opts, provincial(m)).unwrap()
+}
+
+fn oracle_of(o: &hcsim::run::RunOutcome) -> hcsim_reports::summary::OracleSummary {
+    o.summary
+        .oracle
+        .clone()
+        .expect("the smoke run has an oracle")
 }
 
 #[test]
 fn smoke_day_has_no_violations_and_a_broken_rule_has_reproducible_ones() {
     let tmp = tempfile::tempdir().unwrap();
-    let clean = smoke(&tmp.path().join("clean"), None);
+    let clean_run = smoke(&tmp.path().join("clean"), None);
+    assert_eq!(run_cli::verdict(&clean_run.summary, false), exit::OK);
+    let clean = oracle_of(&clean_run);
     assert_eq!(clean.violations, 0, "{:?}", clean.by_kind);
     assert_eq!(clean.citizens_checked, 14101, "smoke checks everyone");
     assert!(clean.checks > 50_000, "{}", clean.checks);
@@ -83,7 +92,8 @@ fn smoke_day_has_no_violations_and_a_broken_rule_has_reproducible_ones() {
     // Anhui's "abnormal check-in while yellow → red" now fires for green
     // holders too: symptomatic declarations turn red instead of yellow.
     let out = tmp.path().join("mutant");
-    let broken = smoke(&out, Some(Mutant::IgnoreWhile));
+    let broken_run = smoke(&out, Some(Mutant::IgnoreWhile));
+    let broken = oracle_of(&broken_run);
     assert!(broken.violations > 0, "the oracle missed a broken rule");
     assert!(broken.by_kind.get("wrong_code").copied().unwrap_or(0) > 0);
     let first = out.join("violations/001.json");
@@ -97,6 +107,32 @@ fn smoke_day_has_no_violations_and_a_broken_rule_has_reproducible_ones() {
     assert_eq!(v.actual, "red");
     let files = std::fs::read_dir(out.join("violations")).unwrap().count() as u64;
     assert_eq!(files, broken.violation_files);
+
+    // `hcsim run` says so on the terminal and in its exit code, unless the
+    // run is declared exploratory.
+    assert_eq!(
+        run_cli::verdict(&broken_run.summary, false),
+        exit::CORRECTNESS
+    );
+    assert_eq!(run_cli::verdict(&broken_run.summary, true), exit::OK);
+    let printed = run_cli::render_run(&broken_run, &out);
+    let wrong = broken.by_kind["wrong_code"];
+    assert!(
+        printed.contains(&format!("{} violations (", broken.violations))
+            && printed.contains(&format!("wrong_code {wrong}")),
+        "{printed}"
+    );
+    let dir = format!("{}/violations/", out.display());
+    assert!(
+        printed.contains(&format!("reproducers     {dir} ({files} files")),
+        "{printed}"
+    );
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.starts_with("wrote") && l.ends_with(&dir)),
+        "{printed}"
+    );
 
     // The reproducer reproduces against the broken platform only.
     let (rules, names) = (provincial(Some(Mutant::IgnoreWhile)), v.rules.clone());

@@ -197,6 +197,28 @@ fn gate_input_errors_name_file_line_and_field_before_running() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the baseline is for scenario `other`"));
+
+    // A missing file is named once, with its cause said once.
+    let missing = tmp.path().join("missing.json");
+    let o = hcsim(&[
+        "gate",
+        "scenarios/smoke.toml",
+        "--thresholds",
+        "ci/gates.toml",
+        "--baseline",
+        text(&missing),
+        "--out",
+        text(tmp.path()),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: {}: No such file or directory (os error 2)",
+            missing.display()
+        ),
+    );
 }
 
 #[test]

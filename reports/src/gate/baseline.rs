@@ -35,9 +35,9 @@ impl Baseline {
 
     pub fn load(path: &Path) -> Result<Baseline, ReportError> {
         let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
-        serde_json::from_str(&text).map_err(|source| ReportError::Json {
+        serde_json::from_str(&text).map_err(|cause| ReportError::Json {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 

@@ -135,8 +135,14 @@ pub fn run_case(case: &Case, rules: Arc<RuleSet>) -> Result<(), String> {
             let now = step.delivered.plus_days(k);
             let got = run.perform(step, at, now);
             let last = k + 1 == step.days;
-            run.check(step, &got, now, last)
-                .map_err(|m| format!("at {now} {m} (line {}: {})", step.line, step.verb))?;
+            run.check(step, &got, now, last).map_err(|m| {
+                format!(
+                    "at {now} {m} ({}:{}: {})",
+                    case.file.display(),
+                    step.line,
+                    step.verb
+                )
+            })?;
         }
     }
     Ok(())

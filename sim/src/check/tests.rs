@@ -26,21 +26,27 @@ fn anhui_yellow_checkins_7_to_5_fails_the_matching_cases() {
     fs::write(&copy, edited).unwrap();
 
     let report = run_cases(&scenarios().join("cases"), Some(&copy)).unwrap();
-    let failed: Vec<(&str, &str)> = report
+    let shipped = scenarios().join("cases").display().to_string();
+    let failed: Vec<(&str, String)> = report
         .cases
         .iter()
-        .filter_map(|c| c.failure.as_deref().map(|f| (c.name.as_str(), f)))
+        .filter_map(|c| {
+            let f = c.failure.as_deref()?;
+            Some((c.name.as_str(), f.replace(&shipped, "CASES")))
+        })
         .collect();
     assert_eq!(
         failed,
         [
             (
                 "anhui-yellow-checkins-bind-after-the-7-days",
-                "at 2020-03-09T19:59 expected yellow, got green (line 61: query)"
+                "at 2020-03-09T19:59 expected yellow, got green (CASES/anhui.toml:61: query)"
+                    .to_string()
             ),
             (
                 "anhui-yellow-missed-day-breaks-the-streak",
-                "at 2020-03-10T20:00 expected yellow, got green (line 74: checkin)"
+                "at 2020-03-10T20:00 expected yellow, got green (CASES/anhui.toml:74: checkin)"
+                    .to_string()
             ),
         ]
     );
@@ -79,7 +85,12 @@ fn run_text(text: &str) -> anyhow::Result<CheckReport> {
     fs::create_dir(&cases).unwrap();
     fs::write(cases.join("t.toml"), text).unwrap();
     let out = run_cases(&cases.join("t.toml"), None);
-    out.map_err(|e| anyhow::anyhow!(e.to_string().replace(&cases.display().to_string(), "CASES")))
+    let at = cases.display().to_string();
+    let mut report = out.map_err(|e| anyhow::anyhow!(e.to_string().replace(&at, "CASES")))?;
+    for c in &mut report.cases {
+        c.failure = c.failure.take().map(|f| f.replace(&at, "CASES"));
+    }
+    Ok(report)
 }
 
 fn case_error(text: &str) -> String {
@@ -159,8 +170,8 @@ fn a_failing_expectation_reads_as_a_difference() {
     .unwrap();
     assert_eq!(
         report.to_string(),
-        "FAIL x: at 2020-03-10T09:00 expected red, got yellow (line 6: same_building)\n\
-         FAIL y: at 2020-03-01T08:00 expected refusal identity_locked, got code issued green (line 14: register)\n\
+        "FAIL x: at 2020-03-10T09:00 expected red, got yellow (CASES/t.toml:6: same_building)\n\
+         FAIL y: at 2020-03-01T08:00 expected refusal identity_locked, got code issued green (CASES/t.toml:14: register)\n\
          0 passed, 2 failed"
     );
 }

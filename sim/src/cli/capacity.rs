@@ -2,6 +2,7 @@
 //! servers per province that meet a service level objective.
 
 use crate::capacity::search::{search, Metric, SearchOptions, SearchResult, Slo};
+use crate::cli::exit;
 use crate::cli::run::default_threads;
 use crate::scenario::Scenario;
 use anyhow::Context;
@@ -10,6 +11,8 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The scenario file whose platforms are sized (its `[capacity]` is the
+    /// starting point).
     pub scenario: PathBuf,
     /// Terms that must all hold, comma-separated: `busy<RATE` (e.g. `0.1%`)
     /// and `OP.PCT<TIME` with OP in scan, query, declare, apply, hub_query,
@@ -78,11 +81,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         path.display(),
         opts.scratch.display()
     );
-    Ok(if failed.is_empty() {
-        ExitCode::SUCCESS
+    Ok(exit::code(if failed.is_empty() {
+        exit::OK
     } else {
-        ExitCode::from(1)
-    })
+        exit::CAPACITY
+    }))
 }
 
 fn cell(metric: Metric, v: Option<f64>) -> String {

@@ -2,12 +2,14 @@
 //! directory of them) against the provincial platforms' rule sets.
 
 use crate::check::run_cases;
+use crate::cli::exit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A case file, or a directory whose `*.toml` files are all cases.
+    /// A case file, or a directory whose `*.toml` files are all cases
+    /// (exit 10 when a case fails).
     #[arg(value_name = "CASES")]
     pub cases: PathBuf,
     /// Run every case under this rule set instead of the one it names
@@ -19,9 +21,9 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let report = run_cases(&args.cases, args.rules.as_deref())?;
     println!("{report}");
-    Ok(if report.ok() {
-        ExitCode::SUCCESS
+    Ok(exit::code(if report.ok() {
+        exit::OK
     } else {
-        ExitCode::from(1)
-    })
+        exit::CORRECTNESS
+    }))
 }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The scenario file, run once per value of --vary (same seed).
     pub scenario: PathBuf,
     /// The setting to vary and its values: `degrade=none,trip,ratelimit,cache,idcard`.
     #[arg(long, default_value = "degrade=none,trip,ratelimit,cache,idcard")]

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The scenario file to run (CI: scenarios/smoke.toml).
     pub scenario: PathBuf,
     /// Limits to check (TOML: [limits] and [baseline] tables).
     #[arg(long, value_name = "FILE")]

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The scenario file: its surges shape the rate, its population the
+    /// people registered.
     pub scenario: PathBuf,
     /// `inproc` (this process) or `http://127.0.0.1:PORT` (a running `hcsim serve`).
     #[arg(long, value_parser = Target::parse)]
@@ -32,7 +34,8 @@ pub struct Args {
     /// Virtual start time, Beijing time [default: the scenario's start].
     #[arg(long, value_parser = Minute::parse)]
     pub from: Option<Minute>,
-    /// Citizens registered (untimed) before the run, sampled from the scenario's.
+    /// Citizens registered (untimed) before the run, sampled from the
+    /// scenario's; at most the scenario's population (smoke.toml: 14,101).
     #[arg(long, default_value_t = 100_000)]
     pub people: usize,
     /// Operation weights.

@@ -1,6 +1,7 @@
 //! `hcsim replay VIOLATION.json`: re-runs one violation's history against a
 //! fresh platform and oracle and shows where they diverge.
 
+use crate::cli::exit;
 use crate::oracle::replay::{load_rules, replay};
 use crate::oracle::violation::{Sender, Violation};
 use hcsim_platform::api::{Request, Response};
@@ -72,7 +73,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             }
         );
     }
-    Ok(ExitCode::from(1))
+    Ok(exit::code(exit::CORRECTNESS))
 }
 
 fn sender(s: Sender) -> String {

@@ -1,15 +1,27 @@
 //! `hcsim run SCENARIO`: one scenario in virtual time.
 
+use crate::cli::exit;
 use crate::run::{run_against, RunOptions, RunOutcome};
 use crate::scenario::Scenario;
 use anyhow::Context;
+use hcsim_reports::summary::Summary;
+use std::fmt::Write;
+
+/// A line of the run's printout; writing to a `String` cannot fail.
+macro_rules! say {
+    ($w:expr, $($arg:tt)*) => {
+        let _ = writeln!($w, $($arg)*);
+    };
+}
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The scenario file (TOML; see README "Writing a scenario").
     pub scenario: PathBuf,
-    /// Output directory for summary.json and performance.json.
+    /// Output directory: summary.json, performance.json, report.html,
+    /// charts/ and, when the oracle found any, violations/.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// Worker threads (results are identical at any count).
@@ -23,6 +35,10 @@ pub struct Args {
     /// it uses the same rule sets). The capacity model still runs here.
     #[arg(long, default_value = "inproc")]
     pub target: String,
+    /// Exit 0 even when the rule oracle found violations or acknowledged
+    /// records were lost (exploratory runs); they are still printed.
+    #[arg(long)]
+    pub allow_violations: bool,
 }
 
 pub fn default_threads() -> usize {
@@ -39,11 +55,28 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let target = (args.target != "inproc").then_some(args.target.as_str());
     let outcome = run_against(&scenario, &opts, target)
         .with_context(|| format!("running {}", scenario.path.display()))?;
-    print_run(&outcome, &args.out);
-    Ok(ExitCode::SUCCESS)
+    print!("{}", render_run(&outcome, &args.out));
+    Ok(exit::code(verdict(&outcome.summary, args.allow_violations)))
 }
 
-fn print_faults(f: &hcsim_reports::summary::FaultReport) {
+/// Correctness failures of a run: oracle violations (wrong codes, privacy,
+/// recognition, records lost at the end-of-run audit) and acknowledged
+/// records lost across a platform crash.
+pub fn correctness_failures(s: &Summary) -> u64 {
+    s.oracle.as_ref().map_or(0, |o| o.violations) + s.faults.lost_acknowledged_records
+}
+
+/// The exit code of `hcsim run`: `CORRECTNESS` when anything was wrong,
+/// unless the caller allowed it.
+pub fn verdict(s: &Summary, allow_violations: bool) -> u8 {
+    if correctness_failures(s) > 0 && !allow_violations {
+        exit::CORRECTNESS
+    } else {
+        exit::OK
+    }
+}
+
+fn render_faults(w: &mut String, f: &hcsim_reports::summary::FaultReport) {
     for x in &f.faults {
         let mut effects = Vec::new();
         let mut note = |name: &str, n: u64| {
@@ -66,7 +99,8 @@ fn print_faults(f: &hcsim_reports::summary::FaultReport) {
         note("feeds delayed", x.feeds_delayed);
         note("feeds duplicated", x.feeds_duplicated);
         note("feeds reordered", x.feeds_reordered);
-        println!(
+        say!(
+            w,
             "fault           {} {} {} → {}: {}",
             x.kind,
             x.province,
@@ -76,27 +110,37 @@ fn print_faults(f: &hcsim_reports::summary::FaultReport) {
         );
     }
     if f.crashes_recovered > 0 {
-        println!(
+        say!(
+            w,
             "recovery        records recovered {}   acknowledged checked {}   lost acknowledged records {}",
             f.records_recovered, f.acknowledged_checked, f.lost_acknowledged_records
         );
     }
 }
 
-pub fn print_run(o: &RunOutcome, out: &Path) {
+/// What `hcsim run` prints once the run is over.
+pub fn render_run(o: &RunOutcome, out: &Path) -> String {
+    let mut text = String::new();
+    let w = &mut text;
     let s = &o.summary;
     let p = &o.performance;
-    println!(
+    say!(
+        w,
         "scenario        {} (seed {}), {} → {}",
-        s.scenario.name, s.scenario.seed, s.scenario.start, s.scenario.end
+        s.scenario.name,
+        s.scenario.seed,
+        s.scenario.start,
+        s.scenario.end
     );
-    println!(
+    say!(
+        w,
         "citizens        {}   checkpoints {}   provinces {}",
         s.citizens,
         s.checkpoints,
         s.provinces.len()
     );
-    println!(
+    say!(
+        w,
         "scans           {}   pass {}  refer {}  refuse {}   via hub {}   busy {}",
         s.scans.total,
         s.scans.by_decision.get("pass").unwrap_or(&0),
@@ -111,13 +155,14 @@ pub fn print_run(o: &RunOutcome, out: &Path) {
         .iter()
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
-    println!("scan colors     {}", colors.join("  "));
+    say!(w, "scan colors     {}", colors.join("  "));
     let c = &s.capacity;
     for p in &c.platforms {
         if p.requests == 0 {
             continue;
         }
-        println!(
+        say!(
+        w,
             "platform        {:<14} {} servers  {} requests  busy {:.2} %  timeouts {}  utilisation {:.1} %  queue max {}",
             p.platform,
             p.servers,
@@ -129,46 +174,99 @@ pub fn print_run(o: &RunOutcome, out: &Path) {
         );
     }
     if let Some(v) = s.latency.get("verify") {
-        println!(
+        say!(
+        w,
             "scan latency    p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  p99.9 {:.1} ms  max {:.1} ms   (degrade {})",
             v.p50_ms, v.p90_ms, v.p99_ms, v.p999_ms, v.max_ms, c.degrade
         );
     }
     let o = hcsim_reports::compare::outage(s);
     if let (Some(from), Some(to)) = (&o.failing_from, &o.recovered_at) {
-        println!(
+        say!(
+            w,
             "service         failing from {from}, recovered at {to} ({} failing minutes)",
             o.failing_minutes
         );
     }
-    println!(
+    say!(
+        w,
         "epidemic        confirmed {}  close contacts {}  NAT tests {}  risk changes {}",
         s.epidemic.confirmed,
         s.epidemic.close_contacts,
         s.epidemic.nat_tests,
         s.epidemic.risk_changes
     );
-    print_faults(&s.faults);
-    println!(
+    render_faults(w, &s.faults);
+    render_oracle(w, s, out);
+    say!(
+        w,
         "events          {}   {:.0} events/s   {:.0}× real time",
-        p.events_processed, p.events_per_second, p.speedup
+        p.events_processed,
+        p.events_per_second,
+        p.speedup
     );
-    println!(
+    say!(
+        w,
         "wall            {:.2} s (setup {:.2} s) on {} thread(s)",
-        p.wall_seconds, p.setup_seconds, p.threads
+        p.wall_seconds,
+        p.setup_seconds,
+        p.threads
     );
-    println!(
+    say!(
+        w,
         "tick loop       agents {:.2} s   platform {:.2} s   oracle {:.2} s   driver {:.2} s",
-        p.phases.agents, p.phases.platform, p.phases.oracle, p.phases.driver
+        p.phases.agents,
+        p.phases.platform,
+        p.phases.oracle,
+        p.phases.driver
     );
-    println!(
+    say!(
+        w,
         "memory          peak RSS {:.1} MiB   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
         p.peak_rss_bytes as f64 / 1048576.0,
         p.rss_bytes_per_citizen,
         s.memory.bytes_per_citizen
     );
-    println!(
-        "wrote           {0}/summary.json, {0}/performance.json, {0}/report.html",
+    let reproducers = s.oracle.as_ref().map_or(0, |o| o.violation_files);
+    let violations = if reproducers > 0 {
+        format!(", {}/violations/", out.display())
+    } else {
+        String::new()
+    };
+    say!(
+        w,
+        "wrote           {0}/summary.json, {0}/performance.json, {0}/report.html{violations}",
         out.display()
     );
+    text
+}
+
+fn render_oracle(w: &mut String, s: &Summary, out: &Path) {
+    let Some(o) = &s.oracle else {
+        say!(
+            w,
+            "oracle          disabled by the scenario: answers not checked"
+        );
+        return;
+    };
+    let mut found = format!("{} violations", o.violations);
+    if o.violations > 0 {
+        let kinds: Vec<String> = o.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        found = format!("{found} ({})", kinds.join(", "));
+    }
+    say!(
+        w,
+        "oracle          {} citizens checked   {} checks   {} invariant checks   {found}",
+        o.citizens_checked,
+        o.checks,
+        o.invariant_checks
+    );
+    if o.violation_files > 0 {
+        say!(
+            w,
+            "reproducers     {}/violations/ ({} files; `hcsim replay FILE` re-runs one)",
+            out.display(),
+            o.violation_files
+        );
+    }
 }
