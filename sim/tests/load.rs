@@ -128,7 +128,8 @@ fn load_inproc_achieves_the_requested_rate() {
         "achieved",
         "corrected",
         "uncorrected",
-        "verdict",
+        "generator       ",
+        "target          kept up",
     ] {
         assert!(stdout.contains(line), "missing {line} in:\n{stdout}");
     }
@@ -211,4 +212,60 @@ fn run_against_a_remote_platform_over_http_gives_the_same_scans() {
     assert!(remote.scans.total > 10_000);
     assert_eq!(remote.scans, local.scans);
     assert_eq!(remote.provinces, local.provinces);
+}
+
+fn load_inproc(rate: &str, extra: &[&str], out: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hcsim"))
+        .current_dir(super::root())
+        .args([
+            "load",
+            "scenarios/smoke.toml",
+            "--target",
+            "inproc",
+            "--rate",
+            rate,
+            "--duration",
+            "50ms",
+            "--connections",
+            "1",
+            "--people",
+            "1000",
+            "--quiet",
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn load_exits_13_when_the_target_falls_short_of_the_required_share() {
+    // Four million requests a second through one in-process connection:
+    // far more than one core answers, so the achieved rate falls short.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = load_inproc("4000000", &[], tmp.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(13),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("target          fell short"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("load.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["verdict"]["target_kept_up"], false);
+    assert_eq!(report["verdict"]["min_rate_share"], 0.95);
+    assert!(report["achieved"]["ratio"].as_f64().unwrap() < 0.95);
+
+    // The same shortfall passes when no share is required.
+    let out = load_inproc("4000000", &["--min-rate-share", "0"], tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("target          kept up"));
 }

@@ -1,7 +1,8 @@
 //! `hcsim load SCENARIO --target inproc|http://127.0.0.1:PORT`: real-time
 //! load with an open-model arrival process; writes `load.json`.
 
-use crate::load::report::{progress_line, render};
+use super::exit;
+use crate::load::report::{progress_line, render, MIN_RATE_SHARE};
 use crate::load::workers::Tick;
 use crate::load::workload::Mix;
 use crate::load::{run, LoadOptions, OnTick, Target};
@@ -50,6 +51,10 @@ pub struct Args {
     /// Rule sets for provinces the scenario does not name (inproc target).
     #[arg(long, default_value = "scenarios/rules")]
     pub rules_dir: PathBuf,
+    /// Share of the requested rate the target must answer; below it the
+    /// run exits with code 13.
+    #[arg(long, default_value_t = MIN_RATE_SHARE)]
+    pub min_rate_share: f64,
     /// Output directory for load.json.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -103,6 +108,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs_f64(args.timeout),
         mix: args.mix,
         rules_dir: args.rules_dir,
+        min_rate_share: args.min_rate_share,
         on_tick: (!quiet).then(|| Box::new(|t: &Tick| eprintln!("{}", progress_line(t))) as OnTick),
     };
     let report = run(opts)?;
@@ -113,7 +119,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing {}", path.display()))?;
     print!("{}", render(&report));
     println!("wrote           {}", path.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(exit::code(if report.verdict.target_kept_up {
+        exit::OK
+    } else {
+        exit::SCHEDULE
+    }))
 }
 
 #[cfg(test)]

@@ -82,6 +82,9 @@ pub struct LoadOptions {
     pub timeout: Duration,
     pub mix: Mix,
     pub rules_dir: PathBuf,
+    /// The share of the requested rate the target must answer for the
+    /// run to pass (`report::MIN_RATE_SHARE` by default).
+    pub min_rate_share: f64,
     /// Called with every second of progress.
     pub on_tick: Option<OnTick>,
 }
@@ -97,6 +100,10 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
     );
     anyhow::ensure!(!opts.duration.is_zero(), "--duration must be positive");
     anyhow::ensure!(opts.connections >= 1, "--connections must be at least 1");
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&opts.min_rate_share),
+        "--min-rate-share must be within 0..=1"
+    );
     let scenario = Scenario::load(&opts.scenario)?;
     let (shape, surges_without_factor) = surge::read(&opts.scenario).map_err(anyhow::Error::msg)?;
     let compress = opts
@@ -200,7 +207,13 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
             population,
             registration_seconds,
         };
-        Ok(report::build(setup, &driven, requested, duration_seconds))
+        Ok(report::build(
+            setup,
+            &driven,
+            requested,
+            duration_seconds,
+            opts.min_rate_share,
+        ))
     })
 }
 

@@ -152,6 +152,8 @@ pub struct Recorder {
     /// `corrected` since the last progress tick.
     pub interval: Histogram<u64>,
     pub ok: u64,
+    /// Answered by the platform: `ok`, busy and refused.
+    pub answered: u64,
     pub errors: BTreeMap<String, u64>,
     /// Sent late because every connection was still waiting for an answer.
     pub late_no_connection: u64,
@@ -169,6 +171,7 @@ impl Default for Recorder {
             send_lag: histogram(),
             interval: histogram(),
             ok: 0,
+            answered: 0,
             errors: BTreeMap::new(),
             late_no_connection: 0,
             late_generator: 0,
@@ -198,6 +201,7 @@ impl Recorder {
             }
         }
         if answer.answered() {
+            self.answered += 1;
             let corrected = micros(t.done.saturating_duration_since(t.intended));
             self.corrected.saturating_record(corrected);
             self.interval.saturating_record(corrected);
@@ -217,6 +221,7 @@ impl Recorder {
         let _ = self.uncorrected.add(&other.uncorrected);
         let _ = self.send_lag.add(&other.send_lag);
         self.ok += other.ok;
+        self.answered += other.answered;
         for (k, n) in &other.errors {
             *self.errors.entry(k.clone()).or_default() += n;
         }
