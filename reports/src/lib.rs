@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod compare;
 pub mod error;
+pub mod failing;
 pub mod font;
 pub mod format;
 pub mod gate;

@@ -1,6 +1,7 @@
-//! What to mark on the report's timelines: rule violations (moments) and
-//! injected faults (moments or windows), read from summary.json's optional
-//! `violations` and `faults` sections.
+//! What to mark on the report's timelines: rule violations (moments),
+//! injected faults (moments or windows) and the windows when the service
+//! was failing, read from summary.json's optional `violations`, `faults`
+//! and `failing.national` sections.
 //!
 //! The report reads those sections loosely, from the JSON rather than from
 //! typed fields, so a summary without them (or from a run of an older
@@ -23,6 +24,8 @@ use serde_json::Value;
 pub enum MarkerKind {
     Violation,
     Fault,
+    /// The platforms together were failing (`failing.national`).
+    Failing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +52,9 @@ pub fn read(summary: &Value) -> Vec<Marker> {
     if let Some(f) = summary.get("faults") {
         walk(f, MarkerKind::Fault, &mut out);
     }
+    if let Some(f) = summary.get("failing").and_then(|f| f.get("national")) {
+        walk(f, MarkerKind::Failing, &mut out);
+    }
     out
 }
 
@@ -71,7 +77,7 @@ fn marker(o: &serde_json::Map<String, Value>, kind: MarkerKind) -> Option<Marker
     let is_time = |s: &&str| minutes(s).is_some();
     let at = text(o, &["at", "time"]).filter(is_time);
     let window = match kind {
-        MarkerKind::Fault => text(o, &["start", "from"])
+        MarkerKind::Fault | MarkerKind::Failing => text(o, &["start", "from"])
             .filter(is_time)
             .zip(text(o, &["end", "until"]).filter(is_time)),
         MarkerKind::Violation => None,
@@ -84,6 +90,7 @@ fn marker(o: &serde_json::Map<String, Value>, kind: MarkerKind) -> Option<Marker
     let (names, fallback): (&[&str], &str) = match kind {
         MarkerKind::Violation => (&["kind", "invariant", "rule", "check"], "violation"),
         MarkerKind::Fault => (&["kind", "fault", "type"], "fault"),
+        MarkerKind::Failing => (&[], "service failing"),
     };
     let mut label = text(o, names).unwrap_or(fallback).to_string();
     if let (MarkerKind::Fault, Some(p)) = (kind, text(o, &["province"])) {
@@ -141,7 +148,10 @@ mod tests {
                   "start": "2020-10-01T10:00", "end": "2020-10-01T12:00" },
                 { "fault": "crash", "at": "2020-10-01T13:30" },
                 { "kind": "no time here" }
-            ]
+            ],
+            "failing": { "minutes": 30, "national": [
+                { "from": "2020-10-01T08:30", "until": "2020-10-01T09:00", "minutes": 30 }
+            ] }
         });
         let m = read(&summary);
         let labels: Vec<(&str, Option<&str>)> = m
@@ -155,8 +165,10 @@ mod tests {
                 ("violation", None),
                 ("hub_partition (anhui)", Some("2020-10-01T12:00")),
                 ("crash", None),
+                ("service failing", Some("2020-10-01T09:00")),
             ]
         );
+        assert_eq!(m[4].kind, MarkerKind::Failing);
         assert_eq!(m[0].kind, MarkerKind::Violation);
         assert_eq!(m[2].kind, MarkerKind::Fault);
         assert!(read(&json!({ "citizens": 3 })).is_empty());

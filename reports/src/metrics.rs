@@ -318,6 +318,16 @@ pub static METRICS: &[MetricDef] = &[
         }
     ),
     metric!(
+        "failing_minutes",
+        Minutes,
+        Summary,
+        "minutes the platforms were failing, all together (summary.json `failing`)",
+        |r| match capacity(r, |_| 0.0) {
+            Reading::Value(_) => Reading::Value(f64::from(r.summary.failing.minutes)),
+            missing => missing,
+        }
+    ),
+    metric!(
         "scan_retries",
         Count,
         Summary,

@@ -46,6 +46,38 @@ pub struct Summary {
     /// partitions, the national code, travel and inbound services.
     #[serde(default)]
     pub hub: HubSummary,
+    /// When the simulated platforms were failing (`compare::FAILING_RULE`),
+    /// nationally and per platform.
+    #[serde(default)]
+    pub failing: FailingReport,
+}
+
+/// Failing reporting intervals, merged into windows of consecutive ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingReport {
+    /// Failing intervals × interval length, over all platforms together.
+    pub minutes: u32,
+    /// Over all platforms together, in time order.
+    pub national: Vec<FailingWindow>,
+    /// Each platform (province key or `hub`) that failed on its own, in
+    /// `capacity.platforms` order; platforms that never failed are left out.
+    pub platforms: Vec<PlatformFailing>,
+}
+
+/// Consecutive failing intervals: from the first one's start to the end of
+/// the last one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingWindow {
+    pub from: String,
+    pub until: String,
+    pub minutes: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformFailing {
+    pub platform: String,
+    pub minutes: u32,
+    pub windows: Vec<FailingWindow>,
 }
 
 /// The `[[fault]]` entries of a run and their effects.

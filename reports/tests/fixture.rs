@@ -264,6 +264,7 @@ pub fn summary() -> Summary {
         },
         oracle: None,
         hub: Default::default(),
+        failing: Default::default(),
     }
 }
 

@@ -200,6 +200,7 @@ fn run_with(
     summary.faults = output.faults.report(&fault_effects);
     summary.oracle = oracle.as_ref().map(|o| o.summary());
     summary.hub = hub_summary;
+    summary.failing = hcsim_reports::failing::report(&summary);
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
     let performance = Performance {
@@ -639,5 +640,6 @@ fn summarize(
         faults: Default::default(),
         oracle: None,
         hub: HubSummary::default(),
+        failing: Default::default(),
     }
 }

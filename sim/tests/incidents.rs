@@ -78,6 +78,7 @@ fn assert_window(file: &str, o: &Outage, from: &str, to: &str, solid: f64) {
 
 fn assert_holds(file: &str, s: &Summary) {
     let o = outage(s);
+    assert_eq!(s.failing, Default::default(), "{file}");
     assert_eq!(
         o.failing_from, None,
         "{file}: fails at the recommended capacity: {o:?}"
@@ -98,6 +99,13 @@ fn guangdong_2022_01_10_fails_08_31_to_10_00_and_holds_at_the_recommended_capaci
     assert_eq!(at_design.capacity.degrade, "trip");
     let o = outage(&at_design);
     assert_window(file, &o, "08:31", "10:00", 0.9);
+    // summary.json carries the same window, and Guangdong's own.
+    let f = &at_design.failing;
+    assert_eq!(f.minutes, o.failing_minutes);
+    assert_eq!(f.national.first().map(|w| &w.from), o.failing_from.as_ref());
+    assert_eq!(f.national.last().map(|w| &w.until), o.recovered_at.as_ref());
+    let guangdong = f.platforms.iter().find(|p| p.platform == "guangdong");
+    assert!(guangdong.is_some_and(|p| p.minutes > 0), "{f:?}");
     // The surge is there before recovery and gone after: recovery is the
     // surge passing, not the platform giving up on requests.
     let points = service_points(&at_design);

@@ -147,7 +147,8 @@ pub fn draw<DB: DrawingBackend>(
     draw_marked(area, title, chart, layout, &[])
 }
 
-/// `draw`, with marks over the series; each label is in the legend once.
+/// `draw`, with marks: windows under the series, moments over them; each
+/// label is in the legend once.
 pub fn draw_marked<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -190,6 +191,23 @@ pub fn draw_marked<DB: DrawingBackend>(
         .bold_line_style(palette::GRID)
         .draw()?;
 
+    // Windows first, under the data, so the lines keep their colors;
+    // moments last, over it, as thin lines.
+    let y_top = chart.y_max(&tops);
+    let mut labelled: Vec<&str> = Vec::new();
+    for mark in marks.iter().filter(|m| m.x1 > m.x0) {
+        let fill = mark.color.mix(palette::WINDOW_ALPHA);
+        let drawn = ctx.draw_series(std::iter::once(Rectangle::new(
+            [(mark.x0, 0.0), (mark.x1, y_top)],
+            fill.filled(),
+        )))?;
+        if !labelled.contains(&mark.label.as_str()) {
+            labelled.push(&mark.label);
+            drawn
+                .label(mark.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], fill.filled()));
+        }
+    }
     let mut below = vec![0.0; n];
     for (series, top) in chart.stacked.iter().zip(&tops) {
         let mut outline: Vec<(f64, f64)> = top
@@ -219,25 +237,16 @@ pub fn draw_marked<DB: DrawingBackend>(
             }
         }
     }
-    let y_top = chart.y_max(&tops);
-    let mut labelled: Vec<&str> = Vec::new();
-    for mark in marks {
+    for mark in marks.iter().filter(|m| m.x1 <= m.x0) {
         let color = mark.color;
-        let drawn = if mark.x1 > mark.x0 {
-            ctx.draw_series(std::iter::once(Rectangle::new(
-                [(mark.x0, 0.0), (mark.x1, y_top)],
-                color.mix(0.18).filled(),
-            )))?
-        } else {
-            ctx.draw_series(std::iter::once(PathElement::new(
-                vec![(mark.x0, 0.0), (mark.x0, y_top)],
-                color.stroke_width(2),
-            )))?
-        };
+        let drawn = ctx.draw_series(std::iter::once(PathElement::new(
+            vec![(mark.x0, 0.0), (mark.x0, y_top)],
+            color.stroke_width(2),
+        )))?;
         if !labelled.contains(&mark.label.as_str()) {
             labelled.push(&mark.label);
             drawn.label(mark.label.as_str()).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.mix(0.6).filled())
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
         }
     }

@@ -50,6 +50,8 @@ pub fn timeline_marks(s: &Summary, markers: &[Marker]) -> Vec<Mark> {
     let step = s.timeline.interval_minutes.max(1) as f64;
     let last = (s.timeline.points.len().max(2) - 1) as f64;
     let x = |t: &str| markers::minutes(t).map(|m| (m - t0) as f64 / step);
+    // Each fault (by label) keeps one color on every chart and in the legend.
+    let mut faults: Vec<&str> = Vec::new();
     markers
         .iter()
         .filter_map(|m| {
@@ -60,7 +62,17 @@ pub fn timeline_marks(s: &Summary, markers: &[Marker]) -> Vec<Mark> {
             }
             let (label, color) = match m.kind {
                 MarkerKind::Violation => (format!("violation: {}", m.label), palette::MARK),
-                MarkerKind::Fault => (format!("fault: {}", m.label), palette::cycle(6)),
+                MarkerKind::Failing => (m.label.clone(), palette::FAILING),
+                MarkerKind::Fault => {
+                    let i = faults
+                        .iter()
+                        .position(|l| *l == m.label)
+                        .unwrap_or_else(|| {
+                            faults.push(&m.label);
+                            faults.len() - 1
+                        });
+                    (format!("fault: {}", m.label), palette::window(i))
+                }
             };
             Some(Mark {
                 label,
@@ -82,7 +94,8 @@ fn with_marks(mut chart: Chart, marks: &[Mark]) -> Chart {
             marks: marks.to_vec(),
         };
         chart.caption.push_str(
-            " Red lines: rule violations; shaded windows and other lines: injected faults.",
+            " Red lines: rule violations; shaded windows: injected faults (one color each) and, dark red, \
+             when the service was failing.",
         );
     }
     chart

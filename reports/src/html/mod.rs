@@ -123,13 +123,13 @@ fn headline(run: &Run) -> Vec<Figure> {
 }
 
 /// The markers drawn on the timeline, listed; nothing when the summary has
-/// no `violations` or `faults` section or they hold nothing with a time.
+/// no violations, faults or failing windows with a time.
 fn violations_and_faults(page: &mut Page, s: &Summary) {
     let marks = crate::markers::of(s);
     if marks.is_empty() {
         return;
     }
-    page.heading(2, "Violations and faults");
+    page.heading(2, "Violations, faults and failing windows");
     let rows: Vec<Vec<Cell>> = marks
         .iter()
         .map(|m| {
@@ -137,6 +137,7 @@ fn violations_and_faults(page: &mut Page, s: &Summary) {
                 match m.kind {
                     crate::markers::MarkerKind::Violation => Cell::class("violation", "bad"),
                     crate::markers::MarkerKind::Fault => Cell::text("fault"),
+                    crate::markers::MarkerKind::Failing => Cell::class("failing", "bad"),
                 },
                 Cell::text(&m.label),
                 Cell::text(&m.start),
@@ -254,6 +255,12 @@ fn platforms(page: &mut Page, s: &Summary) {
                 .get("verify")
                 .or_else(|| p.latency.get("hub_query"))
                 .map(|l| l.p99_ms);
+            let failing = s
+                .failing
+                .platforms
+                .iter()
+                .find(|f| f.platform == p.platform)
+                .map_or(0, |f| f.minutes);
             vec![
                 Cell::text(&p.platform),
                 Cell::num(grouped(p.servers as u64)),
@@ -267,6 +274,11 @@ fn platforms(page: &mut Page, s: &Summary) {
                 Cell::num(format::percent(p.utilization)),
                 Cell::num(grouped(p.queue_depth_max)),
                 verify_p99.map_or(Cell::num("n/a"), ms),
+                if failing > 0 {
+                    Cell::class(grouped(failing as u64), "n bad")
+                } else {
+                    Cell::num("0")
+                },
             ]
         })
         .collect();
@@ -280,6 +292,7 @@ fn platforms(page: &mut Page, s: &Summary) {
             "utilization",
             "max queue",
             "p99 ms (verify / hub)",
+            "failing min",
         ],
         &rows,
     );

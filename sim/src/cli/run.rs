@@ -180,14 +180,7 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
             v.p50_ms, v.p90_ms, v.p99_ms, v.p999_ms, v.max_ms, c.degrade
         );
     }
-    let o = hcsim_reports::compare::outage(s);
-    if let (Some(from), Some(to)) = (&o.failing_from, &o.recovered_at) {
-        say!(
-            w,
-            "service         failing from {from}, recovered at {to} ({} failing minutes)",
-            o.failing_minutes
-        );
-    }
+    render_failing(w, &s.failing);
     say!(
         w,
         "epidemic        confirmed {}  close contacts {}  NAT tests {}  risk changes {}",
@@ -239,6 +232,31 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
         out.display()
     );
     text
+}
+
+fn render_failing(w: &mut String, f: &hcsim_reports::summary::FailingReport) {
+    let window = |x: &hcsim_reports::summary::FailingWindow| {
+        format!("{} → {} ({} min)", x.from, x.until, x.minutes)
+    };
+    if !f.national.is_empty() {
+        let windows: Vec<String> = f.national.iter().map(window).collect();
+        say!(
+            w,
+            "service         failing {} minutes: {}",
+            f.minutes,
+            windows.join(", ")
+        );
+    }
+    for p in &f.platforms {
+        let windows: Vec<String> = p.windows.iter().map(window).collect();
+        say!(
+            w,
+            "failing         {:<14} {} minutes: {}",
+            p.platform,
+            p.minutes,
+            windows.join(", ")
+        );
+    }
 }
 
 fn render_oracle(w: &mut String, s: &Summary, out: &Path) {
