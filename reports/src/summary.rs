@@ -127,6 +127,10 @@ pub struct FaultSummary {
     pub refuse: u64,
     /// Answered "system busy".
     pub busy: u64,
+    /// Answered with neither a verdict nor "system busy" (an unknown code,
+    /// another refusal).
+    #[serde(default)]
+    pub unknown: u64,
     /// Cross-province scans answered green: 0 while the hub is unreachable.
     pub cross_province_green: u64,
     /// Hub answers that did not reach the asking province in time.
@@ -242,7 +246,8 @@ pub struct TimelinePoint {
     pub queries: u64,
     pub wait_minutes_mean: f64,
     pub wait_minutes_max: u64,
-    /// Requests offered to all platforms (provinces and hub) in the interval.
+    /// Requests offered in the interval to the platforms `capacity.platforms`
+    /// lists (the simulated provinces and the hub).
     #[serde(default)]
     pub platform_requests: u64,
     /// Of those, refused by admission control ("system busy").

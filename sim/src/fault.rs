@@ -422,6 +422,7 @@ struct Touched {
     refer: u64,
     refuse: u64,
     busy: u64,
+    unknown: u64,
     cross_province_green: u64,
     feeds_delayed: u64,
     feeds_duplicated: u64,
@@ -556,7 +557,7 @@ impl Faults {
                 // A province that refers when the hub does not answer says
                 // so with this refusal rather than a verdict.
                 Response::Refused(Refusal::HubUnreachable) => t.refer += 1,
-                _ => {}
+                _ => t.unknown += 1,
             }
         }
     }
@@ -584,6 +585,7 @@ impl Faults {
                 refer: t.refer,
                 refuse: t.refuse,
                 busy: t.busy,
+                unknown: t.unknown,
                 cross_province_green: t.cross_province_green,
                 hub_unreachable: e.hub_unreachable,
                 publications_held: e.publications_held,

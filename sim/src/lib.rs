@@ -6,6 +6,7 @@ pub mod authority;
 pub mod capacity;
 pub mod check;
 pub mod cli;
+pub mod conservation;
 pub mod degrade;
 pub mod engine;
 pub mod fault;

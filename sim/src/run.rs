@@ -429,6 +429,7 @@ pub fn capacity_over<P: hcsim_adapters::Platform>(
         timing(scenario),
         &province_citizens(world),
     )
+    .reporting(&scenario.provinces)
 }
 
 /// Simulated citizens per province (index = `ProvinceId`).

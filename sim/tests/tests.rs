@@ -10,6 +10,7 @@ mod oracle;
 mod policy_diff;
 mod reports_cli;
 mod scenario_errors;
+mod shipped;
 
 use std::path::PathBuf;
 

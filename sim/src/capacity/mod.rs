@@ -36,7 +36,7 @@ use hcsim_reports::summary::{IntervalLoad, OpLatency, PlatformLoad};
 use queue::{Admission, Station};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
-use stats::{rate, National, PlatformStats, HUB};
+use stats::{rate, National, PlatformStats, HUB, PLATFORMS};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -264,6 +264,10 @@ pub struct Capacity<P> {
     lanes: Vec<Lane>,
     services: Vec<Services>,
     national: National,
+    /// Platforms whose figures the national series adds up: the simulated
+    /// provinces and the hub (all until `reporting` says otherwise), the
+    /// same ones `report` lists, so the two agree.
+    counted: [bool; PLATFORMS],
     timeout_us: u64,
     limiter: Option<Limiter>,
     /// Where the provinces' lanes are admitted; one after another without.
@@ -336,6 +340,7 @@ impl<P: Platform> Capacity<P> {
                 .map(|(_, s)| Services::new(s, config.service_cv))
                 .collect(),
             national: National::default(),
+            counted: [true; PLATFORMS],
             pool: None,
         }
     }
@@ -344,6 +349,18 @@ impl<P: Platform> Capacity<P> {
     /// depend on it: each lane sees its requests in the same order.
     pub fn with_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Capacity<P> {
         self.pool = Some(pool);
+        self
+    }
+
+    /// Counts only `provinces` and the hub in the national series: a
+    /// broadcast feed also reaches the platforms of provinces the scenario
+    /// does not simulate, which the report does not list.
+    pub fn reporting(mut self, provinces: &[ProvinceId]) -> Capacity<P> {
+        self.counted = [false; PLATFORMS];
+        for p in provinces {
+            self.counted[p.index()] = true;
+        }
+        self.counted[HUB] = true;
         self
     }
 
@@ -357,8 +374,13 @@ impl<P: Platform> Capacity<P> {
     }
 
     fn enter_interval(&mut self, k: usize) {
-        let mut platforms: Vec<&mut PlatformStats> =
-            self.lanes.iter_mut().map(|l| &mut l.stats).collect();
+        let counted = self.counted;
+        let mut platforms: Vec<(bool, &mut PlatformStats)> = self
+            .lanes
+            .iter_mut()
+            .enumerate()
+            .map(|(k, l)| (counted[k], &mut l.stats))
+            .collect();
         self.national.enter_interval(k, &mut platforms);
     }
 

@@ -172,11 +172,16 @@ pub struct National {
 }
 
 impl National {
-    /// Moves to reporting interval `k`, closing the ones before it.
-    pub fn enter_interval(&mut self, k: usize, platforms: &mut [&mut PlatformStats]) {
+    /// Moves to reporting interval `k`, closing the ones before it. Every
+    /// platform's interval closes; only the counted ones add to the nation's.
+    pub fn enter_interval(&mut self, k: usize, platforms: &mut [(bool, &mut PlatformStats)]) {
         while self.interval < k {
             let n = &mut self.series;
-            for p in platforms.iter_mut() {
+            for (counted, p) in platforms.iter_mut() {
+                if !*counted {
+                    p.series.close();
+                    continue;
+                }
                 let c = &p.series.current;
                 n.current.requests += c.requests;
                 n.current.busy += c.busy;

@@ -56,7 +56,34 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let outcome = run_against(&scenario, &opts, target)
         .with_context(|| format!("running {}", scenario.path.display()))?;
     print!("{}", render_run(&outcome, &args.out));
+    // A broken identity is a counting bug, not a finding about the
+    // platform: `--allow-violations` does not excuse it.
+    let breaches = crate::conservation::check(&outcome.summary);
+    if !breaches.is_empty() {
+        eprint!("{}", render_breaches(&breaches, &args.out));
+        return Ok(exit::code(exit::CORRECTNESS));
+    }
     Ok(exit::code(verdict(&outcome.summary, args.allow_violations)))
+}
+
+/// Counts in summary.json that should agree and do not, each with both
+/// sides.
+pub fn render_breaches(breaches: &[crate::conservation::Breach], out: &Path) -> String {
+    let mut w = String::new();
+    say!(
+        w,
+        "error: {} conservation identit{} broken in {}/summary.json:",
+        breaches.len(),
+        if breaches.len() == 1 { "y" } else { "ies" },
+        out.display()
+    );
+    for b in breaches.iter().take(20) {
+        say!(w, "  {b}");
+    }
+    if breaches.len() > 20 {
+        say!(w, "  … and {} more", breaches.len() - 20);
+    }
+    w
 }
 
 /// Correctness failures of a run: oracle violations (wrong codes, privacy,
