@@ -177,7 +177,12 @@ fn records(p: &ProvincePlatform) -> Vec<Option<Vec<hcsim_platform::api::RecordVi
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // A fixed seed: the same cases on every run and machine.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20201001),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn recovery_keeps_every_acknowledged_record_and_invents_none(

@@ -85,3 +85,73 @@ fn faults_scenario_loses_nothing_and_never_greens_without_the_hub() {
     }
     assert_eq!(d.timeline.colors, s.timeline.colors);
 }
+
+/// A province that acknowledges journal records it never wrote to its
+/// durable log (a test-only bug: `Mutant::UnloggedRecord` on Hubei, the
+/// province that crashes) loses them at the crash: the restart's audit
+/// counts every one, and the CI gate's `lost_records` limit fails.
+#[test]
+fn an_acknowledged_record_lost_in_the_crash_is_counted_and_fails_the_gate() {
+    use hcsim_platform::rules::{Mutant, RuleSet};
+    use hcsim_platform::ProvinceId;
+    use hcsim_reports::gate::{evaluate, BaselineSource, Status, Thresholds};
+    use std::sync::Arc;
+
+    let scenario = Scenario::load(&super::scenario("faults.toml")).unwrap();
+    let files = hcsim::load::platform::rule_files(
+        Some(&scenario),
+        &hcsim::run::default_rules_dir(&scenario),
+    )
+    .unwrap();
+    let hubei = ProvinceId::parse("hubei").unwrap();
+    let rules = files
+        .iter()
+        .enumerate()
+        .map(|(p, f)| {
+            let r = RuleSet::load(f).unwrap();
+            Arc::new(if p == hubei.index() {
+                r.mutated(Mutant::UnloggedRecord)
+            } else {
+                r
+            })
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    let s = hcsim::run::run_with_rules(&scenario, &opts, rules)
+        .unwrap()
+        .summary;
+    let crash = fault(&s, "platform-crash");
+    assert_eq!(crash.restarted, Some(true));
+    assert!(crash.lost_acknowledged_records > 0, "{crash:?}");
+    assert!(
+        crash.lost_acknowledged_records < crash.acknowledged_checked,
+        "only every 8th person's records are unlogged: {crash:?}"
+    );
+    assert_eq!(
+        s.faults.lost_acknowledged_records,
+        crash.lost_acknowledged_records
+    );
+
+    let gates = std::fs::read_to_string(super::root().join("ci/gates.toml")).unwrap();
+    let thresholds = Thresholds::parse(&gates).unwrap();
+    let run = hcsim_reports::metrics::Run {
+        summary: &s,
+        performance: None,
+    };
+    let verdict = evaluate(&thresholds, &run, BaselineSource::None);
+    assert!(!verdict.passed(), "{}", verdict.to_text());
+    let lost = verdict
+        .checks
+        .iter()
+        .find(|c| c.metric == "lost_records")
+        .expect("ci/gates.toml limits lost_records");
+    assert_eq!(lost.status, Status::Fail, "{}", verdict.to_text());
+    assert!(lost
+        .value
+        .is_some_and(|v| v >= crash.lost_acknowledged_records as f64));
+}

@@ -173,3 +173,46 @@ fn an_unknown_degrade_strategy_is_an_error_naming_file_line_and_field() {
         assert!(err.contains(name), "{err}");
     }
 }
+
+/// The recommended counts are not restated inputs: each is what the
+/// capacity search (`hcsim capacity --slo "busy<0.1%"`, default bounds)
+/// returns for the replay, and the least that holds: one server fewer
+/// misses the same service level in the same run.
+#[test]
+fn each_recommended_count_is_what_the_search_returns_and_one_fewer_misses_the_slo() {
+    use hcsim::capacity::search::{search, SearchOptions, Slo};
+    let slo = Slo::parse("busy<0.1%").unwrap();
+    for (file, recommended) in [
+        ("guangdong-2022-01-10.toml", GUANGDONG_RECOMMENDED),
+        ("xian-2021-12-20.toml", XIAN_1220_RECOMMENDED),
+        ("xian-2022-01-04.toml", XIAN_0104_RECOMMENDED),
+    ] {
+        let scenario = Scenario::load(&super::scenario(&format!("incidents/{file}"))).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = SearchOptions {
+            threads: 2,
+            max_servers: 1024,
+            scratch: tmp.path().join("scratch"),
+        };
+        let found = search(&scenario, &slo, &opts, &mut |_| {}).unwrap();
+        assert!(found.confirmed, "{file}: {found:?}");
+        let [province] = &found.provinces[..] else {
+            panic!("{file}: one province replayed, got {:?}", found.provinces);
+        };
+        assert_eq!(province.servers, recommended, "{file}: {found:?}");
+
+        let fewer = replay(file, Some(recommended - 1), None);
+        let load = fewer
+            .capacity
+            .platforms
+            .iter()
+            .find(|p| p.platform == province.province)
+            .unwrap();
+        assert!(
+            !slo.province_met(load),
+            "{file}: {} servers already meet `busy<0.1%` (busy rate {})",
+            recommended - 1,
+            load.busy_rate
+        );
+    }
+}

@@ -66,6 +66,34 @@ fn run_writes_a_report_and_diff_of_equal_runs_shows_no_change() {
     assert_eq!(scans["delta"], 0.0);
     assert!(scans["a"].as_f64().unwrap() > 0.0);
     assert!(diff_dir.join("diff.html").exists());
+
+    // Against a copy whose figures were changed by hand, the diff shows
+    // exactly those changes.
+    let b = tmp.path().join("run-b");
+    std::fs::create_dir_all(&b).unwrap();
+    for f in ["summary.json", "performance.json"] {
+        std::fs::copy(out.join(f), b.join(f)).unwrap();
+    }
+    let mut s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    let total = s["scans"]["total"].as_u64().unwrap();
+    s["scans"]["total"] = (total + 1000).into();
+    std::fs::write(b.join("summary.json"), s.to_string()).unwrap();
+    let diff_dir = tmp.path().join("diff-b");
+    let o = hcsim(&["diff", text(&out), text(&b), "--out", text(&diff_dir)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(diff_dir.join("diff.json")).unwrap())
+            .unwrap();
+    let scans = d["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "scans")
+        .unwrap();
+    assert_eq!(scans["a"].as_f64(), Some(total as f64));
+    assert_eq!(scans["b"].as_f64(), Some((total + 1000) as f64));
+    assert_eq!(scans["delta"].as_f64(), Some(1000.0));
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod faults;
+mod fuzz_bodies;
 mod incidents;
 mod load;
 mod oracle;

@@ -251,6 +251,10 @@ pub enum Mutant {
     OneCheckinShort,
     /// Triggers fire whatever color the person holds (`while` ignored).
     IgnoreWhile,
+    /// Not a rule: the province acknowledges the journal records of every
+    /// 8th person without writing them to its durable log, so a crash and
+    /// restart loses them (what the fault audit must detect).
+    UnloggedRecord,
 }
 
 const NOT_IN_SCHEME: u8 = u8::MAX;
@@ -344,6 +348,12 @@ impl RuleSet {
     pub fn mutated(mut self, m: Mutant) -> RuleSet {
         self.mutant = Some(m);
         self
+    }
+
+    /// The deliberate bug this rule set carries, if any.
+    #[cfg(feature = "mutant")]
+    pub fn mutant(&self) -> Option<Mutant> {
+        self.mutant
     }
 
     /// Whether a checkpoint reading is worth journaling and evaluating.

@@ -217,13 +217,22 @@ fn every_shipped_rule_set_loads() {
 #[test]
 fn never_panics_on_truncated_or_garbled_input() {
     let text = include_str!("../../../scenarios/rules/guangdong.toml");
+    assert!(RuleSet::parse(text, "whole").is_ok());
+    let mut cuts_refused = 0;
     for (i, _) in text.char_indices().step_by(7) {
-        let _ = RuleSet::parse(&text[..i], "cut");
+        if let Err(e) = RuleSet::parse(&text[..i], "cut") {
+            assert!(e.to_string().starts_with("cut"), "{e}");
+            cuts_refused += 1;
+        }
+        // An unterminated string holding a NUL is never valid TOML.
         let garbled: String = text[..i]
             .chars()
             .chain("= [[ \"\u{0}".chars())
             .chain(text[i..].chars())
             .collect();
-        let _ = RuleSet::parse(&garbled, "garbled");
+        let e = RuleSet::parse(&garbled, "garbled").expect_err("garbled input parsed");
+        assert!(e.to_string().starts_with("garbled"), "{e}");
     }
+    // Most prefixes lack a required table or key.
+    assert!(cuts_refused > text.len() / 7 / 2, "{cuts_refused}");
 }
