@@ -38,9 +38,14 @@ fn everywhere(rules: RuleSet, name: &str) -> (Vec<Arc<RuleSet>>, Vec<String>) {
     )
 }
 
-/// Each province under its own rule set, as a run loads them.
+/// Each province under its own rule set, as a smoke run loads them.
 fn provincial(m: Option<Mutant>) -> Vec<Arc<RuleSet>> {
-    let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
+    provincial_in("smoke.toml", m)
+}
+
+/// Each province under its own rule set, as a run of `file` loads them.
+fn provincial_in(file: &str, m: Option<Mutant>) -> Vec<Arc<RuleSet>> {
+    let scenario = Scenario::load(&super::scenario(file)).unwrap();
     let files = hcsim::load::platform::rule_files(
         Some(&scenario),
         &hcsim::run::default_rules_dir(&scenario),
@@ -161,6 +166,37 @@ fn smoke_day_has_no_violations_and_a_broken_rule_has_reproducible_ones() {
     );
     assert!(out.contains("expected yellow, platform said red"), "{out}");
     assert!(out.contains("not reproduced"), "{out}");
+}
+
+/// One deliberate bug per release and decision mechanism, each caught by
+/// the oracle in a whole run of a shipped scenario (not a hand-built
+/// history): a yellow code released a day before `min_days` (Anhui's
+/// fortnight has yellow codes whose seven days run out), and checkpoints
+/// passing yellow codes (the smoke day scans yellow codes everywhere).
+#[test]
+fn each_rule_mechanism_mutant_is_caught_on_a_shipped_scenario() {
+    for (file, m, kind) in [
+        ("anhui-fortnight.toml", Mutant::MinDaysShort, "wrong_code"),
+        ("smoke.toml", Mutant::YellowPasses, "wrong_decision"),
+    ] {
+        let scenario = Scenario::load(&super::scenario(file)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            threads: 2,
+            out_dir: tmp.path().to_path_buf(),
+            progress: false,
+        };
+        let oracle = run_with_rules(&scenario, &opts, provincial_in(file, Some(m)))
+            .unwrap()
+            .summary
+            .oracle
+            .expect("an oracle");
+        assert!(
+            oracle.by_kind.get(kind).copied().unwrap_or(0) > 0,
+            "{file} under {m:?}: {:?}",
+            oracle.by_kind
+        );
+    }
 }
 
 const HOME: &str = "hebei";

@@ -84,7 +84,7 @@ fn name(path: &std::path::Path) -> String {
 }
 
 #[test]
-fn every_shipped_scenario_keeps_every_conservation_identity() {
+fn every_shipped_scenario_keeps_every_conservation_identity_and_the_oracle_finds_nothing() {
     let files = shipped();
     assert!(files.len() >= 12, "{files:?}");
     let mut broken = Vec::new();
@@ -94,6 +94,10 @@ fn every_shipped_scenario_keeps_every_conservation_identity() {
         assert!(s.scans.total > 0, "{}: no scans", name(path));
         for b in conservation::check(&s) {
             broken.push(format!("{}: {b}", name(path)));
+        }
+        // The clean platform: what the oracle's mutants are caught against.
+        if let Some(o) = s.oracle.as_ref().filter(|o| o.violations > 0) {
+            broken.push(format!("{}: oracle violations {:?}", name(path), o.by_kind));
         }
         retried |= s.capacity.retries.scan_retries > 0 && s.capacity.retries.app_retries > 0;
         rate_limited |= s.capacity.degrade == "ratelimit" && s.scans.busy > 0;

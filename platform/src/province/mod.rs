@@ -543,7 +543,7 @@ impl ProvincePlatform {
                 Response::Verdict(Verdict {
                     color,
                     issuer: code.issuer,
-                    decision: self.rules.decision(treated),
+                    decision: self.rules.checkpoint_decision(treated),
                     holder,
                     explanation,
                     nat,

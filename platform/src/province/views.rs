@@ -41,7 +41,7 @@ impl ProvincePlatform {
         Verdict {
             color,
             issuer: Issuer::Province(self.province),
-            decision: self.rules.decision(color),
+            decision: self.rules.checkpoint_decision(color),
             holder: p.identity().masked(),
             explanation: self.explanation(&state),
             nat: self.nat_shown(i),

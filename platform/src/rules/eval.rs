@@ -202,7 +202,14 @@ impl RuleSet {
             return None;
         }
         let rel = self.release(s.color)?;
-        let mut at = s.since.plus_days(rel.min_days as u32);
+        #[cfg(feature = "mutant")]
+        let min_days = match self.mutant {
+            Some(super::Mutant::MinDaysShort) => (rel.min_days as u32).saturating_sub(1),
+            _ => rel.min_days as u32,
+        };
+        #[cfg(not(feature = "mutant"))]
+        let min_days = rel.min_days as u32;
+        let mut at = s.since.plus_days(min_days);
         let own = self.rank(s.color);
         // Standing triggers hold every color up to theirs.
         for t in self.triggers.iter().filter(|t| self.rank(t.color) >= own) {

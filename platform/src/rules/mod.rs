@@ -251,6 +251,10 @@ pub enum Mutant {
     OneCheckinShort,
     /// Triggers fire whatever color the person holds (`while` ignored).
     IgnoreWhile,
+    /// A release completes a day before its `min_days` have passed.
+    MinDaysShort,
+    /// Checkpoints pass a yellow code whatever the checkpoint table says.
+    YellowPasses,
     /// Not a rule: the province acknowledges the journal records of every
     /// 8th person without writing them to its durable log, so a crash and
     /// restart loses them (what the fault audit must detect).
@@ -354,6 +358,17 @@ impl RuleSet {
     #[cfg(feature = "mutant")]
     pub fn mutant(&self) -> Option<Mutant> {
         self.mutant
+    }
+
+    /// The decision a checkpoint of this province gives a color it shows:
+    /// `decision`, unless a test broke the platform on purpose. (The
+    /// oracle reads `decision` itself, so the bug sits here.)
+    pub(crate) fn checkpoint_decision(&self, c: Color) -> Decision {
+        #[cfg(feature = "mutant")]
+        if self.mutant == Some(Mutant::YellowPasses) && c == Color::Yellow {
+            return Decision::Pass;
+        }
+        self.decision(c)
     }
 
     /// Whether a checkpoint reading is worth journaling and evaluating.
