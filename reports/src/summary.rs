@@ -480,7 +480,7 @@ pub struct SurgeTotals {
 }
 
 /// How fast this machine ran the scenario (`performance.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Performance {
     pub schema_version: u32,
     pub threads: usize,
@@ -497,6 +497,44 @@ pub struct Performance {
     /// Where the tick loop's wall time went.
     #[serde(default)]
     pub phases: PhaseSeconds,
+    /// Processes of the run (`threads` workers each).
+    #[serde(default = "one")]
+    pub processes: usize,
+    /// Each worker's wall time in its shards and waiting at barriers, in
+    /// worker order, and which process and shards it had.
+    #[serde(default)]
+    pub workers: Vec<WorkerPhases>,
+    /// Seconds in agents of the busiest worker and of the mean one: their
+    /// ratio shows imbalance.
+    #[serde(default)]
+    pub agents_seconds_busiest: f64,
+    #[serde(default)]
+    pub agents_seconds_mean: f64,
+    /// Payload bytes sent between processes, in all, per simulated hour and
+    /// per citizen-day.
+    #[serde(default)]
+    pub bytes_between_processes: u64,
+    #[serde(default)]
+    pub bytes_between_processes_per_hour: f64,
+    #[serde(default)]
+    pub bytes_between_processes_per_citizen_day: f64,
+    /// Simulated citizen-days per wall second.
+    #[serde(default)]
+    pub citizen_days_per_second: f64,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One worker of a run (`performance.json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerPhases {
+    pub worker: u32,
+    pub process: u32,
+    pub shards: Vec<u32>,
+    pub agents_seconds: f64,
+    pub waiting_seconds: f64,
 }
 
 /// Wall time of the tick loop by phase: agents (shard actors, in

@@ -299,5 +299,6 @@ pub fn performance() -> Performance {
             oracle: 0.05,
             driver: 0.05,
         },
+        ..Default::default()
     }
 }

@@ -11,8 +11,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use hcsim::engine::message::Tag;
+use hcsim::engine::observer::ExchangeObserver;
 use hcsim::oracle::{file_names, Oracle, Setup};
-use hcsim::policy_diff::ExchangeObserver;
 use hcsim::run::{default_rules_dir, load_rules, run_on_one_arbiter};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;

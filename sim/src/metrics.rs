@@ -3,6 +3,7 @@
 
 use hcsim_platform::api::{Issuer, Op, Response, OPS};
 use hcsim_platform::{Decision, PROVINCE_COUNT};
+use serde::{Deserialize, Serialize};
 
 /// Issuers: 31 provinces then the national code.
 pub const ISSUERS: usize = PROVINCE_COUNT + 1;
@@ -14,7 +15,7 @@ pub fn issuer_slot(i: Issuer) -> usize {
     }
 }
 
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecognitionCell {
     pub scans: u64,
     pub pass: u64,
@@ -24,7 +25,7 @@ pub struct RecognitionCell {
     pub unanswered: u64,
 }
 
-#[derive(Clone, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvinceScans {
     pub scans: u64,
     pub by_color: [u64; 5],
@@ -40,7 +41,7 @@ pub struct ProvinceScans {
 }
 
 /// Counts within one reporting interval, for charts over time.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntervalCounts {
     pub scans: u64,
     pub pass: u64,
@@ -71,7 +72,7 @@ impl IntervalCounts {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Per scanning province.
     pub provinces: Vec<ProvinceScans>,
@@ -93,7 +94,7 @@ pub struct Metrics {
 }
 
 /// Journeys and the inbound services citizens used.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TravelCounts {
     pub train_trips: u64,
     pub flights_landed: u64,

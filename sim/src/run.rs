@@ -2,8 +2,7 @@
 //! start the actors, drive the ticks, write summary.json and performance.json.
 
 use crate::capacity::{Capacity, CapacityReport, Timing};
-use crate::engine::shard::Shard;
-use crate::engine::{drive, EngineOutput, ShardActor, TickProgress};
+use crate::engine::{drive, Cluster, EngineOutput, TickProgress};
 use crate::load::platform::PlatformSetup;
 use crate::memory;
 use crate::metrics::{ProvinceScans, ISSUERS};
@@ -49,7 +48,7 @@ pub fn load_rules(scenario: &Scenario) -> anyhow::Result<PlatformSetup> {
 pub fn run_observed(
     scenario: &Scenario,
     opts: &RunOptions,
-    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+    observer: &mut dyn crate::engine::observer::ExchangeObserver,
 ) -> anyhow::Result<RunOutcome> {
     run_with(scenario, opts, observer, None, load_rules(scenario)?)
 }
@@ -76,10 +75,47 @@ pub fn run_with_rules(
     run_with(scenario, opts, &mut (), None, setup)
 }
 
+/// `run` over the workers of `cluster`: in process 0 the whole run, which
+/// returns its outcome; in the others their share of the shards, which
+/// returns `None`.
+pub fn run_cluster(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    cluster: &Cluster,
+    target: Option<&str>,
+) -> anyhow::Result<Option<RunOutcome>> {
+    if cluster.process != 0 {
+        let world = Arc::new(World::build(scenario));
+        crate::engine::follow(scenario, world, cluster)?;
+        return Ok(None);
+    }
+    run_on(
+        scenario,
+        opts,
+        cluster,
+        &mut (),
+        target,
+        load_rules(scenario)?,
+    )
+    .map(Some)
+}
+
 fn run_with(
     scenario: &Scenario,
     opts: &RunOptions,
-    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+    observer: &mut dyn crate::engine::observer::ExchangeObserver,
+    target: Option<&str>,
+    setup: PlatformSetup,
+) -> anyhow::Result<RunOutcome> {
+    let cluster = Cluster::local(opts.threads);
+    run_on(scenario, opts, &cluster, observer, target, setup)
+}
+
+fn run_on(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    cluster: &Cluster,
+    observer: &mut dyn crate::engine::observer::ExchangeObserver,
     target: Option<&str>,
     setup: PlatformSetup,
 ) -> anyhow::Result<RunOutcome> {
@@ -113,7 +149,6 @@ fn run_with(
     let output = actix::System::new().block_on(async {
         let arbiters: Vec<Arbiter> = (0..threads).map(|_| Arbiter::new()).collect();
         let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
-        let shards = start_shards(scenario, &world, &handles);
         let local = local_platform(&world, &setup, &handles, platform_faults);
         let fault_effects = local.fault_effects();
         let inner = match remote {
@@ -136,7 +171,7 @@ fn run_with(
         let mut result = drive(
             scenario,
             world.clone(),
-            &shards,
+            cluster,
             &mut platform,
             oracle.as_mut(),
             &mut on_tick,
@@ -215,6 +250,7 @@ fn run_with(
         peak_rss_bytes: peak,
         rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
         phases: output.phases,
+        ..crate::engine::report::performance(scenario, cluster, &output, citizens, wall_seconds)
     };
     write_outputs(&opts.out_dir, &summary, &performance)?;
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
@@ -337,29 +373,6 @@ pub fn timing(scenario: &Scenario) -> Timing {
     }
 }
 
-/// The scenario's shard actors, spread round-robin over `arbiters`.
-pub fn start_shards(
-    scenario: &Scenario,
-    world: &Arc<World>,
-    arbiters: &[ArbiterHandle],
-) -> Vec<Addr<ShardActor>> {
-    (0..scenario.shards)
-        .map(|i| {
-            let world = world.clone();
-            let behaviour = scenario.behaviour.clone();
-            let (start, tick, interval) = (
-                scenario.start,
-                scenario.tick_minutes,
-                scenario.interval_minutes(),
-            );
-            let arbiter = &arbiters[i as usize % arbiters.len()];
-            ShardActor::start_in_arbiter(arbiter, move |_| ShardActor {
-                shard: Shard::new(i, world, behaviour, start, tick, interval),
-            })
-        })
-        .collect()
-}
-
 /// The in-process platform of `setup` on `arbiters`, each province and the
 /// hub sized for the world's population before anyone registers.
 pub fn local_platform(
@@ -391,19 +404,18 @@ pub fn run_on_one_arbiter(
     scenario: &Scenario,
     world: &Arc<World>,
     setup: &PlatformSetup,
-    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+    observer: &mut dyn crate::engine::observer::ExchangeObserver,
 ) -> Result<(EngineOutput, std::time::Duration), crate::engine::EngineError> {
     actix::System::new().block_on(async {
         let arbiter = Arbiter::new();
         let handles = [arbiter.handle()];
-        let shards = start_shards(scenario, world, &handles);
         let local = local_platform(world, setup, &handles, Default::default());
         let mut platform = capacity_over(local, scenario, world);
         let started = Instant::now();
         let output = drive(
             scenario,
             world.clone(),
-            &shards,
+            &Cluster::local(1),
             &mut platform,
             None,
             &mut |_| {},

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod cluster;
 mod determinism;
 mod faults;
 mod fuzz_bodies;

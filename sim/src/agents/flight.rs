@@ -89,7 +89,7 @@ pub fn arrival(env: &Env, flight: u32) -> Minute {
 }
 
 /// A passenger as the manifest lists them.
-#[derive(Copy, Clone, Debug, PartialEq)]
+#[derive(Copy, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Boarding {
     pub citizen: u32,
     pub document: DocNumber,

@@ -2,6 +2,7 @@
 
 pub mod capacity;
 pub mod check;
+pub mod cluster;
 pub mod compare;
 pub mod diff;
 pub mod exit;

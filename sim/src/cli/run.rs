@@ -1,7 +1,8 @@
 //! `hcsim run SCENARIO`: one scenario in virtual time.
 
+use super::cluster::Role;
 use crate::cli::exit;
-use crate::run::{run_against, RunOptions, RunOutcome};
+use crate::run::{run_cluster, RunOptions, RunOutcome};
 use crate::scenario::Scenario;
 use anyhow::Context;
 use hcsim_reports::summary::Summary;
@@ -39,6 +40,8 @@ pub struct Args {
     /// records were lost (exploratory runs); they are still printed.
     #[arg(long)]
     pub allow_violations: bool,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
 }
 
 pub fn default_threads() -> usize {
@@ -53,8 +56,29 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         progress: !args.quiet,
     };
     let target = (args.target != "inproc").then_some(args.target.as_str());
-    let outcome = run_against(&scenario, &opts, target)
+    let (cluster, children) = match args.cluster.role(args.threads)? {
+        Role::Member(cluster) => (cluster, None),
+        Role::Launch { processes } => {
+            let (cluster, children) =
+                super::cluster::launch(processes, args.threads, |i, hosts| {
+                    member_args(&args, i, hosts)
+                })?;
+            (cluster, Some(children))
+        }
+    };
+    super::cluster::guard_member(
+        &cluster,
+        std::time::Duration::from_secs(args.cluster.connect_timeout),
+    );
+    let outcome = run_cluster(&scenario, &opts, &cluster, target)
         .with_context(|| format!("running {}", scenario.path.display()))?;
+    if let Some(children) = children {
+        super::cluster::finish(children)?;
+    }
+    // Only process 0 has the run's results.
+    let Some(outcome) = outcome else {
+        return Ok(ExitCode::SUCCESS);
+    };
     print!("{}", render_run(&outcome, &args.out));
     // A broken identity is a counting bug, not a finding about the
     // platform: `--allow-violations` does not excuse it.
@@ -84,6 +108,25 @@ pub fn render_breaches(breaches: &[crate::conservation::Breach], out: &Path) -> 
         say!(w, "  … and {} more", breaches.len() - 20);
     }
     w
+}
+
+/// The command line of process `i` of a loopback launch of `args`.
+fn member_args(args: &Args, i: usize, hostfile: &Path) -> Vec<String> {
+    vec![
+        "run".into(),
+        args.scenario.display().to_string(),
+        "--quiet".into(),
+        "--threads".into(),
+        args.threads.to_string(),
+        "--processes".into(),
+        args.cluster.processes.to_string(),
+        "--process".into(),
+        i.to_string(),
+        "--hostfile".into(),
+        hostfile.display().to_string(),
+        "--connect-timeout".into(),
+        args.cluster.connect_timeout.to_string(),
+    ]
 }
 
 /// Correctness failures of a run: oracle violations (wrong codes, privacy,

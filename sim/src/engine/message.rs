@@ -3,9 +3,10 @@
 
 use hcsim_platform::api::{Credential, DeciCelsius, Request, Response};
 use hcsim_platform::Minute;
+use serde::{Deserialize, Serialize};
 
 /// Where a platform reply goes back to.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     pub shard: u32,
     pub agent: Agent,
@@ -25,7 +26,7 @@ impl Tag {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Agent {
     /// Global citizen id.
     Citizen(u32),
@@ -36,7 +37,7 @@ pub enum Agent {
     Authority,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq)]
+#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
     pub citizen: u32,
     pub credential: Credential,
@@ -45,16 +46,17 @@ pub struct Visit {
 }
 
 /// Notices from the health authority to a citizen.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Notice {
     /// Isolate (case or close contact) until this simulated day.
     Isolate { until_day: u32 },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ShardMsg {
     Reply {
         tag: Tag,
+        #[serde(deserialize_with = "hcsim_adapters::http::wire::deserialize_response")]
         response: Response,
     },
     Arrive {

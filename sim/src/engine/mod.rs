@@ -1,73 +1,87 @@
-//! The engine: shard actors, the tick loop, and message routing at the tick
-//! barrier.
+//! The engine: shards hosted by the workers of a timely dataflow, and the
+//! tick barrier where their requests meet the platform.
 //!
 //! Conservative parallel discrete-event simulation with one tick of
-//! lookahead: within a tick shards run in parallel; everything they send each
-//! other or the platform is delivered at the barrier, in shard order, so the
-//! result never depends on how shards were spread over threads.
+//! lookahead: within a tick every worker runs its shards; everything they
+//! send each other or the platform is delivered at the barrier, in a
+//! canonical order, so the result never depends on how many workers or
+//! processes there are or which shard each one hosts.
+//!
+//! - `dataflow.rs`: the workers, their shards and the exchanges between them;
+//! - `barrier.rs`: the platform side of the barrier (authority, surges,
+//!   retries, degrade, faults, the platform, the oracle, observers);
+//! - `placement.rs`: which worker hosts which shard;
+//! - `wire.rs`: how records cross a process boundary;
+//! - `shard.rs`, `wheel.rs`, `message.rs`: a shard's tick, its timers, and
+//!   what crosses shard boundaries;
+//! - `observer.rs`: the trait through which features watch exchanges.
 
+pub mod barrier;
+pub mod dataflow;
 pub mod message;
+pub mod observer;
+pub mod placement;
+pub mod report;
 pub mod shard;
 pub mod wheel;
+pub mod wire;
 
-use crate::authority::{Authority, AuthorityCounts};
-use crate::capacity::retry::{Pending, Retries};
-use crate::degrade::ClientDegrade;
+use crate::authority::AuthorityCounts;
 use crate::fault::Faults;
 use crate::metrics::Metrics;
+use crate::oracle::Oracle;
 use crate::scenario::Scenario;
-use crate::surge::Surges;
 use crate::world::World;
-use actix::prelude::*;
-use futures::future::join_all;
+use barrier::{Barrier, Deliveries};
+use dataflow::{BarrierLine, Call, EngineSpec, ShardReport, WorkerSeconds};
 pub use hcsim_adapters::faults::PlatformFaultEffect;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
-use hcsim_platform::{Minute, Response};
+use hcsim_platform::Minute;
 use hcsim_reports::summary::{PhaseSeconds, RetryTotals, SurgeTotals};
-use message::{Agent, Outbox, ShardMsg, Tag};
-use shard::Shard;
-use std::sync::Arc;
+use observer::ExchangeObserver;
+use placement::Placement;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-pub struct ShardActor {
-    pub shard: Shard,
+/// Where the run's workers are: `threads` in each of `processes`
+/// processes, this one being `process`; `hosts` gives every process's
+/// address (`host:port`) when there is more than one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    pub threads: usize,
+    pub processes: usize,
+    pub process: usize,
+    pub hosts: Vec<String>,
 }
 
-impl Actor for ShardActor {
-    type Context = Context<Self>;
-}
-
-#[derive(Message)]
-#[rtype(result = "Outbox")]
-pub struct RunTick {
-    pub now: Minute,
-    pub inbox: Vec<ShardMsg>,
-}
-
-impl Handler<RunTick> for ShardActor {
-    type Result = MessageResult<RunTick>;
-    fn handle(&mut self, msg: RunTick, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.shard.tick(msg.now, msg.inbox))
+impl Cluster {
+    /// One process with `threads` workers: the embedded default.
+    pub fn local(threads: usize) -> Cluster {
+        Cluster {
+            threads: threads.max(1),
+            processes: 1,
+            process: 0,
+            hosts: Vec::new(),
+        }
     }
-}
 
-pub struct ShardReport {
-    pub metrics: Metrics,
-    pub heap_bytes: usize,
-    pub queued: usize,
-}
-
-#[derive(Message)]
-#[rtype(result = "ShardReport")]
-pub struct Report;
-
-impl Handler<Report> for ShardActor {
-    type Result = MessageResult<Report>;
-    fn handle(&mut self, _: Report, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(ShardReport {
-            metrics: self.shard.metrics.clone(),
-            heap_bytes: self.shard.heap_bytes(),
-            queued: self.shard.queued(),
-        })
+    fn timely_config(&self) -> timely::Config {
+        let communication = match (self.processes, self.threads) {
+            (1, 1) => timely::CommunicationConfig::Thread,
+            (1, n) => timely::CommunicationConfig::Process(n),
+            _ => timely::CommunicationConfig::Cluster {
+                threads: self.threads,
+                process: self.process,
+                addresses: self.hosts.clone(),
+                report: false,
+                zerocopy: false,
+            },
+        };
+        timely::Config {
+            communication,
+            worker: timely::WorkerConfig::default(),
+        }
     }
 }
 
@@ -96,175 +110,177 @@ pub struct EngineOutput {
     pub faults: Faults,
     /// Where the tick loop's wall time went (for `performance.json` only).
     pub phases: PhaseSeconds,
+    /// Each worker's time in its shards and waiting (worker order).
+    pub workers: Vec<WorkerSeconds>,
+    /// Payload bytes the processes sent each other.
+    pub bytes_between_processes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
     Platform(#[from] PortError),
-    #[error("shard actor failed: {0}")]
-    Shard(#[from] MailboxError),
+    #[error("starting the dataflow: {0}")]
+    Start(String),
+    #[error("a worker stopped: {0}")]
+    Worker(String),
 }
 
+static CONNECTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process has reached every other process of its run (true
+/// once its workers have started).
+pub fn connected() -> bool {
+    CONNECTED.load(Ordering::Relaxed)
+}
+
+/// Starts this process's workers on the scenario's shards; worker 0 (in
+/// process 0) talks to the barrier through `line`.
+fn start_workers(
+    scenario: &Scenario,
+    world: Arc<World>,
+    cluster: &Cluster,
+    line: BarrierLine,
+    abort: Arc<AtomicBool>,
+) -> Result<timely::communication::WorkerGuards<()>, EngineError> {
+    let spec = Arc::new(EngineSpec {
+        world,
+        behaviour: scenario.behaviour.clone(),
+        start: scenario.start,
+        tick_minutes: scenario.tick_minutes,
+        interval_minutes: scenario.interval_minutes(),
+        ticks: scenario.ticks(),
+        placement: Placement {
+            shards: scenario.shards,
+            threads: cluster.threads,
+            processes: cluster.processes,
+        },
+    });
+    let guards = timely::execute(cluster.timely_config(), move |worker| {
+        dataflow::run_worker(worker, &spec, &line, &abort)
+    })
+    .map_err(EngineError::Start)?;
+    CONNECTED.store(true, Ordering::Relaxed);
+    Ok(guards)
+}
+
+/// A process other than 0 of a cluster: hosts its share of the shards and
+/// returns when the run is over.
+pub fn follow(
+    scenario: &Scenario,
+    world: Arc<World>,
+    cluster: &Cluster,
+) -> Result<(), EngineError> {
+    let line: BarrierLine = Arc::new(Mutex::new(None));
+    join(start_workers(
+        scenario,
+        world,
+        cluster,
+        line,
+        Arc::new(AtomicBool::new(false)),
+    )?)
+}
+
+/// Runs the scenario's ticks from process 0: its share of the shards on
+/// its workers, and the barrier on the calling task, which owns
+/// `platform`, `oracle` and `observer`.
 pub async fn drive<P: Platform>(
     scenario: &Scenario,
     world: Arc<World>,
-    shards: &[Addr<ShardActor>],
+    cluster: &Cluster,
     platform: &mut P,
-    mut oracle: Option<&mut crate::oracle::Oracle>,
+    oracle: Option<&mut Oracle>,
     progress: &mut dyn FnMut(&TickProgress),
-    observer: &mut dyn crate::policy_diff::ExchangeObserver,
+    observer: &mut dyn ExchangeObserver,
 ) -> Result<EngineOutput, EngineError> {
-    let mut inboxes: Vec<Vec<ShardMsg>> = (0..shards.len()).map(|_| Vec::new()).collect();
-    let mut authority = Authority::new(&world, &scenario.epidemic, scenario.population_scale);
-    let mut surges = Surges::new(&world, &scenario.surges, scenario.start);
-    let mut retries = Retries::new(scenario.capacity.retry, scenario.tick_minutes);
-    let mut faults = Faults::new(scenario.seed, &scenario.faults);
-    let mut degrade = ClientDegrade::new(scenario.capacity.degrade);
-    let mut events = 0u64;
-    let ticks = scenario.ticks();
-    let interval = scenario.interval_minutes();
-    let mut colors_over_time = Vec::new();
-    let mut phases = PhaseSeconds::default();
-    let started = std::time::Instant::now();
-    for tick in 0..ticks {
-        let now = scenario.start.plus_minutes(tick * scenario.tick_minutes);
-        if tick > 0 && (now.since(scenario.start)).is_multiple_of(interval) {
-            colors_over_time.push((now, platform.census(now).await?));
-        }
-        let directives = authority.step(&world, scenario.start, now);
-        for (shard, msg) in directives.notices {
-            inboxes[shard as usize].push(msg);
-        }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Call>(1);
+    let line: BarrierLine = Arc::new(Mutex::new(Some(tx)));
+    let abort = Arc::new(AtomicBool::new(false));
+    let guards = start_workers(scenario, world.clone(), cluster, line, abort.clone())?;
 
-        let sends = shards.iter().zip(inboxes.iter_mut()).map(|(addr, inbox)| {
-            addr.send(RunTick {
-                now,
-                inbox: std::mem::take(inbox),
-            })
-        });
-        let clock = std::time::Instant::now();
-        let outboxes = join_all(sends).await;
-        phases.agents += clock.elapsed().as_secs_f64();
-
-        let mut tags = Vec::new();
-        let mut requests = Vec::new();
-        for r in faults.feeds(now, directives.requests) {
-            tags.push(Tag::authority());
-            requests.push(r);
-        }
-        for (tag, r) in surges.step(&world, now) {
-            tags.push(tag);
-            requests.push(r);
-        }
-        // Attempts so far per request: fresh ones are 1.
-        let mut tries = vec![1; requests.len()];
-        for Pending {
-            tries: t,
-            tag,
-            request,
-        } in retries.take_due(tick)
-        {
-            tags.push(tag);
-            requests.push(request);
-            tries.push(t);
-        }
-        for outbox in outboxes {
-            let outbox = outbox?;
-            events += outbox.events;
-            for (tag, request) in outbox.requests {
-                tags.push(tag);
-                requests.push(request);
-            }
-            for (dest, msg) in outbox.messages {
-                inboxes[dest as usize].push(msg);
-            }
-        }
-        events += requests.len() as u64;
-        tries.resize(requests.len(), 1);
-        for tag in degrade.divert(
-            now,
-            &mut tags,
-            &mut requests,
-            &mut tries,
-            &mut retries.totals,
-        ) {
-            let response = Response::Busy;
-            inboxes[tag.shard as usize].push(ShardMsg::Reply { tag, response });
-        }
-        if !requests.is_empty() {
-            // Kept so that a request answered busy can be sent again.
-            let sent = requests.clone();
-            let clock = std::time::Instant::now();
-            let responses = platform.exchange(now, requests).await?;
-            phases.platform += clock.elapsed().as_secs_f64();
-            if let Some(o) = oracle.as_deref_mut() {
-                let clock = std::time::Instant::now();
-                o.observe(now, &tags, &sent, &responses);
-                phases.oracle += clock.elapsed().as_secs_f64();
-            }
-            for (((tag, response), request), t) in
-                tags.into_iter().zip(responses).zip(sent).zip(&tries)
-            {
-                observer.exchange(&world, now, &tag, &request, &response);
-                surges.observe(&tag, &response);
-                faults.observe(now, &request, &response);
-                let tag = match response {
-                    Response::Busy => {
-                        match degrade.fallback(now, tag, &request, &mut retries.totals) {
-                            Some(tag) => tag,
-                            None => match retries.busy(tick, *t, tag, request) {
-                                Some(tag) => tag,
-                                None => continue,
-                            },
+    let started = Instant::now();
+    let mut barrier = Barrier::new(scenario, world, platform, oracle, observer, progress);
+    let shards = scenario.shards as usize;
+    let served: Result<(Vec<ShardReport>, Vec<WorkerSeconds>), EngineError> = async {
+        while let Some(call) = rx.recv().await {
+            match call {
+                Call::Step { close, open, reply } => {
+                    let mut out: Deliveries = vec![Vec::new(); shards];
+                    let step = async {
+                        if let Some((tick, batches)) = close {
+                            barrier.close(tick, batches, &mut out).await?;
                         }
+                        if let Some(tick) = open {
+                            barrier.open(tick, &mut out).await?;
+                        }
+                        Ok::<_, EngineError>(())
                     }
-                    _ => {
-                        degrade.observe(now, &request, &response);
-                        tag
-                    }
-                };
-                match tag.agent {
-                    // The authority and the carriers do not act on acks.
-                    Agent::Authority | Agent::Telecom => {}
-                    _ => inboxes[tag.shard as usize].push(ShardMsg::Reply { tag, response }),
+                    .await;
+                    let failed = step.is_err();
+                    let _ = reply.send((!failed).then_some(out));
+                    step?;
                 }
+                Call::Finish { reports, workers } => return Ok((reports, workers)),
             }
         }
-        progress(&TickProgress {
-            tick: tick + 1,
-            ticks,
-            now,
-            events,
-        });
+        Err(EngineError::Worker(
+            "worker 0 ended before the run did".to_string(),
+        ))
     }
+    .await;
+    if served.is_err() {
+        abort.store(true, Ordering::Relaxed);
+    }
+    drop(rx);
+    let joined = join(guards);
+    let (reports, workers) = served?;
+    joined?;
+    let loop_seconds = started.elapsed().as_secs_f64();
+    let out = barrier.finish().await?;
 
-    phases.driver =
-        (started.elapsed().as_secs_f64() - phases.agents - phases.platform - phases.oracle)
-            .max(0.0);
-    let end = scenario.end();
-    let census = platform.census(end).await?;
-    colors_over_time.push((end, census.clone()));
     let mut metrics = Metrics::default();
-    let mut agent_heap_bytes = 0u64;
-    let mut still_queued = 0u64;
-    for report in join_all(shards.iter().map(|a| a.send(Report))).await {
-        let report = report?;
-        metrics.merge(&report.metrics);
-        agent_heap_bytes += report.heap_bytes as u64;
-        still_queued += report.queued as u64;
+    let (mut agent_heap_bytes, mut still_queued) = (0u64, 0u64);
+    for r in &reports {
+        metrics.merge(&r.metrics);
+        agent_heap_bytes += r.heap_bytes;
+        still_queued += r.queued;
     }
+    let busiest = workers.iter().map(|w| w.agents).fold(0.0, f64::max);
+    let phases = PhaseSeconds {
+        agents: busiest,
+        platform: out.seconds.platform,
+        oracle: out.seconds.oracle,
+        driver: (loop_seconds - busiest - out.seconds.platform - out.seconds.oracle).max(0.0),
+    };
     Ok(EngineOutput {
         metrics,
-        authority: authority.counts,
-        census,
-        events,
+        authority: out.authority,
+        census: out.census,
+        colors_over_time: out.colors_over_time,
+        events: out.events,
         agent_heap_bytes,
         still_queued,
-        colors_over_time,
-        retries: retries.totals,
-        surges: surges.totals,
-        faults,
+        retries: out.retries,
+        surges: out.surges,
+        faults: out.faults,
         phases,
+        bytes_between_processes: workers.iter().map(|w| w.process_bytes_sent).sum(),
+        workers,
     })
+}
+
+/// Waits for this process's workers; a worker that panicked is an error
+/// naming it.
+fn join(guards: timely::communication::WorkerGuards<()>) -> Result<(), EngineError> {
+    let failed: Vec<String> = guards
+        .join()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.err().map(|e| format!("worker thread {i}: {e}")))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Worker(failed.join("; ")))
+    }
 }

@@ -5,6 +5,7 @@
 
 use super::history;
 use crate::engine::message::{Agent, Tag};
+pub use crate::engine::observer::ExchangeObserver;
 use crate::world::World;
 use hcsim_platform::api::{Credential, Issuer, Request, Response};
 use hcsim_platform::color::ALL_COLORS;
@@ -13,25 +14,6 @@ use hcsim_platform::{Color, Minute, PROVINCE_COUNT};
 use hcsim_reports::policy_diff::HistoryEntry;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Sees every platform exchange of a run, with the tag saying on whose
-/// behalf the request went. The engine calls it at the tick barrier in the
-/// order it routes replies, which is deterministic.
-pub trait ExchangeObserver {
-    fn exchange(
-        &mut self,
-        world: &World,
-        now: Minute,
-        tag: &Tag,
-        request: &Request,
-        response: &Response,
-    );
-}
-
-/// Runs that nobody watches.
-impl ExchangeObserver for () {
-    fn exchange(&mut self, _: &World, _: Minute, _: &Tag, _: &Request, _: &Response) {}
-}
 
 /// A citizen's observed color changed (the first observation included).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

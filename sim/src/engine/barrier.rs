@@ -1,0 +1,272 @@
+//! The tick barrier's platform side: what happens between one tick of the
+//! shards and the next. The health authority opens each tick (census at an
+//! interval boundary, its notices and feeds); when the shards' requests of
+//! the tick are in, surges and clients' retries join them, the degrade
+//! strategy diverts some, the platform answers the rest, and the oracle,
+//! the observer, surges, faults and retries see every exchange. Replies
+//! become the next tick's deliveries to the shards.
+//!
+//! It runs on the thread that started the run (process 0), which owns the
+//! platform, the oracle and the observer; the dataflow's worker 0 hands it
+//! each tick's batches in shard order.
+
+use super::message::{Agent, ShardMsg, Tag};
+use super::observer::ExchangeObserver;
+use super::{EngineError, TickProgress};
+use crate::authority::{Authority, AuthorityCounts};
+use crate::capacity::retry::{Pending, Retries};
+use crate::degrade::ClientDegrade;
+use crate::fault::Faults;
+use crate::oracle::Oracle;
+use crate::scenario::Scenario;
+use crate::surge::Surges;
+use crate::world::World;
+use hcsim_adapters::{ColorCensus, Platform};
+use hcsim_platform::{Minute, Request, Response};
+use hcsim_reports::summary::{RetryTotals, SurgeTotals};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One shard's requests of one tick, and the events it handled.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ShardBatch {
+    pub shard: u32,
+    pub events: u64,
+    pub requests: Vec<(Tag, Request)>,
+}
+
+/// What reaches each shard at the start of the next tick, indexed by
+/// shard, each in the order the barrier produced it.
+pub type Deliveries = Vec<Vec<ShardMsg>>;
+
+/// Wall seconds of the barrier's own phases.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BarrierSeconds {
+    pub platform: f64,
+    pub oracle: f64,
+    pub routing: f64,
+}
+
+/// What the barrier leaves when the run ends.
+pub struct BarrierOutput {
+    pub authority: AuthorityCounts,
+    pub census: ColorCensus,
+    pub colors_over_time: Vec<(Minute, ColorCensus)>,
+    pub events: u64,
+    pub retries: RetryTotals,
+    pub surges: Vec<SurgeTotals>,
+    pub faults: Faults,
+    pub seconds: BarrierSeconds,
+}
+
+pub struct Barrier<'a, P: Platform> {
+    scenario: &'a Scenario,
+    world: Arc<World>,
+    platform: &'a mut P,
+    oracle: Option<&'a mut Oracle>,
+    observer: &'a mut dyn ExchangeObserver,
+    progress: &'a mut dyn FnMut(&TickProgress),
+    authority: Authority,
+    surges: Surges,
+    retries: Retries,
+    faults: Faults,
+    degrade: ClientDegrade,
+    /// The authority's feeds issued when the current tick opened.
+    feeds: Vec<Request>,
+    events: u64,
+    colors_over_time: Vec<(Minute, ColorCensus)>,
+    seconds: BarrierSeconds,
+}
+
+impl<'a, P: Platform> Barrier<'a, P> {
+    pub fn new(
+        scenario: &'a Scenario,
+        world: Arc<World>,
+        platform: &'a mut P,
+        oracle: Option<&'a mut Oracle>,
+        observer: &'a mut dyn ExchangeObserver,
+        progress: &'a mut dyn FnMut(&TickProgress),
+    ) -> Self {
+        Barrier {
+            authority: Authority::new(&world, &scenario.epidemic, scenario.population_scale),
+            surges: Surges::new(&world, &scenario.surges, scenario.start),
+            retries: Retries::new(scenario.capacity.retry, scenario.tick_minutes),
+            faults: Faults::new(scenario.seed, &scenario.faults),
+            degrade: ClientDegrade::new(scenario.capacity.degrade),
+            scenario,
+            world,
+            platform,
+            oracle,
+            observer,
+            progress,
+            feeds: Vec::new(),
+            events: 0,
+            colors_over_time: Vec::new(),
+            seconds: BarrierSeconds::default(),
+        }
+    }
+
+    fn now(&self, tick: u32) -> Minute {
+        self.scenario
+            .start
+            .plus_minutes(tick * self.scenario.tick_minutes)
+    }
+
+    /// Opens tick `tick`: the census at an interval boundary, then the
+    /// authority's notices (delivered before the shards run) and feeds.
+    pub async fn open(&mut self, tick: u32, out: &mut Deliveries) -> Result<(), EngineError> {
+        let now = self.now(tick);
+        let interval = self.scenario.interval_minutes();
+        if tick > 0 && now.since(self.scenario.start).is_multiple_of(interval) {
+            self.colors_over_time
+                .push((now, self.platform.census(now).await?));
+        }
+        let directives = self.authority.step(&self.world, self.scenario.start, now);
+        for (shard, msg) in directives.notices {
+            out[shard as usize].push(msg);
+        }
+        self.feeds = directives.requests;
+        Ok(())
+    }
+
+    /// Closes tick `tick` with every shard's batch, in shard order: the
+    /// platform answers, and the replies go into `out`.
+    pub async fn close(
+        &mut self,
+        tick: u32,
+        batches: Vec<ShardBatch>,
+        out: &mut Deliveries,
+    ) -> Result<(), EngineError> {
+        let started = Instant::now();
+        let now = self.now(tick);
+        let mut tags = Vec::new();
+        let mut requests = Vec::new();
+        for r in self.faults.feeds(now, std::mem::take(&mut self.feeds)) {
+            tags.push(Tag::authority());
+            requests.push(r);
+        }
+        for (tag, r) in self.surges.step(&self.world, now) {
+            tags.push(tag);
+            requests.push(r);
+        }
+        // Attempts so far per request: fresh ones are 1.
+        let mut tries = vec![1; requests.len()];
+        for Pending {
+            tries: t,
+            tag,
+            request,
+        } in self.retries.take_due(tick)
+        {
+            tags.push(tag);
+            requests.push(request);
+            tries.push(t);
+        }
+        for batch in batches {
+            self.events += batch.events;
+            for (tag, request) in batch.requests {
+                tags.push(tag);
+                requests.push(request);
+            }
+        }
+        self.events += requests.len() as u64;
+        tries.resize(requests.len(), 1);
+        for tag in self.degrade.divert(
+            now,
+            &mut tags,
+            &mut requests,
+            &mut tries,
+            &mut self.retries.totals,
+        ) {
+            let response = Response::Busy;
+            out[tag.shard as usize].push(ShardMsg::Reply { tag, response });
+        }
+        let mut exchanged = 0.0;
+        if !requests.is_empty() {
+            // Kept so that a request answered busy can be sent again.
+            let sent = requests.clone();
+            let clock = Instant::now();
+            let responses = self.platform.exchange(now, requests).await?;
+            exchanged = clock.elapsed().as_secs_f64();
+            self.seconds.platform += exchanged;
+            if let Some(o) = self.oracle.as_deref_mut() {
+                let clock = Instant::now();
+                o.observe(now, &tags, &sent, &responses);
+                let checked = clock.elapsed().as_secs_f64();
+                self.seconds.oracle += checked;
+                exchanged += checked;
+            }
+            self.route(tick, now, tags, sent, responses, &tries, out);
+        }
+        self.seconds.routing += (started.elapsed().as_secs_f64() - exchanged).max(0.0);
+        (self.progress)(&TickProgress {
+            tick: tick + 1,
+            ticks: self.scenario.ticks(),
+            now,
+            events: self.events,
+        });
+        Ok(())
+    }
+
+    /// Every exchange seen by the observers; busy answers retried or
+    /// degraded; replies to the agents that asked.
+    #[allow(clippy::too_many_arguments)]
+    fn route(
+        &mut self,
+        tick: u32,
+        now: Minute,
+        tags: Vec<Tag>,
+        sent: Vec<Request>,
+        responses: Vec<Response>,
+        tries: &[u8],
+        out: &mut Deliveries,
+    ) {
+        for (((tag, response), request), t) in tags.into_iter().zip(responses).zip(sent).zip(tries)
+        {
+            self.observer
+                .exchange(&self.world, now, &tag, &request, &response);
+            self.surges.observe(&tag, &response);
+            self.faults.observe(now, &request, &response);
+            let tag = match response {
+                Response::Busy => {
+                    match self
+                        .degrade
+                        .fallback(now, tag, &request, &mut self.retries.totals)
+                    {
+                        Some(tag) => tag,
+                        None => match self.retries.busy(tick, *t, tag, request) {
+                            Some(tag) => tag,
+                            None => continue,
+                        },
+                    }
+                }
+                _ => {
+                    self.degrade.observe(now, &request, &response);
+                    tag
+                }
+            };
+            match tag.agent {
+                // The authority and the carriers do not act on acks.
+                Agent::Authority | Agent::Telecom => {}
+                _ => out[tag.shard as usize].push(ShardMsg::Reply { tag, response }),
+            }
+        }
+    }
+
+    /// The census at the end of the run, and everything counted.
+    pub async fn finish(mut self) -> Result<BarrierOutput, EngineError> {
+        let end = self.scenario.end();
+        let census = self.platform.census(end).await?;
+        self.colors_over_time.push((end, census.clone()));
+        Ok(BarrierOutput {
+            authority: self.authority.counts,
+            census,
+            colors_over_time: self.colors_over_time,
+            events: self.events,
+            retries: self.retries.totals,
+            surges: self.surges.totals,
+            faults: self.faults,
+            seconds: self.seconds,
+        })
+    }
+}

@@ -1,0 +1,381 @@
+//! The engine as a timely dataflow: every worker (a thread, in one process
+//! or many) owns a fixed set of shards and runs their ticks; records travel
+//! between workers through exchange channels keyed by their destination.
+//!
+//! One tick, on every worker:
+//! 1. *deliveries* (replies of the previous tick, the authority's notices)
+//!    come down from the barrier, keyed to the worker owning their shard;
+//! 2. each owned shard runs its tick over its inbox;
+//! 3. its *messages* to other shards go to their owners, its *requests*
+//!    go up to worker 0, which hands them to the barrier.
+//!
+//! The tick is the timestamp; a stage is done when its probe passes the
+//! tick, which is the barrier. Receivers put what they got in a canonical
+//! order (destination, then source shard) before acting, so nothing depends
+//! on which worker hosted what or on arrival order.
+
+use super::barrier::{Deliveries, ShardBatch};
+use super::message::ShardMsg;
+use super::placement::Placement;
+use super::shard::Shard;
+use super::wire::Wire;
+use crate::metrics::Metrics;
+use crate::scenario::Behaviour;
+use crate::world::World;
+use hcsim_platform::Minute;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::{Input, Probe};
+use timely::dataflow::{InputHandle, ProbeHandle, Scope};
+use timely::worker::Worker;
+
+/// What every worker needs to host shards; the same in every process.
+pub struct EngineSpec {
+    pub world: Arc<World>,
+    pub behaviour: Behaviour,
+    pub start: Minute,
+    pub tick_minutes: u32,
+    pub interval_minutes: u32,
+    pub ticks: u32,
+    pub placement: Placement,
+}
+
+/// A shard's figures at the end of the run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardReport {
+    pub shard: u32,
+    pub metrics: Metrics,
+    pub heap_bytes: u64,
+    pub queued: u64,
+}
+
+/// Where one worker's wall time went.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct WorkerSeconds {
+    pub worker: u32,
+    /// Running its shards' ticks.
+    pub agents: f64,
+    /// Waiting for the other workers and the barrier.
+    pub waiting: f64,
+    /// Bytes this worker's process had sent to other processes by the end
+    /// (reported by each process's first worker only).
+    pub process_bytes_sent: u64,
+}
+
+/// Worker 0's calls to the barrier, which runs on the thread that started
+/// the run.
+pub enum Call {
+    /// Close tick `close.0` with its batches (shard order), then open tick
+    /// `open`; the answer is the deliveries for the opened tick, or `None`
+    /// when the barrier failed and the run must stop.
+    Step {
+        close: Option<(u32, Vec<ShardBatch>)>,
+        open: Option<u32>,
+        reply: tokio::sync::oneshot::Sender<Option<Deliveries>>,
+    },
+    /// The run is over: every shard's report and every worker's times.
+    Finish {
+        reports: Vec<ShardReport>,
+        workers: Vec<WorkerSeconds>,
+    },
+}
+
+/// The barrier's end of worker 0's line; `None` in other processes.
+pub type BarrierLine = Arc<Mutex<Option<tokio::sync::mpsc::Sender<Call>>>>;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Up {
+    Batch(ShardBatch),
+    Messages {
+        from: u32,
+        to: u32,
+        messages: Vec<ShardMsg>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Down {
+    to: u32,
+    messages: Vec<ShardMsg>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Last {
+    Report(ShardReport),
+    Seconds(WorkerSeconds),
+}
+
+type Handle<T> = InputHandle<u64, CapacityContainerBuilder<Vec<Wire<T>>>>;
+
+/// Records collected by one worker, with the tick they were sent at. A
+/// worker waiting at one stage keeps receiving what faster workers already
+/// send for the next, so records are taken by tick, never all at once.
+struct Mailbox<T>(Rc<RefCell<Vec<(u64, T)>>>);
+
+impl<T> Mailbox<T> {
+    fn take(&self, tick: u64) -> Vec<T> {
+        let mut all = self.0.borrow_mut();
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|(t, _)| *t == tick);
+        *all = later;
+        now.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// An input whose records are exchanged to the worker `route` names and
+/// collected there; the probe passes a tick once all of it is collected.
+fn mailbox<T>(
+    scope: &Scope<'_, u64>,
+    input: &mut Handle<T>,
+    route: impl Fn(&T) -> u64 + 'static,
+    probe: &ProbeHandle<u64>,
+) -> Mailbox<T>
+where
+    T: Clone + Serialize + DeserializeOwned + Send + 'static,
+{
+    let collected = Rc::new(RefCell::new(Vec::new()));
+    let sink = collected.clone();
+    scope
+        .input_from(input)
+        .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+            Exchange::new(move |w: &Wire<T>| route(&w.0)),
+            "Mailbox",
+            move |_, _| {
+                move |input, _output| {
+                    input.for_each(|cap, data| {
+                        let t = cap.least().copied().unwrap_or_default();
+                        sink.borrow_mut().extend(data.drain(..).map(|w| (t, w.0)));
+                    });
+                }
+            },
+        )
+        .probe_with(probe);
+    Mailbox(collected)
+}
+
+/// Steps the worker until `probe` has passed `tick`, parking rather than
+/// spinning while others work; returns the seconds spent waiting.
+fn settle(worker: &mut Worker, probe: &ProbeHandle<u64>, tick: u64) -> f64 {
+    let clock = Instant::now();
+    while probe.less_than(&(tick + 1)) {
+        worker.step_or_park(None);
+    }
+    clock.elapsed().as_secs_f64()
+}
+
+/// Asks the barrier for one step; `None` when it has stopped.
+fn call_barrier(
+    line: &tokio::sync::mpsc::Sender<Call>,
+    close: Option<(u32, Vec<ShardBatch>)>,
+    open: Option<u32>,
+) -> Option<Deliveries> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    line.blocking_send(Call::Step { close, open, reply }).ok()?;
+    answer.blocking_recv().ok().flatten()
+}
+
+/// One worker's whole run.
+pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, abort: &AtomicBool) {
+    let index = worker.index();
+    let placement = spec.placement;
+    let line = if index == 0 {
+        line.lock().unwrap_or_else(|e| e.into_inner()).take()
+    } else {
+        None
+    };
+    let mut shards: Vec<Shard> = placement
+        .shards_of(index)
+        .map(|i| {
+            Shard::new(
+                i,
+                spec.world.clone(),
+                spec.behaviour.clone(),
+                spec.start,
+                spec.tick_minutes,
+                spec.interval_minutes,
+            )
+        })
+        .collect();
+
+    let (mut up_in, mut down_in, mut last_in) = (Handle::new(), Handle::new(), Handle::new());
+    let (up_probe, down_probe, last_probe) =
+        (ProbeHandle::new(), ProbeHandle::new(), ProbeHandle::new());
+    let (up, down, last) = worker.dataflow::<u64, _, _>(|scope| {
+        let up = mailbox(
+            &scope,
+            &mut up_in,
+            move |r: &Up| match r {
+                Up::Batch(_) => 0,
+                Up::Messages { to, .. } => placement.owner(*to) as u64,
+            },
+            &up_probe,
+        );
+        let down = mailbox(
+            &scope,
+            &mut down_in,
+            move |d: &Down| placement.owner(d.to) as u64,
+            &down_probe,
+        );
+        let last = mailbox(&scope, &mut last_in, |_: &Last| 0, &last_probe);
+        (up, down, last)
+    });
+
+    let mut seconds = WorkerSeconds {
+        worker: index as u32,
+        ..Default::default()
+    };
+    let mut pending: Option<(u32, Vec<ShardBatch>)> = None;
+    let mut stopped = false;
+    for tick in 0..spec.ticks {
+        let t = tick as u64;
+        if abort.load(Ordering::Relaxed) {
+            stopped = true;
+        }
+        // 1. Deliveries from the barrier.
+        if let Some(line) = &line {
+            match (!stopped)
+                .then(|| call_barrier(line, pending.take(), Some(tick)))
+                .flatten()
+            {
+                Some(deliveries) => {
+                    for (to, messages) in deliveries.into_iter().enumerate() {
+                        if !messages.is_empty() {
+                            down_in.send(Wire(Down {
+                                to: to as u32,
+                                messages,
+                            }));
+                        }
+                    }
+                }
+                None => stopped = true,
+            }
+        }
+        down_in.advance_to(t + 1);
+        seconds.waiting += settle(worker, &down_probe, t);
+
+        // 2. The owned shards' ticks, each over its inbox in canonical order.
+        let clock = Instant::now();
+        // Messages the shards sent each other last tick.
+        let mut messages = if t > 0 { up.take(t - 1) } else { Vec::new() };
+        let mut delivered = down.take(t);
+        if stopped {
+            messages.clear();
+            delivered.clear();
+        }
+        let mut from_shards: Vec<(u32, u32, Vec<ShardMsg>)> = messages
+            .into_iter()
+            .filter_map(|r| match r {
+                Up::Messages { from, to, messages } => Some((to, from, messages)),
+                // Worker 0 took the batches when the last tick settled.
+                Up::Batch(_) => None,
+            })
+            .collect();
+        from_shards.sort_by_key(|(to, from, _)| (*to, *from));
+        delivered.sort_by_key(|d| d.to);
+        let now = spec.start.plus_minutes(tick * spec.tick_minutes);
+        let mut batches_here = Vec::new();
+        if !stopped {
+            let mut from_shards = from_shards.into_iter().peekable();
+            let mut delivered = delivered.into_iter().peekable();
+            for shard in shards.iter_mut() {
+                let mut inbox = Vec::new();
+                while let Some((_, _, m)) = from_shards.next_if(|(to, _, _)| *to == shard.index) {
+                    inbox.extend(m);
+                }
+                while let Some(d) = delivered.next_if(|d| d.to == shard.index) {
+                    inbox.extend(d.messages);
+                }
+                let outbox = shard.tick(now, inbox);
+                let mut by_destination: Vec<(u32, Vec<ShardMsg>)> = Vec::new();
+                let mut sorted = outbox.messages;
+                // Stable: each destination keeps the order of emission.
+                sorted.sort_by_key(|(to, _)| *to);
+                for (to, msg) in sorted {
+                    match by_destination.last_mut() {
+                        Some((last, v)) if *last == to => v.push(msg),
+                        _ => by_destination.push((to, vec![msg])),
+                    }
+                }
+                for (to, messages) in by_destination {
+                    up_in.send(Wire(Up::Messages {
+                        from: shard.index,
+                        to,
+                        messages,
+                    }));
+                }
+                batches_here.push(ShardBatch {
+                    shard: shard.index,
+                    events: outbox.events,
+                    requests: outbox.requests,
+                });
+            }
+        }
+        seconds.agents += clock.elapsed().as_secs_f64();
+
+        // 3. Requests up to worker 0; messages to the shards' owners.
+        for b in batches_here {
+            up_in.send(Wire(Up::Batch(b)));
+        }
+        if line.is_some() {
+            pending = Some((tick, Vec::new()));
+        }
+        up_in.advance_to(t + 1);
+        seconds.waiting += settle(worker, &up_probe, t);
+        if let Some((_, batches)) = pending.as_mut() {
+            let mut all = up.0.borrow_mut();
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+                .into_iter()
+                .partition(|(at, r)| *at == t && matches!(r, Up::Batch(_)));
+            *all = rest;
+            batches.extend(mine.into_iter().filter_map(|(_, r)| match r {
+                Up::Batch(b) => Some(b),
+                Up::Messages { .. } => None,
+            }));
+            batches.sort_by_key(|b| b.shard);
+        }
+    }
+
+    // The last tick's requests still get their answers (and the observers
+    // see them), though no shard runs again.
+    if let (Some(line), false) = (&line, stopped) {
+        stopped = call_barrier(line, pending.take(), None).is_none();
+    }
+    let t = spec.ticks as u64;
+    last_in.advance_to(t);
+    for shard in &shards {
+        last_in.send(Wire(Last::Report(ShardReport {
+            shard: shard.index,
+            metrics: shard.metrics.clone(),
+            heap_bytes: shard.heap_bytes() as u64,
+            queued: shard.queued() as u64,
+        })));
+    }
+    if placement.thread_of(index) == 0 {
+        seconds.process_bytes_sent = super::wire::bytes_sent();
+    }
+    last_in.send(Wire(Last::Seconds(seconds)));
+    last_in.advance_to(t + 1);
+    settle(worker, &last_probe, t);
+    if let (Some(line), false) = (line, stopped) {
+        let mut reports = Vec::new();
+        let mut workers = Vec::new();
+        for r in last.take(t) {
+            match r {
+                Last::Report(r) => reports.push(r),
+                Last::Seconds(s) => workers.push(s),
+            }
+        }
+        reports.sort_by_key(|r| r.shard);
+        workers.sort_by_key(|w| w.worker);
+        let _ = line.blocking_send(Call::Finish { reports, workers });
+    }
+}

@@ -1,0 +1,49 @@
+//! The engine's share of `performance.json`: workers and processes, each
+//! worker's time, and what crossed between processes.
+
+use super::placement::Placement;
+use super::{Cluster, EngineOutput};
+use crate::scenario::Scenario;
+use hcsim_reports::summary::{Performance, WorkerPhases};
+
+/// The fields of `Performance` the engine knows; the run fills the rest.
+pub fn performance(
+    scenario: &Scenario,
+    cluster: &Cluster,
+    out: &EngineOutput,
+    citizens: u64,
+    wall_seconds: f64,
+) -> Performance {
+    let placement = Placement {
+        shards: scenario.shards,
+        threads: cluster.threads,
+        processes: cluster.processes,
+    };
+    let workers: Vec<WorkerPhases> = out
+        .workers
+        .iter()
+        .map(|w| WorkerPhases {
+            worker: w.worker,
+            process: placement.process_of(w.worker as usize) as u32,
+            shards: placement.shards_of(w.worker as usize).collect(),
+            agents_seconds: w.agents,
+            waiting_seconds: w.waiting,
+        })
+        .collect();
+    let n = workers.len().max(1) as f64;
+    let hours = scenario.duration_minutes as f64 / 60.0;
+    let citizen_days = citizens as f64 * scenario.duration_minutes as f64 / 1440.0;
+    let bytes = out.bytes_between_processes;
+    Performance {
+        threads: cluster.threads,
+        processes: cluster.processes,
+        agents_seconds_busiest: workers.iter().map(|w| w.agents_seconds).fold(0.0, f64::max),
+        agents_seconds_mean: workers.iter().map(|w| w.agents_seconds).sum::<f64>() / n,
+        workers,
+        bytes_between_processes: bytes,
+        bytes_between_processes_per_hour: bytes as f64 / hours.max(1e-9),
+        bytes_between_processes_per_citizen_day: bytes as f64 / citizen_days.max(1e-9),
+        citizen_days_per_second: citizen_days / wall_seconds.max(1e-9),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,145 @@
+//! The engine over several processes on loopback: the same summary.json as
+//! one process, and a run that ends, with an error naming the cause, when
+//! a process cannot connect or dies.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn hcsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hcsim"))
+}
+
+fn run_smoke(out: &Path, extra: &[&str]) -> String {
+    let status = hcsim()
+        .arg("run")
+        .arg(super::scenario("smoke.toml"))
+        .args(["--quiet", "--out"])
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::null())
+        .status()
+        .expect("hcsim runs");
+    assert!(status.success(), "hcsim run {extra:?} failed: {status}");
+    std::fs::read_to_string(out.join("summary.json")).expect("summary.json written")
+}
+
+#[test]
+fn smoke_summary_is_identical_over_processes_and_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = run_smoke(&tmp.path().join("1x1"), &["--threads", "1"]);
+    for (name, extra) in [
+        ("1x2", &["--threads", "2"][..]),
+        ("2x1", &["--threads", "1", "--processes", "2"][..]),
+        ("2x2", &["--threads", "2", "--processes", "2"][..]),
+    ] {
+        let other = run_smoke(&tmp.path().join(name), extra);
+        assert!(
+            one == other,
+            "summary.json of {name} differs from 1 process × 1 thread"
+        );
+    }
+    let s: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert!(s["scans"]["total"].as_u64().unwrap() > 10_000);
+    let perf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("2x2/performance.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(perf["processes"], 2);
+    assert_eq!(perf["workers"].as_array().unwrap().len(), 4);
+    assert!(perf["bytes_between_processes"].as_u64().unwrap() > 0);
+}
+
+/// A free loopback address nobody listens on.
+fn silent_host() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("127.0.0.1:{}", l.local_addr().unwrap().port())
+}
+
+#[test]
+fn a_process_that_never_connects_ends_the_run_with_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts.txt");
+    std::fs::write(&hosts, format!("{}\n{}\n", silent_host(), silent_host())).unwrap();
+    let started = Instant::now();
+    let out = hcsim()
+        .arg("run")
+        .arg(super::scenario("smoke.toml"))
+        .args([
+            "--quiet",
+            "--processes",
+            "2",
+            "--process",
+            "0",
+            "--hostfile",
+        ])
+        .arg(&hosts)
+        .args(["--connect-timeout", "2", "--out"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not connect"), "stderr: {err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(!tmp.path().join("out/summary.json").exists());
+}
+
+#[test]
+fn a_process_that_dies_ends_the_run_on_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts.txt");
+    std::fs::write(&hosts, format!("{}\n{}\n", silent_host(), silent_host())).unwrap();
+    let spawn = |i: &str| {
+        hcsim()
+            .arg("run")
+            .arg(super::scenario("anhui-fortnight.toml"))
+            .args(["--quiet", "--processes", "2", "--process", i, "--hostfile"])
+            .arg(&hosts)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn("0");
+    let mut second = spawn("1");
+    std::thread::sleep(Duration::from_secs(3));
+    second.kill().unwrap();
+    let _ = second.wait();
+    let killed = Instant::now();
+    let out = first.wait_with_output().unwrap();
+    assert!(
+        !out.status.success(),
+        "process 0 finished as if nothing happened"
+    );
+    assert!(killed.elapsed() < Duration::from_secs(20));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lost its connection"), "stderr: {err}");
+    assert!(!tmp.path().join("out/summary.json").exists());
+}
+
+#[test]
+fn a_bad_host_file_names_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts.txt");
+    std::fs::write(&hosts, "127.0.0.1:4000\nnot-an-address\n").unwrap();
+    let out = hcsim()
+        .arg("run")
+        .arg(super::scenario("smoke.toml"))
+        .args([
+            "--quiet",
+            "--processes",
+            "2",
+            "--process",
+            "0",
+            "--hostfile",
+        ])
+        .arg(&hosts)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hosts.txt:2: host"), "stderr: {err}");
+}
