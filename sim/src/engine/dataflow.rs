@@ -109,7 +109,7 @@ struct Down {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Last {
-    Report(ShardReport),
+    Report(Box<ShardReport>),
     Seconds(WorkerSeconds),
 }
 
@@ -352,12 +352,12 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
     let t = spec.ticks as u64;
     last_in.advance_to(t);
     for shard in &shards {
-        last_in.send(Wire(Last::Report(ShardReport {
+        last_in.send(Wire(Last::Report(Box::new(ShardReport {
             shard: shard.index,
             metrics: shard.metrics.clone(),
             heap_bytes: shard.heap_bytes() as u64,
             queued: shard.queued() as u64,
-        })));
+        }))));
     }
     if placement.thread_of(index) == 0 {
         seconds.process_bytes_sent = super::wire::bytes_sent();
@@ -370,7 +370,7 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
         let mut workers = Vec::new();
         for r in last.take(t) {
             match r {
-                Last::Report(r) => reports.push(r),
+                Last::Report(r) => reports.push(*r),
                 Last::Seconds(s) => workers.push(s),
             }
         }
