@@ -270,19 +270,31 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
     );
     say!(
         w,
-        "wall            {:.2} s (setup {:.2} s) on {} thread(s)",
+        "wall            {:.2} s (setup {:.2} s) on {} process(es) × {} thread(s)   {:.0} citizen-days/s",
         p.wall_seconds,
         p.setup_seconds,
-        p.threads
+        p.processes.max(1),
+        p.threads,
+        p.citizen_days_per_second
     );
     say!(
         w,
-        "tick loop       agents {:.2} s   platform {:.2} s   oracle {:.2} s   driver {:.2} s",
+        "tick loop       agents {:.2} s (busiest worker; mean {:.2} s)   platform {:.2} s   oracle {:.2} s   barrier {:.2} s",
         p.phases.agents,
+        p.agents_seconds_mean,
         p.phases.platform,
         p.phases.oracle,
         p.phases.driver
     );
+    if p.processes > 1 {
+        say!(
+            w,
+            "exchange        {:.1} MB between processes   {:.0} B per simulated hour   {:.0} B per citizen-day",
+            p.bytes_between_processes as f64 / 1e6,
+            p.bytes_between_processes_per_hour,
+            p.bytes_between_processes_per_citizen_day
+        );
+    }
     say!(
         w,
         "memory          peak RSS {:.1} MiB   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
