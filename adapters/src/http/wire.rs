@@ -394,6 +394,13 @@ impl From<WireResponse> for Response {
     }
 }
 
+/// Reads a `Response` from any self-describing serde format, through the
+/// mirrored wire types: for fields of other types that carry a response
+/// (`#[serde(deserialize_with = ...)]`).
+pub fn deserialize_response<'de, D: Deserializer<'de>>(d: D) -> Result<Response, D::Error> {
+    WireResponse::deserialize(d).map(Response::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,11 +444,4 @@ mod tests {
         assert!(rebuild_masked(m.name(), &id.document_string()).is_err());
         assert!(rebuild_masked(&id.name.full(), m.document()).is_err());
     }
-}
-
-/// Reads a `Response` from any self-describing serde format, through the
-/// mirrored wire types: for fields of other types that carry a response
-/// (`#[serde(deserialize_with = ...)]`).
-pub fn deserialize_response<'de, D: Deserializer<'de>>(d: D) -> Result<Response, D::Error> {
-    WireResponse::deserialize(d).map(Response::from)
 }
