@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Opens DIR/report.html in headless Chromium as a reader would, saves the
-# page as DIR/report.png, and checks that every chart the browser draws has
+# whole page (1,400 px wide, its full height) as DIR/report.png, and checks that every chart the browser draws has
 # data in it, not just axes: each chart in DIR/charts/*.svg is rendered by
 # Chromium on its own and must have enough colored (data) pixels, since axes,
 # grid and text are grey or black.
 #
 #   scripts/screenshot-report.sh DIR      # DIR: the output directory of hcsim run
+#   scripts/screenshot-report.sh FILE.html  # any other page (compare.html,
+#                                           # diff.html): FILE.png beside it
 #
 # Needs Debian's `chromium` package and python3. When chromium is missing it
 # is installed (apt-get install -y chromium) if the script runs as root;
@@ -15,8 +17,14 @@
 set -euo pipefail
 
 dir=${1:?usage: scripts/screenshot-report.sh DIR, the output directory of hcsim run}
-html="$dir/report.html"
-png="$dir/report.png"
+if [ -f "$dir" ]; then
+  html=$dir
+  png="${dir%.html}.png"
+  dir=$(dirname "$dir")
+else
+  html="$dir/report.html"
+  png="$dir/report.png"
+fi
 [ -f "$html" ] || { echo "error: $html does not exist (run: hcsim run SCENARIO --out $dir)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "error: python3 is needed to read the screenshots" >&2; exit 2; }
 
@@ -47,8 +55,21 @@ shot() {
   [ -s "$2" ] || { echo "error: chromium wrote no screenshot of $1" >&2; exit 1; }
 }
 
-# The whole page, tall enough for every chart and table of a national run.
-shot "file://$(realpath "$html")" "$(realpath -m "$png")" 1400 7000
+# The page's full height at 1,400 px: a copy of the page that writes its
+# scroll height into the DOM Chromium dumps once the page has loaded.
+page_height() {
+  local probe="$work/height.html"
+  cp "$1" "$probe"
+  echo '<script>document.body.setAttribute("data-height", document.documentElement.scrollHeight)</script>' >>"$probe"
+  "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+    --user-data-dir="$work/profile" --hide-scrollbars --window-size=1400,1000 \
+    --dump-dom "file://$probe" 2>/dev/null | grep -o 'data-height="[0-9]*"' | grep -o '[0-9]\+' | head -1
+}
+height=$(page_height "$html")
+[ -n "$height" ] || { echo "error: could not measure the height of $html" >&2; exit 1; }
+
+# The whole page, every chart and table, at its own height.
+shot "file://$(realpath "$html")" "$(realpath -m "$png")" 1400 "$height"
 args=("page" "$png")
 
 # Each chart alone, at its own size (from the SVG's width and height).

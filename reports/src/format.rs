@@ -76,6 +76,52 @@ pub fn value(x: f64, unit: Unit) -> String {
     }
 }
 
+/// Three significant digits with a unit prefix (`14.1 k`, `1.80 M`), for a
+/// headline card, which has room for a few characters, not for every digit.
+fn significant(x: f64) -> String {
+    let (v, prefix) = match x.abs() {
+        a if a >= 1e9 => (x / 1e9, " G"),
+        a if a >= 1e6 => (x / 1e6, " M"),
+        a if a >= 1e4 => (x / 1e3, " k"),
+        _ => return number(x, if x.fract() == 0.0 { 0 } else { 1 }),
+    };
+    let decimals = match v.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{v:.decimals$}{prefix}")
+}
+
+/// A latency percentile in ms, or, at the one-hour cap of what is
+/// measured, the cap as such: never a cap printed as a measurement.
+pub fn latency_ms(ms: f64) -> String {
+    if ms >= crate::summary::LATENCY_CAP_MS {
+        "≥ 1 h (cap)".to_string()
+    } else {
+        format!("{ms:.1}")
+    }
+}
+
+/// A metric's value in a few characters: `1.80 M/s`, `3.23 s`, `14,101`.
+pub fn compact(x: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Count => significant(x).trim_end().to_string(),
+        Unit::PerSecond => format!("{}/s", significant(x)).replace(" /", "/"),
+        Unit::Milliseconds if x.abs() >= 1000.0 => format!("{:.2} s", x / 1000.0),
+        Unit::Milliseconds => format!("{} ms", number(x, 1)),
+        Unit::Seconds if x.abs() >= 60.0 => format!("{:.1} min", x / 60.0),
+        _ => value(x, unit),
+    }
+}
+
+pub fn compact_reading(r: &Reading, unit: Unit) -> String {
+    match r {
+        Reading::Value(v) => compact(*v, unit),
+        Reading::Missing(_) => "n/a".to_string(),
+    }
+}
+
 pub fn reading(r: &Reading, unit: Unit) -> String {
     match r {
         Reading::Value(v) => value(*v, unit),
@@ -132,6 +178,22 @@ mod tests {
         assert_eq!(grouped(1000), "1,000");
         assert_eq!(grouped(1234567), "1,234,567");
         assert_eq!(number(-1234.5, 1), "-1,234.5");
+    }
+
+    #[test]
+    fn compact_figures_fit_a_card() {
+        assert_eq!(compact(1_804_333.0, Unit::PerSecond), "1.80 M/s");
+        assert_eq!(compact(812.0, Unit::PerSecond), "812/s");
+        assert_eq!(compact(3231.74, Unit::Milliseconds), "3.23 s");
+        assert_eq!(compact(33.471, Unit::Milliseconds), "33.5 ms");
+        assert_eq!(compact(1_408_211.0, Unit::Count), "1.41 M");
+        assert_eq!(compact(14_101.0, Unit::Count), "14.1 k");
+        assert_eq!(compact(9_999.0, Unit::Count), "9,999");
+        assert_eq!(compact(0.0, Unit::Count), "0");
+        assert_eq!(compact(0.0002, Unit::Ratio), "0.020 %");
+        assert_eq!(compact(272.0 * 1048576.0, Unit::Bytes), "272.0 MiB");
+        assert_eq!(latency_ms(3_600_810.0), "≥ 1 h (cap)");
+        assert_eq!(latency_ms(3_412.04), "3412.0");
     }
 
     #[test]

@@ -370,6 +370,26 @@ pub struct OpLatency {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// Answered requests whose latency reached `LATENCY_CAP_MS`, the
+    /// longest latency measured: a percentile at or above the cap is the
+    /// cap, not a measurement.
+    #[serde(default)]
+    pub capped: u64,
+}
+
+/// The longest latency the capacity model measures (one hour); longer
+/// ones are recorded as this.
+pub const LATENCY_CAP_MS: f64 = 3_600_000.0;
+
+impl OpLatency {
+    /// Share of answered requests whose latency hit the cap.
+    pub fn capped_share(&self) -> f64 {
+        if self.answered == 0 {
+            0.0
+        } else {
+            self.capped as f64 / self.answered as f64
+        }
+    }
 }
 
 /// The capacity model's results (`[capacity]` in the scenario).

@@ -278,6 +278,7 @@ fn latency(p99_ms: f64) -> OpLatency {
         p99_ms,
         p999_ms: p99_ms * 2.0,
         max_ms: p99_ms * 3.0,
+        capped: 0,
     }
 }
 

@@ -39,6 +39,39 @@ fn run_writes_a_report_and_diff_of_equal_runs_shows_no_change() {
         html.contains("hcsim run: smoke") && html.contains("<svg"),
         "report.html has the run and its charts"
     );
+    // Every count of platform requests on the page is the same count:
+    // the operations' total, the platform load's total, the metric.
+    let summary: hcsim_reports::summary::Summary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let served: u64 = summary.latency.values().map(|l| l.answered + l.busy).sum();
+    let at_platforms: u64 = summary.capacity.platforms.iter().map(|p| p.requests).sum();
+    let offered: u64 = summary
+        .timeline
+        .points
+        .iter()
+        .map(|p| p.platform_requests)
+        .sum();
+    assert_eq!((served, at_platforms), (offered, offered));
+    let sent: u64 = summary
+        .latency
+        .keys()
+        .filter_map(|op| summary.requests.get(op))
+        .sum();
+    let n = hcsim_reports::format::grouped;
+    let cell = |v: u64| format!("<td class=\"n\">{}</td>", n(v));
+    let total = "<td class=\"changed\">total</td>";
+    assert!(
+        html.contains(&format!("{total}{}{}", cell(sent), cell(offered))),
+        "operations' total"
+    );
+    assert!(
+        html.contains(&format!("{total}<td class=\"n\"></td>{}", cell(offered))),
+        "platform load's total"
+    );
+    assert!(
+        html.contains(&format!("<td>platform_requests</td>{}", cell(offered))),
+        "the platform_requests metric"
+    );
     for chart in ["scans", "recognition"] {
         assert!(
             out.join("charts").join(format!("{chart}.png")).exists(),

@@ -10,6 +10,7 @@ mod incidents;
 mod load;
 mod oracle;
 mod policy_diff;
+mod readme;
 mod reports_cli;
 mod scenario_errors;
 mod shipped;

@@ -44,18 +44,17 @@ pub fn cycle(i: usize) -> RGBColor {
     COLORS[i % COLORS.len()]
 }
 
-/// Fills of marked windows (faults), each its own hue, so several windows
-/// on one chart and their legend entries can be told apart.
+/// Marked windows (faults), each its own hue, none of them a hue the
+/// series use (the cycle above, codes, decisions), so a window, its legend
+/// entry and the lines over it can be told apart.
 pub fn window(i: usize) -> RGBColor {
-    const COLORS: [RGBColor; 8] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(148, 103, 189),
+    const COLORS: [RGBColor; 6] = [
         RGBColor(23, 190, 207),
         RGBColor(188, 189, 34),
         RGBColor(227, 119, 194),
-        RGBColor(140, 86, 75),
-        RGBColor(127, 127, 127),
+        RGBColor(0, 128, 128),
+        RGBColor(205, 133, 63),
+        RGBColor(112, 128, 144),
     ];
     COLORS[i % COLORS.len()]
 }
@@ -63,9 +62,13 @@ pub fn window(i: usize) -> RGBColor {
 /// The fill of a window when the service was failing.
 pub const FAILING: RGBColor = RGBColor(120, 0, 0);
 
-/// How opaque a window's fill is (and its legend swatch): light enough
-/// that lines drawn over it keep their own color.
+/// How opaque a window's fill is: light enough that lines drawn over it
+/// keep their own color.
 pub const WINDOW_ALPHA: f64 = 0.16;
+
+/// How opaque a window's bar along the top of the chart is, and its legend
+/// swatch.
+pub const LANE_ALPHA: f64 = 0.7;
 
 /// A sequential blue scale for heat maps: `t` in 0..=1, light to dark.
 pub fn heat(t: f64) -> RGBColor {

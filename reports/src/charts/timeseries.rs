@@ -4,6 +4,8 @@
 use super::palette;
 use super::DrawResult;
 use crate::font::FAMILY;
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -159,17 +161,37 @@ pub fn draw_marked<DB: DrawingBackend>(
     let n = chart.points();
     let tops = chart.stack_tops();
     let x_max = (n.max(2) - 1) as f64;
-    let mut ctx = ChartBuilder::on(area)
-        .caption(
-            title,
-            (FAMILY, layout.caption_size)
-                .into_font()
-                .color(&palette::INK),
-        )
+    // With marks, the legend goes in a strip above the plot, where it
+    // hides neither the data nor the windows' bars along the top.
+    let strip = layout.legend && !marks.is_empty();
+    let font = (FAMILY, layout.caption_size)
+        .into_font()
+        .color(&palette::INK);
+    let plot_area;
+    let mut builder = if strip {
+        let titled = area.titled(title, font)?;
+        let entries = legend_entries(chart, marks);
+        let rows = entries.len().div_ceil(LEGEND_COLUMNS) as u32;
+        let (legend, rest) = titled.split_vertically(rows * 18 + 8);
+        draw_legend(&legend, &entries, layout.label_size)?;
+        plot_area = rest;
+        ChartBuilder::on(&plot_area)
+    } else {
+        let mut b = ChartBuilder::on(area);
+        b.caption(title, font);
+        b
+    };
+    let mut ctx = builder
         .margin(8)
         .x_label_area_size(layout.x_label_area)
         .y_label_area_size(layout.y_label_area)
-        .build_cartesian_2d(0f64..x_max, 0f64..chart.y_max(&tops))?;
+        .build_cartesian_2d(
+            Ticked::new(0.0..x_max, hour_ticks(&chart.x_labels, layout.x_labels)),
+            Ticked::new(
+                0.0..chart.y_max(&tops),
+                value_ticks(chart, &tops, layout.y_labels),
+            ),
+        )?;
     let labels = short_times(&chart.x_labels);
     let x_formatter = |x: &f64| {
         let i = x.round();
@@ -191,21 +213,40 @@ pub fn draw_marked<DB: DrawingBackend>(
         .bold_line_style(palette::GRID)
         .draw()?;
 
-    // Windows first, under the data, so the lines keep their colors;
-    // moments last, over it, as thin lines.
+    // Windows first, under the data, so the lines keep their colors: a
+    // light fill over the window's time, and a bar in the window's own
+    // lane along the top (in the headroom above the data), which the
+    // legend's swatch matches. A window over most of the run gets only its
+    // bar: several such fills would tint the whole chart.
     let y_top = chart.y_max(&tops);
     let mut labelled: Vec<&str> = Vec::new();
+    let mut lanes: Vec<&str> = Vec::new();
+    let lane_height = y_top * 0.012;
     for mark in marks.iter().filter(|m| m.x1 > m.x0) {
-        let fill = mark.color.mix(palette::WINDOW_ALPHA);
+        let lane = lanes
+            .iter()
+            .position(|l| *l == mark.label)
+            .unwrap_or_else(|| {
+                lanes.push(&mark.label);
+                lanes.len() - 1
+            });
+        if mark.x1 - mark.x0 < 0.9 * x_max {
+            ctx.draw_series(std::iter::once(Rectangle::new(
+                [(mark.x0, 0.0), (mark.x1, y_top)],
+                mark.color.mix(palette::WINDOW_ALPHA).filled(),
+            )))?;
+        }
+        let bar = blend_on_white(mark.color, palette::LANE_ALPHA);
+        let top = y_top - lane as f64 * lane_height;
         let drawn = ctx.draw_series(std::iter::once(Rectangle::new(
-            [(mark.x0, 0.0), (mark.x1, y_top)],
-            fill.filled(),
+            [(mark.x0, top - lane_height * 0.8), (mark.x1, top)],
+            bar.filled(),
         )))?;
         if !labelled.contains(&mark.label.as_str()) {
             labelled.push(&mark.label);
             drawn
                 .label(mark.label.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], fill.filled()));
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], bar.filled()));
         }
     }
     let mut below = vec![0.0; n];
@@ -250,7 +291,7 @@ pub fn draw_marked<DB: DrawingBackend>(
             });
         }
     }
-    if layout.legend && chart.stacked.len() + chart.lines.len() + labelled.len() > 1 {
+    if !strip && layout.legend && chart.stacked.len() + chart.lines.len() + labelled.len() > 1 {
         ctx.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
             .label_font((FAMILY, layout.label_size).into_font().color(&palette::INK))
@@ -259,6 +300,169 @@ pub fn draw_marked<DB: DrawingBackend>(
             .draw()?;
     }
     Ok(())
+}
+
+const LEGEND_COLUMNS: usize = 4;
+
+enum Swatch {
+    Fill(RGBColor),
+    Line(RGBColor),
+}
+
+/// What a marked chart's legend strip lists: the series, then each mark
+/// once, each with the swatch it is drawn with.
+fn legend_entries(chart: &TimeChart, marks: &[Mark]) -> Vec<(String, Swatch)> {
+    let mut entries: Vec<(String, Swatch)> = Vec::new();
+    for s in &chart.stacked {
+        entries.push((s.name.clone(), Swatch::Fill(blend_on_white(s.color, 0.75))));
+    }
+    for s in &chart.lines {
+        entries.push((s.name.clone(), Swatch::Line(s.color)));
+    }
+    for m in marks {
+        if entries.iter().any(|(name, _)| *name == m.label) {
+            continue;
+        }
+        let swatch = if m.x1 > m.x0 {
+            Swatch::Fill(blend_on_white(m.color, palette::LANE_ALPHA))
+        } else {
+            Swatch::Line(m.color)
+        };
+        entries.push((m.label.clone(), swatch));
+    }
+    entries
+}
+
+/// The opaque color `color` at `alpha` shows over a white page.
+fn blend_on_white(color: RGBColor, alpha: f64) -> RGBColor {
+    let mix = |c: u8| (c as f64 * alpha + 255.0 * (1.0 - alpha)).round() as u8;
+    RGBColor(mix(color.0), mix(color.1), mix(color.2))
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, Swatch)],
+    size: u32,
+) -> DrawResult<DB> {
+    let (width, _) = area.dim_in_pixel();
+    let column = (width as i32 - 80) / LEGEND_COLUMNS as i32;
+    for (i, (name, swatch)) in entries.iter().enumerate() {
+        let x = 80 + (i % LEGEND_COLUMNS) as i32 * column;
+        let y = 4 + (i / LEGEND_COLUMNS) as i32 * 18;
+        match swatch {
+            Swatch::Fill(c) => {
+                area.draw(&Rectangle::new([(x, y + 2), (x + 16, y + 12)], c.filled()))?
+            }
+            Swatch::Line(c) => area.draw(&PathElement::new(
+                vec![(x, y + 7), (x + 16, y + 7)],
+                c.stroke_width(2),
+            ))?,
+        }
+        area.draw(&Text::new(
+            name.as_str(),
+            (x + 22, y),
+            (FAMILY, size).into_font().color(&palette::INK),
+        ))?;
+    }
+    Ok(())
+}
+
+/// A linear axis whose ticks (and grid lines) are exactly the given values,
+/// instead of those plotters would pick.
+struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Ticked {
+        Ticked {
+            inner: range.into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // No light (minor) grid lines between the chosen ticks.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+impl ValueFormatter<f64> for Ticked {
+    fn format(value: &f64) -> String {
+        axis_number(*value)
+    }
+}
+
+/// Ticks on whole hours: the indices of the points that start a whole
+/// hour, every 1, 2, 3, 4, 6 or 12 hours or every 1, 2, 7 ... days, the
+/// finest step that gives at most `most` ticks.
+fn hour_ticks(labels: &[String], most: usize) -> Vec<f64> {
+    let clock = |l: &String| {
+        let minutes = crate::markers::minutes(l)?;
+        (minutes % 60 == 0).then_some(minutes / 60)
+    };
+    let hours: Vec<(usize, i64)> = labels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| Some((i, clock(l)?)))
+        .collect();
+    const STEPS: [i64; 12] = [1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336, 720];
+    let on = |step: i64| -> Vec<f64> {
+        hours
+            .iter()
+            .filter(|(_, h)| h.rem_euclid(step) == 0)
+            .map(|(i, _)| *i as f64)
+            .collect()
+    };
+    STEPS
+        .iter()
+        .map(|&step| on(step))
+        .find(|ticks| ticks.len() <= most.max(1))
+        .unwrap_or_default()
+}
+
+/// Ticks on the value axis at 1, 2, 2.5 or 5 × a power of ten; at whole
+/// numbers only when every value drawn is whole (a count).
+fn value_ticks(chart: &TimeChart, tops: &[Vec<f64>], most: usize) -> Vec<f64> {
+    let top = chart.y_max(tops);
+    let whole = chart
+        .stacked
+        .iter()
+        .chain(&chart.lines)
+        .flat_map(|s| &s.values)
+        .filter(|v| v.is_finite())
+        .all(|v| v.fract() == 0.0);
+    let raw = top / most.max(1) as f64;
+    let power = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .filter(|s| !whole || s.fract() == 0.0)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * power);
+    let step = if whole { step.max(1.0) } else { step };
+    (0..)
+        .map(|k| k as f64 * step)
+        .take_while(|v| *v <= top)
+        .collect()
 }
 
 /// A line's points split at gaps: a value that is not finite (NaN) means
@@ -323,6 +527,58 @@ mod tests {
         let runs = segments(&[1.0, f64::NAN, f64::NAN, 2.0, 3.0, f64::NAN]);
         assert_eq!(runs, vec![vec![(0.0, 1.0)], vec![(3.0, 2.0), (4.0, 3.0)]]);
         assert!(segments(&[f64::NAN]).is_empty());
+    }
+
+    #[test]
+    fn time_ticks_fall_on_whole_hours() {
+        let quarter_hours: Vec<String> = (1..=4 * 24 * 2)
+            .map(|k| {
+                let m = k * 15;
+                format!(
+                    "2020-10-0{}T{:02}:{:02}",
+                    1 + m / 1440,
+                    m % 1440 / 60,
+                    m % 60
+                )
+            })
+            .collect();
+        let ticks = hour_ticks(&quarter_hours, 9);
+        let labels: Vec<&str> = ticks
+            .iter()
+            .map(|i| quarter_hours[*i as usize].as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "2020-10-01T06:00",
+                "2020-10-01T12:00",
+                "2020-10-01T18:00",
+                "2020-10-02T00:00",
+                "2020-10-02T06:00",
+                "2020-10-02T12:00",
+                "2020-10-02T18:00",
+                "2020-10-03T00:00",
+            ]
+        );
+    }
+
+    #[test]
+    fn count_ticks_are_whole_numbers() {
+        let counts = TimeChart {
+            lines: vec![Series::new("busy", palette::MARK, [0.0, 1.0, 0.0])],
+            ..TimeChart::default()
+        };
+        let tops = counts.stack_tops();
+        assert_eq!(value_ticks(&counts, &tops, 6), [0.0, 1.0]);
+        let shares = TimeChart {
+            lines: vec![Series::new("share", palette::MARK, [0.0, 0.5, 1.0])],
+            ..TimeChart::default()
+        };
+        let tops = shares.stack_tops();
+        assert_eq!(
+            value_ticks(&shares, &tops, 6),
+            [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
     }
 
     #[test]

@@ -115,7 +115,7 @@ fn headline(run: &Run) -> Vec<Figure> {
             };
             Some(Figure {
                 label: label.to_string(),
-                value: format::reading(&reading, def.unit),
+                value: format::compact_reading(&reading, def.unit),
                 note,
             })
         })
@@ -211,14 +211,22 @@ fn platforms(page: &mut Page, s: &Summary) {
     if s.latency.is_empty() && s.capacity.platforms.is_empty() {
         return;
     }
-    let ms = |v: f64| Cell::num(format!("{v:.1}"));
-    page.heading(2, "Platform latency by operation");
-    let rows: Vec<Vec<Cell>> = s
+    let ms = |v: f64| Cell::num(format::latency_ms(v));
+    page.heading(2, "Platform requests and latency by operation");
+    page.paragraph(
+        "Sent: requests the simulation sent. At the platforms: what the platforms served, \
+         answered or busy; it sums to the requests of the platform load table below. A data \
+         feed sent once reaches every platform it concerns, and provinces query the hub \
+         (hub_query) for cross-province scans.",
+    );
+    let mut rows: Vec<Vec<Cell>> = s
         .latency
         .iter()
         .map(|(op, l)| {
             vec![
                 Cell::text(op),
+                Cell::num(grouped(s.requests.get(op).copied().unwrap_or(0))),
+                Cell::num(grouped(l.answered + l.busy)),
                 Cell::num(grouped(l.answered)),
                 Cell::num(grouped(l.busy)),
                 Cell::num(format::percent(l.busy_rate)),
@@ -230,9 +238,18 @@ fn platforms(page: &mut Page, s: &Summary) {
             ]
         })
         .collect();
+    let sent: u64 = s.latency.keys().filter_map(|op| s.requests.get(op)).sum();
+    let served: u64 = s.latency.values().map(|l| l.answered + l.busy).sum();
+    rows.push(vec![
+        Cell::class("total", "changed"),
+        Cell::num(grouped(sent)),
+        Cell::num(grouped(served)),
+    ]);
     page.table(
         &[
             "operation",
+            "sent",
+            "at the platforms",
             "answered",
             "busy",
             "busy rate",
@@ -245,7 +262,7 @@ fn platforms(page: &mut Page, s: &Summary) {
         &rows,
     );
     page.heading(2, "Platform load");
-    let rows: Vec<Vec<Cell>> = s
+    let mut rows: Vec<Vec<Cell>> = s
         .capacity
         .platforms
         .iter()
@@ -282,6 +299,14 @@ fn platforms(page: &mut Page, s: &Summary) {
             ]
         })
         .collect();
+    let requests: u64 = s.capacity.platforms.iter().map(|p| p.requests).sum();
+    let busy: u64 = s.capacity.platforms.iter().map(|p| p.busy).sum();
+    rows.push(vec![
+        Cell::class("total", "changed"),
+        Cell::num(""),
+        Cell::num(grouped(requests)),
+        Cell::num(grouped(busy)),
+    ]);
     page.table(
         &[
             "platform",
@@ -357,11 +382,14 @@ fn totals(page: &mut Page, s: &Summary, performance: Option<&Performance>) {
         })
         .collect();
     page.table(&["metric", "value", "what it counts"], &rows);
-    let requests: Vec<Vec<Cell>> = s
-        .requests
-        .iter()
-        .map(|(op, n)| vec![Cell::text(op), Cell::num(grouped(*n))])
-        .collect();
-    page.heading(2, "Platform requests by operation");
-    page.table(&["operation", "requests"], &requests);
+    // With the capacity model, the latency table above carries these.
+    if s.latency.is_empty() {
+        let requests: Vec<Vec<Cell>> = s
+            .requests
+            .iter()
+            .map(|(op, n)| vec![Cell::text(op), Cell::num(grouped(*n))])
+            .collect();
+        page.heading(2, "Requests sent by operation");
+        page.table(&["operation", "requests"], &requests);
+    }
 }

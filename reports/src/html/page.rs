@@ -11,7 +11,7 @@ h2 { font-size: 20px; margin-top: 36px; border-bottom: 1px solid #ddd; padding-b
 p.meta { color: #555; margin-top: 0; }
 .headline { display: flex; flex-wrap: wrap; gap: 12px; margin: 20px 0; }
 .figure { border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px; flex: 1 1 0; min-width: 110px; }
-.figure .value { font-size: 24px; font-weight: bold; }
+.figure .value { font-size: 24px; font-weight: bold; white-space: nowrap; }
 .figure .label { color: #555; font-size: 13px; }
 .figure .note { color: #888; font-size: 11px; max-width: 180px; }
 .chart svg { width: 100%; height: auto; }

@@ -17,9 +17,11 @@ use std::collections::BTreeMap;
 pub const PLATFORMS: usize = PROVINCE_COUNT + 1;
 pub const HUB: usize = PROVINCE_COUNT;
 const OP_COUNT: usize = OPS.len();
-/// Longest latency tracked exactly: one hour. Admission limits (≤ 10 min)
-/// and service times (≤ 1 min) keep every answered request below it.
-const MAX_US: u64 = 3_600_000_000;
+/// Longest latency tracked: one hour. Admission limits (≤ 10 min) and
+/// service times (≤ 1 min) keep every request answered under admission
+/// control below it; without (`degrade = "none"`) queues can pass it, and
+/// such requests are counted as `capped`.
+const MAX_US: u64 = (hcsim_reports::summary::LATENCY_CAP_MS * 1000.0) as u64;
 
 pub fn op_index(op: Op) -> usize {
     OPS.iter().position(|o| *o == op).unwrap_or(0)
@@ -233,6 +235,9 @@ pub fn by_op(platforms: &[&PlatformStats]) -> BTreeMap<String, OpLatency> {
                 p99_ms: q(0.99),
                 p999_ms: q(0.999),
                 max_ms: merged.as_ref().map_or(0.0, |h| ms(h.max())),
+                capped: merged.as_ref().map_or(0, |h| {
+                    h.count_between(h.lowest_equivalent(MAX_US), h.highest_equivalent(MAX_US))
+                }),
             },
         );
     }

@@ -632,6 +632,18 @@ impl Run<'_> {
                 return Err(format!("expected {want}, got {color}"));
             }
         }
+        if let Some(unwanted) = e.not_color {
+            let color = match got {
+                Got::Platform(r) => match r.color() {
+                    Some(c) => c,
+                    None => self.color_now(now)?,
+                },
+                _ => return differ(format!("any color but {unwanted}")),
+            };
+            if color == unwanted {
+                return Err(format!("expected any color but {unwanted}, got {color}"));
+            }
+        }
 
         let (explanation, nat, resume) = match got {
             Got::Platform(Response::Verdict(v)) => {
@@ -737,6 +749,30 @@ impl Run<'_> {
                 _ => return differ(format!("entered {want}")),
             }
         }
+        if e.entered_at.is_some() || e.origin.is_some() {
+            let latest = match got {
+                Got::Platform(Response::Inbound(InboundAnswer::Entries { entries })) => {
+                    entries.last()
+                }
+                _ => return differ("an entry view".into()),
+            };
+            let Some(entry) = latest else {
+                return Err("expected an entry, got none in the last 14 days".into());
+            };
+            if let Some(want) = e.entered_at {
+                if entry.at != want {
+                    return Err(format!("expected entry at {want}, got {}", entry.at));
+                }
+            }
+            if let Some(want) = e.origin {
+                if entry.origin_country != want {
+                    return Err(format!(
+                        "expected entry from country {want}, got {}",
+                        entry.origin_country
+                    ));
+                }
+            }
+        }
         if let Some(want) = &e.concealed {
             match got {
                 Got::Platform(Response::Inbound(InboundAnswer::Itinerary { concealed }))
@@ -768,6 +804,14 @@ impl Run<'_> {
                     return Err(format!(
                         "expected a {want}-day streak, got {}",
                         s.streak_days
+                    ));
+                }
+            }
+            if let Some(want) = e.valid_until {
+                if s.valid_until != Some(want) {
+                    return Err(format!(
+                        "expected the declaration in force valid until {want}, got {}",
+                        show_opt_time(s.valid_until)
                     ));
                 }
             }

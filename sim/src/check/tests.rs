@@ -103,7 +103,7 @@ const HEAD: &str = "[[case]]\nname = \"x\"\nprovince = \"anhui\"\nsteps = [\n";
 fn case_file_errors_name_file_line_and_field() {
     assert_eq!(
         case_error(&format!("{HEAD}  {{ at = \"2020-03-01T08:00\", do = \"register\", colour = \"green\" }},\n]\n")),
-        "CASES/t.toml:5: field `colour`: unknown field `colour`, expected one of `at`, `do`, `delivered`, `days`, `temperature`, `symptoms`, `contact`, `positive_test`, `status`, `quarantine`, `quarantine_days`, `county`, `level`, `result`, `institution`, `designated`, `by`, `place`, `relation`, `age`, `name`, `doc`, `face_verified`, `member`, `subject_age`, `departure`, `flight`, `arrival`, `country`, `via`, `left_airport`, `in`, `hub_link`, `countries`, `color`, `decision`, `refused`, `explanation`, `reason`, `guidance`, `nat`, `resume_work`, `credit`, `records`, `valid`, `streak_days`, `alert`, `reminder`, `must_declare`, `busy`, `entered`, `concealed`, `same_flight`"
+        "CASES/t.toml:5: field `colour`: unknown field `colour`, expected one of `at`, `do`, `delivered`, `days`, `temperature`, `symptoms`, `contact`, `positive_test`, `status`, `quarantine`, `quarantine_days`, `county`, `level`, `result`, `institution`, `designated`, `by`, `place`, `relation`, `age`, `name`, `doc`, `face_verified`, `member`, `subject_age`, `departure`, `flight`, `arrival`, `country`, `via`, `left_airport`, `in`, `hub_link`, `countries`, `color`, `decision`, `refused`, `explanation`, `reason`, `guidance`, `nat`, `resume_work`, `credit`, `records`, `valid`, `streak_days`, `alert`, `reminder`, `must_declare`, `busy`, `entered`, `concealed`, `same_flight`, `not_color`, `entered_at`, `origin`, `valid_until`"
     );
     assert_eq!(
         case_error(&format!(
@@ -173,6 +173,37 @@ fn a_failing_expectation_reads_as_a_difference() {
         "FAIL x: at 2020-03-10T09:00 expected red, got yellow (CASES/t.toml:6: same_building)\n\
          FAIL y: at 2020-03-01T08:00 expected refusal identity_locked, got code issued green (CASES/t.toml:14: register)\n\
          0 passed, 2 failed"
+    );
+}
+
+#[test]
+fn negative_color_entry_view_and_declaration_in_force_read_as_differences() {
+    let report = run_text(&format!(
+        "{HEAD}  {{ at = \"2020-03-01T08:00\", do = \"register\", not_color = \"green\" }},\n]\n\n\
+         [[case]]\nname = \"e\"\nprovince = \"shanghai\"\nsteps = [\n\
+         {{ at = \"2020-06-01T08:00\", do = \"register\" }},\n\
+         {{ at = \"2020-06-02T10:00\", do = \"entry\", country = 840, flight = 1 }},\n\
+         {{ at = \"2020-06-03T09:00\", do = \"entry_query\", entered_at = \"2020-06-02T11:00\" }},\n\
+         {{ at = \"2020-06-03T09:01\", do = \"entry_query\", origin = 392 }},\n]\n\n\
+         [[case]]\nname = \"i\"\nprovince = \"beijing\"\nrules = \"national\"\nsteps = [\n\
+         {{ at = \"2020-05-01T00:00\", do = \"flight\", departure = \"2020-05-20T10:00\" }},\n\
+         {{ at = \"2020-05-01T21:30\", do = \"intl_declare\" }},\n\
+         {{ at = \"2020-05-02T08:00\", do = \"intl_declare\" }},\n\
+         {{ at = \"2020-05-02T09:00\", do = \"intl_status\", valid_until = \"2020-05-02T21:30\" }},\n]\n"
+    ))
+    .unwrap();
+    let failures: Vec<&str> = report
+        .cases
+        .iter()
+        .filter_map(|c| c.failure.as_deref())
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            "at 2020-03-01T08:00 expected any color but green, got green (CASES/t.toml:5: register)",
+            "at 2020-06-03T09:00 expected entry at 2020-06-02T11:00, got 2020-06-02T10:00 (CASES/t.toml:14: entry_query)",
+            "at 2020-05-02T09:00 expected the declaration in force valid until 2020-05-02T21:30, got 2020-05-03T08:00 (CASES/t.toml:26: intl_status)",
+        ]
     );
 }
 

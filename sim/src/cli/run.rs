@@ -5,6 +5,7 @@ use crate::cli::exit;
 use crate::run::{run_cluster, RunOptions, RunOutcome};
 use crate::scenario::Scenario;
 use anyhow::Context;
+use hcsim_reports::format::latency_ms;
 use hcsim_reports::summary::Summary;
 use std::fmt::Write;
 
@@ -246,8 +247,21 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
     if let Some(v) = s.latency.get("verify") {
         say!(
         w,
-            "scan latency    p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  p99.9 {:.1} ms  max {:.1} ms   (degrade {})",
-            v.p50_ms, v.p90_ms, v.p99_ms, v.p999_ms, v.max_ms, c.degrade
+            "scan latency    p50 {} ms  p90 {} ms  p99 {} ms  p99.9 {} ms  max {} ms   (degrade {}){}",
+            latency_ms(v.p50_ms),
+            latency_ms(v.p90_ms),
+            latency_ms(v.p99_ms),
+            latency_ms(v.p999_ms),
+            latency_ms(v.max_ms),
+            c.degrade,
+            if v.capped > 0 {
+                format!(
+                    "; {} of answered scans took ≥ 1 h (the cap of what is measured)",
+                    hcsim_reports::format::percent(v.capped_share())
+                )
+            } else {
+                String::new()
+            }
         );
     }
     render_failing(w, &s.failing);

@@ -221,6 +221,15 @@ pub struct Expect {
     pub concealed: Option<Vec<u16>>,
     /// The same-flight self-check found a case.
     pub same_flight: Option<bool>,
+    /// Any color but this one.
+    pub not_color: Option<Color>,
+    /// The latest entry of the last 14 days: when, and the country of
+    /// origin (ISO 3166 numeric).
+    pub entered_at: Option<Minute>,
+    pub origin: Option<u16>,
+    /// When the declaration in force stops being valid: it names which of
+    /// several declarations counts (the one filed 24 hours before).
+    pub valid_until: Option<Minute>,
 }
 
 struct Cx<'a> {

@@ -76,6 +76,10 @@ pub(super) struct RawStep {
     entered: Option<bool>,
     concealed: Option<Vec<i64>>,
     same_flight: Option<bool>,
+    not_color: Option<String>,
+    entered_at: Option<String>,
+    origin: Option<i64>,
+    valid_until: Option<String>,
 }
 
 impl RawStep {
@@ -135,7 +139,11 @@ impl RawStep {
             busy,
             entered,
             concealed,
-            same_flight
+            same_flight,
+            not_color,
+            entered_at,
+            origin,
+            valid_until
         );
         if self.scanned_in.is_some() {
             v.push("in");
@@ -211,7 +219,7 @@ pub(super) const NO_CODE: &[&str] = &["register", "flight", "trip", "intl_declar
 fn expectation_fits(field: &str, action: &str) -> bool {
     let intl = INTL.contains(&action);
     match field {
-        "color" => {
+        "color" | "not_color" => {
             !intl
                 && !matches!(
                     action,
@@ -225,7 +233,7 @@ fn expectation_fits(field: &str, action: &str) -> bool {
         ),
         "must_declare" => action == "trip",
         "busy" => action == "scan",
-        "entered" => action == "entry_query",
+        "entered" | "entered_at" | "origin" => action == "entry_query",
         "concealed" => action == "itinerary",
         "same_flight" => action == "same_flight",
         "explanation" | "reason" | "guidance" | "nat" => {
@@ -234,7 +242,7 @@ fn expectation_fits(field: &str, action: &str) -> bool {
         "resume_work" => matches!(action, "resume_work" | "scan" | "query"),
         "credit" => action == "query",
         "records" => action == "records",
-        "valid" | "streak_days" | "alert" | "reminder" => intl,
+        "valid" | "streak_days" | "alert" | "reminder" | "valid_until" => intl,
         _ => false,
     }
 }
@@ -259,6 +267,10 @@ const EXPECTATIONS: &[&str] = &[
     "entered",
     "concealed",
     "same_flight",
+    "not_color",
+    "entered_at",
+    "origin",
+    "valid_until",
 ];
 
 pub const REFUSALS: &[&str] = &[
@@ -675,6 +687,25 @@ pub(super) fn step(
 
     let expect = Expect {
         color: r.color.as_deref().map(|c| color("color", c)).transpose()?,
+        not_color: r
+            .not_color
+            .as_deref()
+            .map(|c| color("not_color", c))
+            .transpose()?,
+        entered_at: r
+            .entered_at
+            .as_deref()
+            .map(|x| time(cx, &span, "entered_at", x))
+            .transpose()?,
+        origin: r
+            .origin
+            .map(|c| int(cx, &span, "origin", c, 1..1000).map(|c| c as u16))
+            .transpose()?,
+        valid_until: r
+            .valid_until
+            .as_deref()
+            .map(|x| time(cx, &span, "valid_until", x))
+            .transpose()?,
         decision: r
             .decision
             .as_deref()
