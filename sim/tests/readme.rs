@@ -23,7 +23,10 @@ fn readme_http_session_gets_the_answers_it_shows() {
         .lines()
         .filter_map(|l| l.strip_prefix("# {"))
         .collect();
-    assert!(shown.len() >= 2, "the session shows its answers:\n{session}");
+    assert!(
+        shown.len() >= 2,
+        "the session shows its answers:\n{session}"
+    );
 
     // The README's port, replaced by one free now, so tests can run side by side.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
