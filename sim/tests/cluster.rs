@@ -50,6 +50,23 @@ fn smoke_summary_is_identical_over_processes_and_threads() {
     assert!(perf["bytes_between_processes"].as_u64().unwrap() > 0);
 }
 
+/// `hcsim run SCENARIO` as process `process` of two listed in `hosts`.
+fn member(scenario: &str, process: &str, hosts: &Path) -> Command {
+    let mut c = hcsim();
+    c.arg("run")
+        .arg(super::scenario(scenario))
+        .args([
+            "--quiet",
+            "--processes",
+            "2",
+            "--process",
+            process,
+            "--hostfile",
+        ])
+        .arg(hosts);
+    c
+}
+
 /// A free loopback address nobody listens on.
 fn silent_host() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -62,18 +79,7 @@ fn a_process_that_never_connects_ends_the_run_with_an_error() {
     let hosts = tmp.path().join("hosts.txt");
     std::fs::write(&hosts, format!("{}\n{}\n", silent_host(), silent_host())).unwrap();
     let started = Instant::now();
-    let out = hcsim()
-        .arg("run")
-        .arg(super::scenario("smoke.toml"))
-        .args([
-            "--quiet",
-            "--processes",
-            "2",
-            "--process",
-            "0",
-            "--hostfile",
-        ])
-        .arg(&hosts)
+    let out = member("smoke.toml", "0", &hosts)
         .args(["--connect-timeout", "2", "--out"])
         .arg(tmp.path().join("out"))
         .output()
@@ -91,11 +97,7 @@ fn a_process_that_dies_ends_the_run_on_the_others() {
     let hosts = tmp.path().join("hosts.txt");
     std::fs::write(&hosts, format!("{}\n{}\n", silent_host(), silent_host())).unwrap();
     let spawn = |i: &str| {
-        hcsim()
-            .arg("run")
-            .arg(super::scenario("anhui-fortnight.toml"))
-            .args(["--quiet", "--processes", "2", "--process", i, "--hostfile"])
-            .arg(&hosts)
+        member("anhui-fortnight.toml", i, &hosts)
             .arg("--out")
             .arg(tmp.path().join("out"))
             .stdout(Stdio::null())
@@ -125,20 +127,7 @@ fn a_bad_host_file_names_its_line() {
     let tmp = tempfile::tempdir().unwrap();
     let hosts = tmp.path().join("hosts.txt");
     std::fs::write(&hosts, "127.0.0.1:4000\nnot-an-address\n").unwrap();
-    let out = hcsim()
-        .arg("run")
-        .arg(super::scenario("smoke.toml"))
-        .args([
-            "--quiet",
-            "--processes",
-            "2",
-            "--process",
-            "0",
-            "--hostfile",
-        ])
-        .arg(&hosts)
-        .output()
-        .unwrap();
+    let out = member("smoke.toml", "0", &hosts).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("hosts.txt:2: host"), "stderr: {err}");
