@@ -32,6 +32,10 @@ pub struct Authority {
     releases: BTreeMap<u32, Vec<(u32, CaseStatus)>>,
     /// People currently designated as cases (NAT positive).
     active_cases: std::collections::BTreeSet<u32>,
+    /// Lab results not yet back, by the minute they come back: a result
+    /// is published at or after that minute, never before its sample.
+    pending: BTreeMap<Minute, Vec<Request>>,
+    published_risk: bool,
     last_day: Option<u32>,
     pub counts: AuthorityCounts,
 }
@@ -44,6 +48,13 @@ pub struct Directives {
 }
 
 const AUTHORITY_AGENT: u64 = u64::MAX - 1;
+
+/// The shards spread the population's applications over the run's first
+/// hour; the authority speaks of nobody before that.
+pub const REGISTRATION_MINUTES: u32 = 60;
+
+/// Samples are taken at testing sites between these minutes of the day.
+const SAMPLING_HOURS: (u32, u32) = (8 * 60, 18 * 60);
 
 impl Authority {
     pub fn new(world: &World, epidemic: &Epidemic, scale: f64) -> Authority {
@@ -59,28 +70,34 @@ impl Authority {
                 .collect(),
             releases: BTreeMap::new(),
             active_cases: Default::default(),
+            pending: BTreeMap::new(),
+            published_risk: false,
             last_day: None,
             counts: AuthorityCounts::default(),
         }
     }
 
-    /// Acts once per simulated day, at the first tick of the day.
+    /// Publishes the lab results due by `now`, and acts once per
+    /// simulated day at the first tick of the day once the population has
+    /// applied for its codes (registration takes the run's first hour), so
+    /// that nothing the authority says about a person precedes the
+    /// person's application.
     pub fn step(&mut self, world: &World, start: Minute, now: Minute) -> Directives {
         let mut d = Directives::default();
-        let day = now.day() - start.day();
-        if self.last_day == Some(day) {
-            return d;
+        let due: Vec<Minute> = self.pending.range(..=now).map(|(k, _)| *k).collect();
+        for k in due {
+            d.requests
+                .extend(self.pending.remove(&k).unwrap_or_default());
         }
-        let first = self.last_day.is_none();
-        self.last_day = Some(day);
-        if first {
+        if !self.published_risk {
+            self.published_risk = true;
             // Risk levels in force at the start are published to every platform.
-            for (c, county) in world.geography.counties.iter().enumerate() {
+            for county in &world.geography.counties {
                 if county.initial_risk != RiskLevel::Low {
                     d.requests.push(Request::Feed {
                         to: None,
                         feed: Feed::RiskArea {
-                            county: world.geography.counties[c].county_ref(),
+                            county: county.county_ref(),
                             level: county.initial_risk,
                             at: now,
                         },
@@ -88,10 +105,15 @@ impl Authority {
                 }
             }
         }
+        let day = now.day() - start.day();
+        if self.last_day == Some(day) || now.since(start) < REGISTRATION_MINUTES {
+            return d;
+        }
+        self.last_day = Some(day);
         let mut rng = agent_rng(world.seed, AUTHORITY_AGENT, day as u64, purpose::AUTHORITY);
         self.release(world, day, now, &mut d);
         self.new_cases(world, day, now, &mut rng, &mut d);
-        self.nat_tests(world, now, &mut rng, &mut d);
+        self.nat_tests(world, now, &mut rng);
         self.update_risk(world, day, now, &mut d);
         d
     }
@@ -250,36 +272,37 @@ impl Authority {
         }
     }
 
-    fn nat_tests(
-        &mut self,
-        world: &World,
-        now: Minute,
-        rng: &mut rand_pcg::Pcg64Mcg,
-        d: &mut Directives,
-    ) {
+    /// Samples taken today; their results join `pending`.
+    fn nat_tests(&mut self, world: &World, now: Minute, rng: &mut rand_pcg::Pcg64Mcg) {
         let citizens = world.citizens();
         if citizens == 0 || self.epidemic.nat_per_day <= 0.0 {
             return;
         }
         let n = (citizens as f64 * self.epidemic.nat_per_day).round() as u64;
-        // Results come back during the day; the feed carries the sampling time.
-        let at = now.plus_hours(10);
+        let day_start = Minute(now.0 - now.minute_of_day());
+        let turnaround = self.epidemic.nat_turnaround_hours;
         for _ in 0..n {
             let id = rng.random_range(0..citizens);
+            let sampled = day_start
+                .plus_minutes(rng.random_range(SAMPLING_HOURS.0..SAMPLING_HOURS.1))
+                .max(now);
             let positive = self.active_cases.contains(&id);
             self.counts.nat_tests += 1;
             self.counts.nat_positive += u64::from(positive);
             let person = world.identity(id).number;
-            d.requests.push(Self::feed(
-                world,
-                id,
-                Feed::NatResult {
-                    person,
-                    at,
-                    positive,
-                    institution: 1 + (id % 50) as u16,
-                },
-            ));
+            self.pending
+                .entry(sampled.plus_hours(turnaround))
+                .or_default()
+                .push(Self::feed(
+                    world,
+                    id,
+                    Feed::NatResult {
+                        person,
+                        at: sampled,
+                        positive,
+                        institution: 1 + (id % 50) as u16,
+                    },
+                ));
         }
     }
 

@@ -88,6 +88,8 @@ struct Tracked {
     events: Vec<Kept>,
     /// Acknowledged journal entries: (seq, kind, temperature).
     acked: Vec<(u64, &'static str, DeciCelsius)>,
+    /// Filed an application (own, or by a family member as proxy).
+    applied: bool,
     reported: bool,
 }
 
@@ -223,6 +225,7 @@ impl Oracle {
             history: History::default(),
             events: Vec::new(),
             acked: Vec::new(),
+            applied: false,
             reported: false,
         });
         self.by_citizen.insert(citizen, slot);
@@ -325,6 +328,7 @@ impl Oracle {
                 if *province != self.slots[s].home {
                     return;
                 }
+                self.slots[s].applied = true;
                 self.apply(now, sender, s, req, resp, identity.age, *face_verified);
             }
             Request::Declare {
@@ -480,9 +484,17 @@ impl Oracle {
                     self.same_flight.push((s, now, flights.clone(), e));
                 }
             }
+            Request::ApplyFamily { member, .. } => {
+                if let Some(&s) = self.by_doc.get(&member.number) {
+                    self.slots[s].applied = true;
+                }
+            }
             Request::Feed { to, feed } => {
                 if !matches!(resp, Response::Ack) {
                     return;
+                }
+                if let Feed::NatResult { person, at, .. } = feed {
+                    self.check_nat_causality(now, sender, req, resp, *person, *at);
                 }
                 if let (None, Feed::RiskArea { county, level, at }) = (to, feed) {
                     self.risk.set(*county, *at, *level);
@@ -502,6 +514,52 @@ impl Oracle {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A NAT result is published after its sample was taken, and only
+    /// about a person who has applied for a code: the simulation's own
+    /// causality, which the platform takes on trust.
+    fn check_nat_causality(
+        &mut self,
+        now: Minute,
+        sender: Sender,
+        req: &Request,
+        resp: &Response,
+        person: DocNumber,
+        sampled: Minute,
+    ) {
+        self.counts.invariant_checks += 1;
+        let slot = self.by_doc.get(&person).copied();
+        let (expected, detail) = if sampled > now {
+            (
+                format!("a result published at or after its sample ({sampled})"),
+                "a NAT result precedes its sample",
+            )
+        } else if slot.is_some_and(|s| !self.slots[s].applied) {
+            (
+                "a result about a person who has applied for a code".to_string(),
+                "a NAT result precedes the person's application",
+            )
+        } else {
+            return;
+        };
+        let e = self.event(now, sender, req, resp);
+        // A causality breach is the simulation's, not the platform's: it
+        // must not take the citizen's one reproducer from a rule
+        // disagreement that may follow.
+        let reported = slot.map(|s| self.slots[s].reported);
+        self.violate(
+            slot,
+            "nat_causality",
+            now,
+            expected,
+            format!("published {now}"),
+            detail.into(),
+            e,
+        );
+        if let (Some(s), Some(r)) = (slot, reported) {
+            self.slots[s].reported = r;
         }
     }
 

@@ -147,6 +147,9 @@ pub struct Epidemic {
     pub quarantine_days: u32,
     /// Share of the population tested (NAT) per day.
     pub nat_per_day: f64,
+    /// Hours from a NAT sample to its result (a result is published at
+    /// `sample + nat_turnaround_hours`, never before the sample).
+    pub nat_turnaround_hours: u32,
     /// Risk levels in force at the start.
     pub risk_areas: Vec<RiskAreaSpec>,
 }
@@ -158,6 +161,7 @@ impl Default for Epidemic {
             hotspots: BTreeMap::new(),
             quarantine_days: 14,
             nat_per_day: 0.01,
+            nat_turnaround_hours: 12,
             risk_areas: Vec::new(),
         }
     }
