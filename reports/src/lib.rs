@@ -1,5 +1,6 @@
 //! Run results: the summary.json schema and everything that reads it:
 //! report.html and its charts, run-vs-run diffs, and CI gate verdicts.
+pub mod calibration;
 pub mod charts;
 pub mod compare;
 pub mod error;

@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod authority;
+pub mod calibrate;
 pub mod capacity;
 pub mod check;
 pub mod cli;

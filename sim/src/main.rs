@@ -35,6 +35,8 @@ enum Command {
     Gate(cli::gate::Args),
     /// Re-run one oracle violation's history against a fresh platform.
     Replay(cli::replay::Args),
+    /// Run the calibration scenarios and compare their demand with published figures.
+    Calibrate(cli::calibrate::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => cli::diff::exec(a),
         Command::Gate(a) => cli::gate::exec(a),
         Command::Replay(a) => cli::replay::exec(a),
+        Command::Calibrate(a) => cli::calibrate::exec(a),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

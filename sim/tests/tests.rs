@@ -1,6 +1,7 @@
 //! hcsim's integration tests: one test binary, a module per area.
 
 mod bad_input;
+mod calibrate;
 mod cli;
 mod cluster;
 mod determinism;

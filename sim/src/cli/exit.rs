@@ -20,6 +20,9 @@ pub const CAPACITY: u8 = 12;
 /// The load generator could not keep its schedule, or the target reached
 /// less than the required share of the requested rate.
 pub const SCHEDULE: u8 = 13;
+/// Demand out of calibration: a published figure (`hcsim calibrate`) lies
+/// outside its band.
+pub const CALIBRATION: u8 = 14;
 
 pub fn code(value: u8) -> ExitCode {
     ExitCode::from(value)

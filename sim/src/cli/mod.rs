@@ -1,5 +1,6 @@
 //! The `hcsim` subcommands, one module each: `Args` (clap) and `exec`.
 
+pub mod calibrate;
 pub mod capacity;
 pub mod check;
 pub mod cluster;
