@@ -16,6 +16,7 @@ pub mod memory;
 pub mod metrics;
 pub mod oracle;
 pub mod policy_diff;
+pub mod preflight;
 pub mod recognition_report;
 pub mod rng;
 pub mod run;

@@ -78,3 +78,46 @@ fn bad_scenario_exits_nonzero_with_location() {
         "{stderr}"
     );
 }
+
+/// The whole population cannot fit a 24 GiB machine however many processes
+/// share it (process 0 holds the platform for everyone): the run is
+/// refused before anything is built, naming the field and the figures, and
+/// nothing is written.
+#[test]
+fn the_whole_population_is_refused_by_the_memory_preflight() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gib24 = (24u64 << 30).to_string();
+    for processes in ["1", "4"] {
+        let out = hcsim()
+            .args(["run", "scenarios/national-full.toml", "--quiet"])
+            .args(["--processes", processes, "--out"])
+            .arg(tmp.path())
+            .env("HCSIM_MEMORY_AVAILABLE", &gib24)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        for part in [
+            "scenarios/national-full.toml:14: population_scale = 1:",
+            "1,409,770,000 citizens would need",
+            "which has 24.0 GiB available",
+            "no number of processes fits machines like this one",
+            "at least 155.0 GiB",
+        ] {
+            assert!(stderr.contains(part), "missing {part:?} in:\n{stderr}");
+        }
+        assert!(!tmp.path().join("summary.json").exists());
+    }
+    // A run that fits is not held back.
+    let out = hcsim()
+        .args(["run", "scenarios/smoke.toml", "--quiet", "--out"])
+        .arg(tmp.path())
+        .env("HCSIM_MEMORY_AVAILABLE", &gib24)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -41,6 +41,10 @@ pub struct Args {
     /// records were lost (exploratory runs); they are still printed.
     #[arg(long)]
     pub allow_violations: bool,
+    /// Build the world even when the memory preflight estimates that the
+    /// run will not fit the memory available.
+    #[arg(long)]
+    pub no_preflight: bool,
     #[command(flatten)]
     pub cluster: super::cluster::ClusterArgs,
 }
@@ -57,7 +61,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         progress: !args.quiet,
     };
     let target = (args.target != "inproc").then_some(args.target.as_str());
-    let (cluster, children) = match args.cluster.role(args.threads)? {
+    let role = args.cluster.role(args.threads)?;
+    if !args.no_preflight {
+        preflight(&scenario, &role)?;
+    }
+    let (cluster, children) = match role {
         Role::Member(cluster) => (cluster, None),
         Role::Launch { processes } => {
             let (cluster, children) =
@@ -89,6 +97,26 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit::code(exit::CORRECTNESS));
     }
     Ok(exit::code(verdict(&outcome.summary, args.allow_violations)))
+}
+
+/// Refuse, before anything is built, a run whose processes would not fit
+/// the memory of the machines they run on.
+fn preflight(scenario: &Scenario, role: &Role) -> anyhow::Result<()> {
+    use crate::preflight::Placement;
+    let Some(available) = crate::preflight::available_bytes() else {
+        return Ok(());
+    };
+    let placement = match role {
+        Role::Launch { processes } => Placement::ThisMachine {
+            processes: *processes,
+        },
+        Role::Member(c) if c.processes <= 1 => Placement::ThisMachine { processes: 1 },
+        Role::Member(c) => Placement::OnePerMachine {
+            processes: c.processes,
+            process: c.process,
+        },
+    };
+    crate::preflight::check(scenario, placement, available).map_err(anyhow::Error::msg)
 }
 
 /// Counts in summary.json that should agree and do not, each with both

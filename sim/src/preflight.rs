@@ -1,0 +1,265 @@
+//! The memory preflight: before a run builds its world, estimate what each
+//! of its processes will hold and refuse a run that cannot fit, rather than
+//! abort on a failed allocation minutes in.
+//!
+//! The estimate follows the engine's layout (ARCHITECTURE.md, "Past one
+//! machine"): process 0 holds the platform, the barrier's state and the
+//! oracle for every citizen; every process holds the world's people and the
+//! agents of its own shards.
+
+use crate::scenario::Scenario;
+use std::fmt::Write as _;
+
+/// Bytes per citizen, measured on the 100 M-citizen day in one process
+/// (12.5 GiB peak): 134 B all told, the largest per-citizen figure
+/// measured, so the estimate errs towards refusing.
+const PER_CITIZEN_ONE_PROCESS: u64 = 134;
+/// Of those, what every process holds for every citizen: the world's
+/// 8-byte person record.
+const WORLD_PER_CITIZEN: u64 = 8;
+/// And what a process holds only for the citizens of its own shards: agent
+/// columns, timer-wheel entries, checkpoint queues.
+const AGENTS_PER_CITIZEN: u64 = 16;
+/// What a run holds whatever its size: code, rule sets, thread stacks,
+/// the geography.
+const FIXED_BYTES: u64 = 110 << 20;
+
+/// What each process of a run would hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estimate {
+    pub citizens: u64,
+    /// Bytes, by process index.
+    pub per_process: Vec<u64>,
+}
+
+impl Estimate {
+    pub fn of(citizens: u64, processes: usize) -> Estimate {
+        let processes = processes.max(1) as u64;
+        let own = |i: u64| citizens / processes + u64::from(i < citizens % processes);
+        let per_process = (0..processes)
+            .map(|i| {
+                let barrier = if i == 0 {
+                    PER_CITIZEN_ONE_PROCESS - WORLD_PER_CITIZEN - AGENTS_PER_CITIZEN
+                } else {
+                    0
+                };
+                FIXED_BYTES + citizens * (WORLD_PER_CITIZEN + barrier) + own(i) * AGENTS_PER_CITIZEN
+            })
+            .collect();
+        Estimate {
+            citizens,
+            per_process,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.per_process.iter().sum()
+    }
+
+    pub fn largest(&self) -> u64 {
+        self.per_process.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// Where the processes run: all on this machine (`--processes P` alone,
+/// or one process), or one per machine of a host file, each machine
+/// checking its own share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    ThisMachine { processes: usize },
+    OnePerMachine { processes: usize, process: usize },
+}
+
+/// Citizens the scenario simulates, from the same geography the world is
+/// built from (it is small: counties, not people).
+pub fn citizens(scenario: &Scenario) -> u64 {
+    crate::world::geography::Geography::build(&scenario.provinces, scenario.population_scale, &[])
+        .population()
+}
+
+/// `Ok` when the run fits `available` bytes; otherwise the error a user
+/// reads, naming the scenario's `population_scale`, the estimate, what is
+/// available and how many processes would fit, if any would.
+pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Result<(), String> {
+    let citizens = citizens(scenario);
+    let (processes, needed) = match placement {
+        Placement::ThisMachine { processes } => {
+            (processes, Estimate::of(citizens, processes).total())
+        }
+        Placement::OnePerMachine { processes, process } => (
+            processes,
+            Estimate::of(citizens, processes).per_process[process.min(processes - 1)],
+        ),
+    };
+    if needed <= available {
+        return Ok(());
+    }
+    let mut msg = String::new();
+    let _ = write!(
+        msg,
+        "{}:{}: population_scale = {}: {} citizens would need {} in {} on this machine, \
+         which has {} available",
+        scenario.path.display(),
+        line_of(scenario, "population_scale"),
+        scenario.population_scale,
+        grouped(citizens),
+        gib(needed),
+        match placement {
+            Placement::ThisMachine { processes: 1 } => "one process".to_string(),
+            Placement::ThisMachine { processes } => format!("{processes} processes"),
+            Placement::OnePerMachine { process, .. } => format!("process {process}"),
+        },
+        gib(available),
+    );
+    match processes_that_fit(citizens, available) {
+        Some(n) if n > processes || matches!(placement, Placement::ThisMachine { .. }) => {
+            let _ = write!(
+                msg,
+                "; it fits {n} processes on machines like this one, one per machine \
+                 (--processes {n} --process I --hostfile FILE)"
+            );
+        }
+        Some(_) => {}
+        None => {
+            let _ = write!(
+                msg,
+                "; no number of processes fits machines like this one: process 0 alone \
+                 holds the platform for every citizen, at least {}, so it needs a machine \
+                 with that much memory (ARCHITECTURE.md, \"Past one machine\")",
+                gib(process_zero_floor(citizens))
+            );
+        }
+    }
+    msg.push_str("; lower population_scale, or pass --no-preflight to try anyway");
+    Err(msg)
+}
+
+/// What process 0 holds however many processes share the shards: all but
+/// the agents.
+pub fn process_zero_floor(citizens: u64) -> u64 {
+    FIXED_BYTES + citizens * (PER_CITIZEN_ONE_PROCESS - AGENTS_PER_CITIZEN)
+}
+
+/// The fewest processes, one per machine of `available` bytes, whose
+/// largest share fits; `None` when process 0's share never does.
+pub fn processes_that_fit(citizens: u64, available: u64) -> Option<usize> {
+    if process_zero_floor(citizens) > available {
+        return None;
+    }
+    // Process 0's share shrinks towards its floor as processes are added,
+    // by 16 B per citizen over the count: a bisection finds the fewest.
+    let fits = |p: usize| Estimate::of(citizens, p).largest() <= available;
+    let (mut lo, mut hi) = (1usize, 1usize);
+    while !fits(hi) {
+        lo = hi + 1;
+        hi = hi.saturating_mul(2).min(1 << 20);
+        if hi < lo {
+            return None;
+        }
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(lo)
+}
+
+/// Memory this process may still take: `HCSIM_MEMORY_AVAILABLE` (bytes)
+/// when set, for a machine whose own figures mislead and for tests that
+/// must not depend on the machine; otherwise the kernel's MemAvailable,
+/// and the cgroup's limit where one is set, whichever is smaller. `None`
+/// where none can be read (not Linux): the preflight is then skipped.
+pub fn available_bytes() -> Option<u64> {
+    if let Some(bytes) = std::env::var("HCSIM_MEMORY_AVAILABLE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(bytes);
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
+    let available = meminfo.as_deref().and_then(|m| {
+        m.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    });
+    let cgroup = (|| {
+        let max = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok()?;
+        let max: u64 = max.trim().parse().ok()?;
+        let current: u64 = std::fs::read_to_string("/sys/fs/cgroup/memory.current")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(max.saturating_sub(current))
+    })();
+    match (available, cgroup) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    }
+}
+
+fn line_of(scenario: &Scenario, key: &str) -> usize {
+    std::fs::read_to_string(&scenario.path)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(key))
+                .map(|i| i + 1)
+        })
+        .unwrap_or(1)
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+fn grouped(n: u64) -> String {
+    hcsim_reports::format::grouped(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_process_holds_every_per_citizen_byte_plus_the_fixed_cost() {
+        let e = Estimate::of(1_000_000, 1);
+        assert_eq!(e.per_process, vec![FIXED_BYTES + 134_000_000]);
+    }
+
+    #[test]
+    fn process_zero_keeps_the_platform_and_the_others_their_shards() {
+        let e = Estimate::of(1_000, 4);
+        // Process 0: world (8) + platform (110) for all, agents (16) for 250.
+        assert_eq!(e.per_process[0], FIXED_BYTES + 1_000 * 118 + 250 * 16);
+        assert_eq!(e.per_process[3], FIXED_BYTES + 1_000 * 8 + 250 * 16);
+        // Nothing is lost by splitting: the citizens' agents are counted once.
+        let one = Estimate::of(1_000, 1).per_process[0] - FIXED_BYTES;
+        let four = e.total() - 4 * FIXED_BYTES;
+        assert_eq!(
+            four - one,
+            3 * 1_000 * 8,
+            "each extra process adds the world's records"
+        );
+    }
+
+    #[test]
+    fn the_fewest_processes_that_fit_are_found_and_none_when_process_zero_cannot() {
+        let gib = 1u64 << 30;
+        // 100 M in one process: ~12.6 GiB.
+        assert_eq!(processes_that_fit(100_000_000, 24 * gib), Some(1));
+        // 200 M: ~25 GiB in one; process 0 sheds 16 B per citizen per
+        // process added, so two machines of 24 GiB suffice.
+        assert_eq!(processes_that_fit(200_000_000, 24 * gib), Some(2));
+        // The whole population: process 0 alone needs > 140 GiB.
+        assert_eq!(processes_that_fit(1_411_800_000, 24 * gib), None);
+        assert_eq!(processes_that_fit(1_411_800_000, 128 * gib), None);
+        assert!(processes_that_fit(1_411_800_000, 160 * gib).is_some());
+    }
+}
