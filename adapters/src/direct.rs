@@ -48,7 +48,11 @@ impl Direct {
             Route::Hub => return self.hub_request(now, req),
             Route::Broadcast => return self.broadcast(now, req),
         };
-        let slot = &self.provinces[p.index()];
+        // Ids read from outside are range-checked when deserialized; one
+        // built in code past the last province is refused, not indexed.
+        let Some(slot) = self.provinces.get(p.index()) else {
+            return no_such_province(p);
+        };
         let query = {
             let mut province = lock(slot);
             let outcome = province.handle(now, req);
@@ -122,6 +126,9 @@ impl Direct {
         let mut hub_requests = Vec::new();
         for (i, req) in requests.iter().enumerate() {
             match route(req) {
+                Route::Province(p) if p.index() >= PROVINCE_COUNT => {
+                    responses[i] = Some(no_such_province(p));
+                }
                 Route::Province(p) => per_province[p.index()].push((i, true)),
                 Route::Broadcast => {
                     for (p, batch) in per_province.iter_mut().enumerate() {
@@ -189,6 +196,12 @@ impl Direct {
     pub fn registered(&self) -> usize {
         self.provinces.iter().map(|p| lock(p).registered()).sum()
     }
+}
+
+fn no_such_province(p: ProvinceId) -> Response {
+    Response::Refused(Refusal::Other {
+        message: format!("no province with index {}", p.0),
+    })
 }
 
 fn no_answer() -> Response {

@@ -148,7 +148,7 @@ fn single_endpoints_serve_and_bad_input_gets_400_naming_the_field() {
         let health = conn.request(Method::GET, "/healthz", Bytes::new(), TIMEOUT).await.unwrap();
         assert_eq!(&health[..], br#"{"status":"ok"}"#);
 
-        // The virtual clock followed the latest `now` seen.
+        // Requests without `now` are served at the latest stored time.
         let census = conn.request(Method::GET, "/v1/census", Bytes::new(), TIMEOUT).await.unwrap();
         let census: serde_json::Value = serde_json::from_slice(&census).unwrap();
         assert_eq!(census["now"], "2020-10-01T08:00");
@@ -201,4 +201,120 @@ fn every_request_round_trips_through_its_endpoint_body() {
         let (_, parse) = ENDPOINTS.iter().find(|(p, _)| *p == path).unwrap();
         assert_eq!(parse(&body).unwrap(), (Some(now), req), "{path}");
     }
+}
+
+#[test]
+fn hostile_bodies_get_400s_that_name_the_field_and_echo_no_identity_number() {
+    runtime().block_on(async {
+        let server = serve().await;
+        let mut conn = hcsim_adapters::http::Connection::new(server.local_addr()).unwrap();
+        let cases: [(&str, &str, &str); 5] = [
+            // A province past the last one once panicked the platform.
+            (
+                "/v1/health-info/query",
+                r#"{"code":{"issuer":{"province":255},"serial":0}}"#,
+                "field `code.issuer.province`: province index 255 is out of range 0..=30",
+            ),
+            (
+                "/v1/code/verify",
+                r#"{"credential":{"code":{"issuer":{"province":1},"serial":0}},"place":{"county":{"province":31,"county":0},"kind":"mall"}}"#,
+                "field `place.county.province`",
+            ),
+            (
+                "/v1/batch",
+                r#"{"requests":[{"op":"query","code":{"issuer":{"province":200},"serial":0}}]}"#,
+                "province index 200 is out of range",
+            ),
+            // A valid body followed by more is not one body.
+            (
+                "/v1/health-info/query",
+                r#"{"code":{"issuer":{"province":1},"serial":0}}garbage"#,
+                "trailing characters",
+            ),
+            (
+                "/v1/code/apply",
+                r#"{"province":"beijing","identity":{"doc":"id_card","number":"11010119800101123X","name":1,"age":40},"face_verified":true}"#,
+                "field `identity.number`",
+            ),
+        ];
+        for (path, body, want) in cases {
+            let (status, message) = status_of(post(&mut conn, path, body).await);
+            assert_eq!(status, 400, "{path} {body}: {message}");
+            assert!(message.contains(want), "{path}: {message}");
+            assert!(!message.contains("1101011980"), "{path}: {message}");
+        }
+        // The server is still up and still answers.
+        let health = conn.request(Method::GET, "/healthz", Bytes::new(), TIMEOUT).await.unwrap();
+        assert_eq!(&health[..], br#"{"status":"ok"}"#);
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn a_requests_now_is_its_own_and_stored_time_never_goes_back() {
+    runtime().block_on(async {
+        let server = serve().await;
+        let mut conn = hcsim_adapters::http::Connection::new(server.local_addr()).unwrap();
+        let addr = server.local_addr();
+        let census = |q: &'static str| async move {
+            let mut c = hcsim_adapters::http::Connection::new(addr).unwrap();
+            c.request(Method::GET, &format!("/v1/census{q}"), Bytes::new(), TIMEOUT)
+                .await
+        };
+        // Far outside the window: refused, and the clock did not move.
+        for q in ["?now=9999-12-31T23:59", "?now=2020-09-30T23:59", "?now=2021-10-03T00:00"] {
+            match census(q).await {
+                Err(HttpError::Status { status, message }) => {
+                    assert_eq!(status, StatusCode::BAD_REQUEST, "{q}");
+                    assert!(message.contains("field `now`") && message.contains("outside the server's window"), "{message}");
+                }
+                other => panic!("{q}: {other:?}"),
+            }
+        }
+        // Within the window: a read at its own time that moves nothing.
+        let read: serde_json::Value =
+            serde_json::from_slice(&census("?now=2020-12-31T00:00").await.unwrap()).unwrap();
+        assert_eq!(read["now"], "2020-12-31T00:00");
+        let read: serde_json::Value = serde_json::from_slice(&census("").await.unwrap()).unwrap();
+        assert_eq!(read["now"], "2020-10-01T00:00", "a read moved the clock");
+
+        let issued = post(
+            &mut conn,
+            "/v1/code/apply",
+            r#"{"province":"beijing","identity":{"doc":"id_card","number":11010119800101123,"name":65793,"age":40},"face_verified":true,"now":"2020-10-01T09:00"}"#,
+        )
+        .await
+        .unwrap();
+        let code = issued["code"].to_string();
+        // A write dated before what is stored is stored at the latest time.
+        post(
+            &mut conn,
+            "/v1/declaration",
+            &format!(r#"{{"code":{code},"temperature":365,"symptoms":false,"contact":false,"now":"2020-10-01T08:00"}}"#),
+        )
+        .await
+        .unwrap();
+        let (status, message) = status_of(
+            post(
+                &mut conn,
+                "/v1/declaration",
+                &format!(r#"{{"code":{code},"temperature":365,"symptoms":false,"contact":false,"now":"9999-12-31T23:59"}}"#),
+            )
+            .await,
+        );
+        assert_eq!(status, 400, "{message}");
+        let records = post(&mut conn, "/v1/records", &format!(r#"{{"code":{code}}}"#))
+            .await
+            .unwrap();
+        let times: Vec<u64> = records["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["at"].as_u64().unwrap())
+            .collect();
+        let nine = u64::from(at("2020-10-01T09:00").0);
+        assert!(times.len() >= 2, "{records}");
+        assert!(times.iter().all(|t| *t == nine), "{records}");
+        server.shutdown().await;
+    });
 }

@@ -1,6 +1,7 @@
 //! The adapters' integration tests: one test binary, a module per area.
 
 mod direct;
+mod hostile;
 mod http;
 mod hub;
 

@@ -178,9 +178,28 @@ impl Identity {
             len += part.len();
         }
         m.name_len = len as u8;
-        m.doc[..3].copy_from_slice(&full[..3]);
-        m.doc[n - 4..n].copy_from_slice(&full[n - 4..n]);
+        let (head, tail) = self.doc.mask_keeps();
+        m.doc[..head].copy_from_slice(&full[..head]);
+        m.doc[n - tail..n].copy_from_slice(&full[n - tail..n]);
         m
+    }
+}
+
+/// The masking standard every document kind meets: the ID card's, 7 of 18
+/// characters shown (region prefix and the last four, `110***********1234`,
+/// DOMAIN.md, Guangdong). A shorter document shows proportionally fewer,
+/// so no kind gives away more of its number than the ID card does.
+const SHOWN_PER_18_MAX: usize = 7;
+
+impl DocKind {
+    /// Characters of the full document left visible at the head and tail.
+    /// A passport (`E12345678`) keeps its letter and the last two digits,
+    /// `E******78`: 3 of 9, under the ID card's 7 of 18.
+    const fn mask_keeps(self) -> (usize, usize) {
+        match self {
+            DocKind::IdCard => (3, 4),
+            DocKind::Passport => (1, 2),
+        }
     }
 }
 
@@ -222,7 +241,15 @@ impl Serialize for MaskedIdentity {
 /// privacy invariant on every response that leaves the platform.
 pub fn is_masked_document(shown: &str) -> bool {
     let b = shown.as_bytes();
-    b.len() >= 8 && b[3..b.len() - 4].iter().all(|&c| c == b'*')
+    let shown_count = b.iter().filter(|&&c| c != b'*').count();
+    // One hidden run between a visible head and tail, and no more visible
+    // than the ID card's share.
+    let hidden_runs = b
+        .windows(2)
+        .filter(|w| w[0] != b'*' && w[1] == b'*')
+        .count()
+        + usize::from(b.first() == Some(&b'*'));
+    b.len() >= 8 && hidden_runs == 1 && shown_count * 18 <= SHOWN_PER_18_MAX * b.len()
 }
 
 #[cfg(test)]
@@ -270,13 +297,45 @@ mod tests {
                 };
                 assert_eq!(id.document_string(), full);
                 let n = full.len();
-                let want = format!("{}{}{}", &full[..3], "*".repeat(n - 7), &full[n - 4..]);
+                let (head, tail) = doc.mask_keeps();
+                let want = format!(
+                    "{}{}{}",
+                    &full[..head],
+                    "*".repeat(n - head - tail),
+                    &full[n - tail..]
+                );
                 let m = id.masked();
                 assert_eq!(m.document(), want);
                 let (s, _, g2) = name.parts();
                 assert_eq!(m.name(), format!("{s}*{}", g2.unwrap_or("")));
             }
         }
+    }
+
+    #[test]
+    fn a_passport_is_masked_to_the_id_card_standard() {
+        let id = Identity {
+            doc: DocKind::Passport,
+            number: DocNumber(12_345_678),
+            name: NameCode::new(2, 0, None),
+            age: 40,
+        };
+        assert_eq!(id.document_string(), "E12345678");
+        let m = id.masked();
+        assert_eq!(m.document(), "E******78");
+        assert_eq!(m.name(), "张*");
+        assert!(is_masked_document(m.document()));
+        // The old form showed 6 of 8 digits: more than an ID card shows.
+        assert!(!is_masked_document("E12**5678"));
+        assert!(!is_masked_document("E12345678"));
+    }
+
+    #[test]
+    fn an_id_card_shows_no_more_than_its_standard() {
+        assert!(is_masked_document("110***********1234"));
+        assert!(!is_masked_document("1101**********1234"));
+        assert!(!is_masked_document("110*****1*****1234"));
+        assert!(!is_masked_document("110105194912310021"));
     }
 
     #[test]

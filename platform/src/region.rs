@@ -6,9 +6,25 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Deserialized only within `0..PROVINCE_COUNT`: every platform table is
+/// indexed by it, so a number from outside is checked where it is read.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct ProvinceId(pub u8);
+
+impl<'de> Deserialize<'de> for ProvinceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProvinceId, D::Error> {
+        let i = u8::deserialize(d)?;
+        if (i as usize) < PROVINCE_COUNT {
+            Ok(ProvinceId(i))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "province index {i} is out of range 0..={}",
+                PROVINCE_COUNT - 1
+            )))
+        }
+    }
+}
 
 pub struct Province {
     /// Lower-case ASCII key used in scenario and rule files.
@@ -112,6 +128,17 @@ pub fn province_keys() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_index_past_the_last_province_is_refused_when_read() {
+        assert_eq!(
+            serde_json::from_str::<ProvinceId>("30").unwrap(),
+            ProvinceId(30)
+        );
+        let e = serde_json::from_str::<ProvinceId>("31").unwrap_err();
+        assert!(e.to_string().contains("out of range 0..=30"), "{e}");
+        assert!(serde_json::from_str::<ProvinceId>("255").is_err());
+    }
 
     #[test]
     fn census_total_matches_domain_figure() {

@@ -43,12 +43,21 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(v) => return Ok(v),
+        // A valid value followed by anything but whitespace is not one body.
+        Ok(v) => match de.end() {
+            Ok(()) => return Ok(v),
+            Err(e) => {
+                return Err(BodyError {
+                    field: String::new(),
+                    message: format!("body is not valid JSON: {}", strip_position(&e.to_string())),
+                })
+            }
+        },
         Err(e) => e,
     };
     let field = err.path().to_string();
     let inner = err.into_inner();
-    let mut message = strip_position(&inner.to_string());
+    let mut message = redact_numbers(&strip_position(&inner.to_string()));
     if inner.is_syntax() || inner.is_eof() {
         message = format!("body is not valid JSON: {message}");
     }
@@ -61,6 +70,34 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
         None => field,
     };
     Err(BodyError { field, message })
+}
+
+/// serde quotes the value it could not read (`invalid type: string
+/// "11010119800101123X"`); a wrongly typed document number must not come
+/// back in the answer, or in whatever log keeps it. Any word holding six
+/// digits or more is replaced: no field name, key or count in a message
+/// has that many.
+fn redact_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.bytes().filter(u8::is_ascii_digit).count() >= 6 {
+            out.push_str("(value withheld)");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_alphanumeric() || c == '-' || c == '+' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// `missing field `x``  → `x`.
@@ -385,6 +422,56 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.field, "province");
+    }
+
+    #[test]
+    fn trailing_characters_after_a_valid_body_are_refused() {
+        let good = br#"{"code":{"issuer":{"province":1},"serial":0}}"#;
+        assert!(parse::<QueryBody>(good).is_ok());
+        for tail in [&b"x"[..], b"{}", b" ]", b"\n1"] {
+            let body = [&good[..], tail].concat();
+            let e = parse::<QueryBody>(&body).err().unwrap();
+            assert!(e.message.contains("trailing characters"), "{e}");
+        }
+        assert!(parse::<QueryBody>(&[&good[..], b" \n\t"].concat()).is_ok());
+    }
+
+    #[test]
+    fn a_wrongly_typed_document_number_is_named_not_echoed() {
+        for number in [
+            r#""11010119800101123X""#,
+            "-11010119800101123",
+            "1.1010119800101123e16",
+            r#""E12345678""#,
+        ] {
+            let body = format!(
+                r#"{{"province":"anhui","identity":{{"doc":"id_card","number":{number},"name":0,"age":30}},"face_verified":true}}"#
+            );
+            let e = parse::<ApplyBody>(body.as_bytes()).err().unwrap();
+            assert_eq!(e.field, "identity.number");
+            let shown = e.to_string();
+            for digits in ["1010119800101123", "12345678"] {
+                assert!(!shown.contains(digits), "{shown}");
+            }
+            assert!(shown.contains("expected u64"), "{shown}");
+        }
+        // Inside a batch the tagged request loses the path, but not the redaction.
+        let body = br#"{"requests":[{"op":"apply","province":1,"identity":{"doc":"id_card","number":"11010119800101123X","name":0,"age":3},"face_verified":true}]}"#;
+        let e = parse::<BatchBody>(body).err().unwrap();
+        assert!(!e.to_string().contains("1101011980"), "{e}");
+    }
+
+    #[test]
+    fn a_province_index_past_the_last_is_refused_wherever_it_appears() {
+        let e = parse::<QueryBody>(br#"{"code":{"issuer":{"province":255},"serial":0}}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.field, "code.issuer.province");
+        assert!(e.message.contains("out of range 0..=30"), "{e}");
+        let e = parse::<VerifyBody>(br#"{"credential":{"code":{"issuer":{"province":1},"serial":0}},"place":{"county":{"province":31,"county":0},"kind":"mall"}}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.field, "place.county.province");
     }
 
     #[test]

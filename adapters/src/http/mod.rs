@@ -6,9 +6,11 @@
 pub mod body;
 pub mod client;
 pub mod either;
+pub mod limits;
 pub mod server;
 pub mod wire;
 
 pub use client::{parse_target, Connection, HttpClient, HttpError};
 pub use either::LocalOrRemote;
+pub use limits::Limits;
 pub use server::Server;

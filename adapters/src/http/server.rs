@@ -4,32 +4,33 @@
 //! Platform calls are microseconds long and take only per-province locks,
 //! so they run inline on the runtime's workers rather than on a blocking
 //! pool: a hand-off would cost more than the call.
+//!
+//! Hostile or careless clients are bounded by `Limits`: connections past
+//! the cap get the overflow service (`/healthz` answered, the rest `503`),
+//! heads and idle connections time out, bodies time out and are held
+//! against one byte budget for the whole server.
 
 use super::body::{self, Body, BodyError};
+use super::limits::{BodyBudget, BodyRefusal, Buffered, Limits};
 use super::wire::{CensusReply, CensusRow};
 use crate::direct::Direct;
 use bytes::Bytes;
 use hcsim_platform::api::{Request, Response};
 use hcsim_platform::{Minute, ProvinceId};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
-
-/// Largest body of a single-request endpoint.
-pub const SINGLE_BODY_MAX: usize = 64 * 1024;
-/// Largest `/v1/batch` body: a national tick-0 registration burst at
-/// population_scale 0.001 is ~1.4 M requests, about 200 MiB of JSON.
-pub const BATCH_BODY_MAX: usize = 512 * 1024 * 1024;
 
 type Parser = fn(&[u8]) -> Result<(Option<Minute>, Request), BodyError>;
 
@@ -60,20 +61,61 @@ pub const ENDPOINTS: &[(&str, Parser)] = &[
 
 struct State {
     platform: Arc<Direct>,
-    /// The virtual clock: requests without `now` are served at it, and it
-    /// advances to the latest `now` any request names.
-    clock: AtomicU32,
+    limits: Limits,
+    budget: BodyBudget,
+    clock: Clock,
 }
 
-impl State {
-    fn now(&self, given: Option<Minute>) -> Minute {
-        match given {
-            Some(m) => {
-                self.clock.fetch_max(m.0, Ordering::Relaxed);
-                m
-            }
-            None => Minute(self.clock.load(Ordering::Relaxed)),
+/// The server's virtual time. A request's `now` is the time of that
+/// request only; what it stores is never dated before what is stored
+/// already, and a `now` outside the window is refused, so one client
+/// cannot move time for the others.
+struct Clock {
+    first: Minute,
+    last: Minute,
+    /// The latest time anything was stored at: requests without `now` are
+    /// served at it.
+    stored: AtomicU32,
+}
+
+impl Clock {
+    fn new(start: Minute, window_days: u32) -> Clock {
+        Clock {
+            first: start,
+            last: start.plus_days(window_days),
+            stored: AtomicU32::new(start.0),
         }
+    }
+
+    fn within(&self, m: Minute) -> Result<Minute, BodyError> {
+        if self.first <= m && m <= self.last {
+            Ok(m)
+        } else {
+            Err(BodyError {
+                field: "now".into(),
+                message: format!(
+                    "{m} is outside the server's window {} → {}",
+                    self.first, self.last
+                ),
+            })
+        }
+    }
+
+    /// The time a read is served at: its own `now`, else the latest stored.
+    fn read_at(&self, given: Option<Minute>) -> Result<Minute, BodyError> {
+        match given {
+            Some(m) => self.within(m),
+            None => Ok(Minute(self.stored.load(Ordering::Relaxed))),
+        }
+    }
+
+    /// The time a request that may store something is served at: its own
+    /// `now`, raised to the latest stored time if it is earlier (records
+    /// never go back in time), else the latest stored time.
+    fn write_at(&self, given: Option<Minute>) -> Result<Minute, BodyError> {
+        let wanted = self.read_at(given)?.0;
+        let before = self.stored.fetch_max(wanted, Ordering::Relaxed);
+        Ok(Minute(wanted.max(before)))
     }
 }
 
@@ -87,11 +129,23 @@ pub struct Server {
 
 impl Server {
     /// Binds `addr` (loopback only) and serves `platform` on the current
-    /// tokio runtime. The virtual clock starts at `start`.
+    /// tokio runtime with the default `Limits`. The virtual clock starts at
+    /// `start`.
     pub async fn bind(
         addr: SocketAddr,
         platform: Arc<Direct>,
         start: Minute,
+    ) -> std::io::Result<Server> {
+        Server::bind_with(addr, platform, start, Limits::default()).await
+    }
+
+    /// `bind` with the given bounds; a `now` is accepted from `start` to
+    /// `limits.window_days` after it.
+    pub async fn bind_with(
+        addr: SocketAddr,
+        platform: Arc<Direct>,
+        start: Minute,
+        limits: Limits,
     ) -> std::io::Result<Server> {
         if !addr.ip().is_loopback() {
             return Err(std::io::Error::new(
@@ -105,7 +159,9 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let state = Arc::new(State {
             platform,
-            clock: AtomicU32::new(start.0),
+            budget: BodyBudget::new(limits.body_budget),
+            clock: Clock::new(start, limits.window_days),
+            limits,
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state, stopped));
@@ -129,6 +185,8 @@ impl Server {
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+    let served = Arc::new(Semaphore::new(state.limits.max_connections));
+    let overflow = Arc::new(Semaphore::new(state.limits.max_overflow));
     loop {
         let stream = tokio::select! {
             _ = stopped.changed() => return,
@@ -143,22 +201,98 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
             },
         };
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stopped.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
-            }
-        });
+        if let Ok(permit) = served.clone().try_acquire_owned() {
+            tokio::spawn(serve_connection(
+                stream,
+                state.clone(),
+                permit,
+                stopped.clone(),
+            ));
+        } else if let Ok(permit) = overflow.clone().try_acquire_owned() {
+            tokio::spawn(serve_overflow(stream, state.limits.clone(), permit));
+        } else {
+            tokio::spawn(refuse_unread(stream));
+        }
     }
+}
+
+/// A connection within the cap, served until it closes, times out or the
+/// server stops; its permit goes back when it ends.
+async fn serve_connection(
+    stream: TcpStream,
+    state: Arc<State>,
+    _permit: OwnedSemaphorePermit,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let header_timeout = state.limits.header_timeout;
+    let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// Past the connection cap: one request, no keep-alive, a short deadline.
+/// `/healthz` is still answered so a supervisor can tell a full server from
+/// a dead one; anything else gets `503`.
+async fn serve_overflow(stream: TcpStream, limits: Limits, _permit: OwnedSemaphorePermit) {
+    let deadline = limits.header_timeout.min(OVERFLOW_DEADLINE);
+    let service = hyper::service::service_fn(|req: hyper::Request<Incoming>| async move {
+        Ok::<_, Infallible>(overflow_answer(req.method(), req.uri().path()))
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(deadline)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(deadline * 2, conn).await;
+}
+
+/// How long a connection in the overflow service has to send its head.
+const OVERFLOW_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn overflow_answer(method: &Method, path: &str) -> HttpResponse {
+    if method == Method::GET && path == "/healthz" {
+        return health();
+    }
+    closing(error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "",
+        "too many connections; retry later",
+    ))
+}
+
+/// Past the overflow service too: a `503` written without reading, then the
+/// connection is closed.
+async fn refuse_unread(mut stream: TcpStream) {
+    const BODY: &str = r#"{"error":"too many connections; retry later"}"#;
+    let reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let write = stream.write_all(reply.as_bytes());
+    let _ = tokio::time::timeout(OVERFLOW_DEADLINE, write).await;
+    let _ = stream.shutdown().await;
+}
+
+fn health() -> HttpResponse {
+    json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
+}
+
+/// Tells the client, and hyper, that the connection ends with this answer:
+/// a body left unread cannot be skipped to reach the next request.
+fn closing(mut r: HttpResponse) -> HttpResponse {
+    r.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 type HttpResponse = hyper::Response<Full<Bytes>>;
@@ -199,20 +333,37 @@ fn bad_request(e: &BodyError) -> HttpResponse {
     error(StatusCode::BAD_REQUEST, &e.field, &e.message)
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, HttpResponse> {
-    match Limited::new(body, limit).collect().await {
-        Ok(b) => Ok(b.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(error(
+async fn read_body(
+    state: &State,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Buffered, HttpResponse> {
+    let announced = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let timeout = state.limits.body_timeout;
+    let refusal = match state.budget.read(body, announced, limit, timeout).await {
+        Ok(b) => return Ok(b),
+        Err(r) => r,
+    };
+    let (status, message) = match refusal {
+        BodyRefusal::TooLarge { limit } => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            "",
-            &format!("body is larger than {limit} bytes"),
-        )),
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "",
-            &format!("could not read body: {e}"),
-        )),
-    }
+            format!("body is larger than {limit} bytes"),
+        ),
+        BodyRefusal::OverBudget { budget } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the server holds its budget of {budget} bytes of request bodies; retry later"),
+        ),
+        BodyRefusal::TimedOut { after } => (
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the body did not arrive within {} s", after.as_secs_f64()),
+        ),
+        BodyRefusal::Broken(e) => (StatusCode::BAD_REQUEST, format!("could not read body: {e}")),
+    };
+    Err(closing(error(status, "", &message)))
 }
 
 #[derive(Serialize)]
@@ -249,22 +400,29 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let response = match (&parts.method, target(path)) {
-        (&Method::GET, Target::Health) => json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()),
+        (&Method::GET, Target::Health) => health(),
         (&Method::GET, Target::Census) => match body::now_from_query(parts.uri.query()) {
             Err(e) => bad_request(&e),
             Ok(given) => census(&state, given),
         },
-        (&Method::POST, Target::Batch) => match read_body(body, BATCH_BODY_MAX).await {
-            Err(r) => r,
-            Ok(bytes) => batch(&state, &bytes),
-        },
-        (&Method::POST, Target::Single(parse)) => match read_body(body, SINGLE_BODY_MAX).await {
-            Err(r) => r,
-            Ok(bytes) => match parse(&bytes) {
-                Err(e) => bad_request(&e),
-                Ok((given, request)) => ok(&state.platform.handle(state.now(given), &request)),
-            },
-        },
+        (&Method::POST, Target::Batch) => {
+            match read_body(&state, &parts.headers, body, state.limits.batch_body_max).await {
+                Err(r) => r,
+                Ok(b) => batch(&state, &b.bytes),
+            }
+        }
+        (&Method::POST, Target::Single(parse)) => {
+            match read_body(&state, &parts.headers, body, state.limits.single_body_max).await {
+                Err(r) => r,
+                Ok(b) => match parse(&b.bytes) {
+                    Err(e) => bad_request(&e),
+                    Ok((given, request)) => match state.clock.write_at(given) {
+                        Err(e) => bad_request(&e),
+                        Ok(now) => ok(&state.platform.handle(now, &request)),
+                    },
+                },
+            }
+        }
         (m, Target::Health | Target::Census) => method_not_allowed(m, path, "GET"),
         (m, Target::Batch | Target::Single(_)) => method_not_allowed(m, path, "POST"),
         (m, Target::Unknown) => error(
@@ -277,7 +435,10 @@ async fn handle(
 }
 
 fn census(state: &State, given: Option<Minute>) -> HttpResponse {
-    let now = state.now(given);
+    let now = match state.clock.read_at(given) {
+        Ok(now) => now,
+        Err(e) => return bad_request(&e),
+    };
     let provinces = state
         .platform
         .color_census(now)
@@ -292,12 +453,13 @@ fn census(state: &State, given: Option<Minute>) -> HttpResponse {
 }
 
 fn batch(state: &State, bytes: &[u8]) -> HttpResponse {
-    let parsed = body::parse::<body::BatchBody>(bytes)
-        .and_then(|b| Ok((body::parse_now(b.now.as_deref())?, b.requests)));
+    let parsed = body::parse::<body::BatchBody>(bytes).and_then(|b| {
+        let given = body::parse_now(b.now.as_deref())?;
+        Ok((state.clock.write_at(given)?, b.requests))
+    });
     match parsed {
         Err(e) => bad_request(&e),
-        Ok((given, requests)) => {
-            let now = state.now(given);
+        Ok((now, requests)) => {
             let responses = state.platform.handle_batch(now, &requests);
             ok(&BatchOut {
                 now: now.to_string(),

@@ -126,9 +126,8 @@ fn document_for(shown: &str) -> Option<(DocKind, DocNumber)> {
             })
         }
         9 if b[0] == b'E' => {
-            let head = digits(&shown[1..3])?;
-            let tail = digits(&shown[5..9])?;
-            Some((DocKind::Passport, DocNumber(head * 1_000_000 + tail)))
+            let tail = digits(&shown[7..9])?;
+            Some((DocKind::Passport, DocNumber(tail)))
         }
         _ => None,
     }

@@ -4,7 +4,7 @@
 use crate::load::platform::setup;
 use crate::scenario::Scenario;
 use anyhow::Context as _;
-use hcsim_adapters::http::Server;
+use hcsim_adapters::http::{Limits, Server};
 use hcsim_platform::Minute;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,16 +24,66 @@ pub struct Args {
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Virtual clock at start, Beijing time [default: the scenario's start,
-    /// else 2020-10-01T00:00]. Requests may name their own `now`; the clock
-    /// follows the latest one.
+    /// else 2020-10-01T00:00]. A request may name its own `now` within the
+    /// window; requests without one are served at the latest time stored.
     #[arg(long, value_parser = Minute::parse)]
     pub start: Option<Minute>,
     /// Server threads.
-    #[arg(long, default_value_t = super::run::default_threads())]
+    #[arg(long, value_parser = super::run::thread_count, default_value_t = super::run::default_threads())]
     pub threads: usize,
+    /// Connections served at once; past it `/healthz` is still answered and
+    /// anything else gets 503. Keep it below `ulimit -n`.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's head, and the longest a
+    /// kept-alive connection may stay idle.
+    #[arg(long, default_value_t = Limits::default().header_timeout.as_secs())]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body (408 past it).
+    #[arg(long, default_value_t = Limits::default().body_timeout.as_secs())]
+    pub body_timeout: u64,
+    /// MiB of request bodies buffered across all requests at once (503 past it).
+    #[arg(long, default_value_t = Limits::default().body_budget / (1024 * 1024))]
+    pub body_budget_mib: usize,
+    /// Days after the start a request's `now` may name (400 outside).
+    #[arg(long, default_value_t = Limits::default().window_days)]
+    pub window_days: u32,
+    /// Largest `/v1/batch` body in MiB (413 past it).
+    #[arg(long, default_value_t = Limits::default().batch_body_max / (1024 * 1024))]
+    pub batch_max_mib: usize,
+}
+
+impl Args {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        use std::time::Duration;
+        anyhow::ensure!(
+            self.max_connections > 0,
+            "--max-connections must be at least 1"
+        );
+        anyhow::ensure!(
+            self.header_timeout > 0,
+            "--header-timeout must be at least 1 s"
+        );
+        anyhow::ensure!(self.body_timeout > 0, "--body-timeout must be at least 1 s");
+        anyhow::ensure!(
+            self.batch_max_mib > 0 && self.batch_max_mib <= self.body_budget_mib,
+            "--batch-max-mib must be within 1..=--body-budget-mib ({})",
+            self.body_budget_mib
+        );
+        Ok(Limits {
+            max_connections: self.max_connections,
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            body_budget: self.body_budget_mib.saturating_mul(1024 * 1024),
+            batch_body_max: self.batch_max_mib.saturating_mul(1024 * 1024),
+            window_days: self.window_days,
+            ..Limits::default()
+        })
+    }
 }
 
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
+    let limits = args.limits()?;
     let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
     let setup = setup(scenario.as_ref(), &args.rules_dir)?;
     let mut schemes: Vec<String> = setup.rules.iter().map(|r| r.scheme().to_string()).collect();
@@ -53,13 +103,22 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind(args.addr, platform, start)
+        let server = Server::bind_with(args.addr, platform, start, limits.clone())
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         println!(
-            "hcsim serve: listening on http://{} (31 provinces, rule sets: {}; virtual clock {start})",
+            "hcsim serve: listening on http://{} (31 provinces, rule sets: {}; virtual clock {start}, `now` accepted until {})",
             server.local_addr(),
-            schemes.join(", ")
+            schemes.join(", "),
+            start.plus_days(limits.window_days)
+        );
+        println!(
+            "limits: {} connections, {} s for a head or idle, {} s for a body, {} MiB of bodies buffered, batches up to {} MiB",
+            limits.max_connections,
+            limits.header_timeout.as_secs(),
+            limits.body_timeout.as_secs(),
+            limits.body_budget / (1024 * 1024),
+            limits.batch_body_max / (1024 * 1024)
         );
         println!("press Ctrl-C to stop");
         shutdown_signal().await;
