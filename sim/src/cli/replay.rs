@@ -5,7 +5,8 @@ use crate::cli::exit;
 use crate::oracle::replay::{load_rules, replay};
 use crate::oracle::violation::{Sender, Violation};
 use hcsim_platform::api::{Request, Response};
-use std::path::PathBuf;
+use hcsim_platform::{Minute, ProvinceId};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -17,7 +18,7 @@ pub struct Args {
 /// Exit status 1 when the divergence reproduces, 0 when the fresh platform
 /// and the oracle now agree.
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
-    let v = Violation::load(&args.violation)?;
+    let v = load(&args.violation)?;
     let (rules, files) = load_rules(&v)?;
     println!(
         "violation       {} (seed {}, {})",
@@ -74,6 +75,62 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(exit::code(exit::CORRECTNESS))
+}
+
+/// Reads a violation file, naming the file, line and field of anything
+/// that is not one: a province index past the last, a time that is not a
+/// time, a province key that does not exist.
+pub fn load(path: &Path) -> anyhow::Result<Violation> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading violation {}", path.display()))?;
+    let bad = |field: &str, e: serde_json::Error| {
+        let message = e.to_string();
+        let message = message
+            .rfind(" at line ")
+            .map_or(message.as_str(), |i| &message[..i])
+            .to_string();
+        let field = if field.is_empty() || field == "." {
+            String::new()
+        } else {
+            format!(" field `{field}`:")
+        };
+        anyhow::anyhow!("{}:{}:{field} {message}", path.display(), e.line())
+    };
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let v: Violation = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        bad(&field, e.into_inner())
+    })?;
+    de.end().map_err(|e| bad("", e))?;
+    let at_fault = |key: &str, field: &str, message: String| {
+        // The file is pretty-printed: a top-level key sits at two spaces.
+        let needle = format!("  \"{key}\":");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(&needle))
+            .map_or(1, |i| i + 1);
+        anyhow::anyhow!("{}:{line}: field `{field}`: {message}", path.display())
+    };
+    Minute::parse(&v.at).map_err(|m| at_fault("at", "at", m))?;
+    let known = |p: &str| {
+        ProvinceId::parse(p)
+            .is_some_and(|id| id.key() == p)
+            .then_some(())
+            .ok_or_else(|| {
+                format!(
+                    "unknown province `{p}`; known: {}",
+                    hcsim_platform::region::province_keys()
+                )
+            })
+    };
+    if let Some(p) = &v.province {
+        known(p).map_err(|m| at_fault("province", "province", m))?;
+    }
+    for p in v.rules.keys() {
+        known(p).map_err(|m| at_fault("rules", &format!("rules.{p}"), m))?;
+    }
+    Ok(v)
 }
 
 fn sender(s: Sender) -> String {
