@@ -96,6 +96,10 @@ pub struct PlatformFaultEffect {
     pub acknowledged_checked: u64,
     /// Of those, the ones missing.
     pub lost_acknowledged: u64,
+    /// Acknowledged registrations and records not read back, because the
+    /// platform was still down when the run ended (set at the crash,
+    /// cleared by the restart's audit).
+    pub acknowledged_unchecked: u64,
 }
 
 /// Shared with whoever reports the run; filled in as the faults happen.
@@ -265,6 +269,15 @@ impl FaultState {
         if let Some(fault) = fault {
             self.effect(fault, |e| e.hub_unreachable += 1);
         }
+    }
+
+    /// Registrations and records `p` acknowledged so far, each one that an
+    /// audit would read back.
+    pub fn acknowledged_count(&self, p: ProvinceId) -> u64 {
+        self.acknowledged[p.index()]
+            .values()
+            .map(|seqs| 1 + seqs.len() as u64)
+            .sum()
     }
 
     /// Notes what a province that will crash acknowledged.

@@ -119,6 +119,12 @@ impl InProcess {
     /// memory; the write it was doing is torn off the log.
     fn crash(&mut self, k: usize) {
         let p = self.faults.crash(k).province;
+        // Unchecked until the restart's audit reads them back; if the run
+        // ends first, they stay so in the report.
+        let unchecked = self.faults.acknowledged_count(p);
+        self.faults.effect(self.faults.crash(k).fault, |e| {
+            e.acknowledged_unchecked = unchecked;
+        });
         if let Some((log, _, _)) = &self.faults.logs[p.index()] {
             log.tear();
         }
@@ -201,6 +207,7 @@ impl InProcess {
             e.torn_bytes_dropped += recovery.torn_bytes;
             e.acknowledged_checked += checked;
             e.lost_acknowledged += lost;
+            e.acknowledged_unchecked = 0;
         });
         Ok(())
     }

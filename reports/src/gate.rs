@@ -118,7 +118,13 @@ pub fn evaluate(thresholds: &Thresholds, run: &Run, baseline: BaselineSource) ->
     let mut checks = Vec::new();
     for (name, limit) in &thresholds.limits {
         if let Some(def) = metrics::find(&name.0) {
-            checks.extend(absolute(def, limit, &def.read(run)));
+            let mut found = absolute(def, limit, &def.read(run));
+            if let Some(context) = metrics::context(def.name, run) {
+                for c in found.iter_mut().filter(|c| c.status == Status::Fail) {
+                    c.reason = format!("{}; {context}", c.reason);
+                }
+            }
+            checks.extend(found);
         }
     }
     for (name, ratio) in &thresholds.baseline {

@@ -146,6 +146,43 @@ fn lost_records(run: &Run) -> Reading {
     }
 }
 
+/// Acknowledged records no audit read back: a crashed province still down
+/// when the run ended, and the oracle's end-of-run reads answered busy.
+/// Missing only when neither audit was due.
+fn unchecked_records(run: &Run) -> Reading {
+    let f = &run.summary.faults;
+    let crashed = f.faults.iter().any(|x| x.restarted.is_some());
+    let at_end = run.summary.oracle.as_ref().map(|o| o.audit_unanswered);
+    match (crashed, at_end) {
+        (false, None) => Reading::Missing(
+            "summary.json has no record audit (no oracle and no platform crash in this run)".into(),
+        ),
+        (_, a) => count(f.acknowledged_unchecked + a.unwrap_or(0)),
+    }
+}
+
+/// Where a failing figure comes from, for the gate's message: the provinces
+/// that ended the run down, with the records no audit read back.
+pub fn context(name: &str, run: &Run) -> Option<String> {
+    let f = &run.summary.faults;
+    match name {
+        "unchecked_records" | "lost_records" if !f.down_at_end.is_empty() => Some(format!(
+            "down at the end of the run: {} ({} acknowledged records unchecked{})",
+            f.down_at_end.join(", "),
+            f.acknowledged_unchecked,
+            run.summary
+                .oracle
+                .as_ref()
+                .filter(|o| o.audit_unanswered > 0)
+                .map_or(String::new(), |o| format!(
+                    ", {} end-of-run reads answered busy",
+                    o.audit_unanswered
+                ))
+        )),
+        _ => None,
+    }
+}
+
 /// A figure of the rule oracle, when the run had one.
 fn oracle(run: &Run, f: fn(&crate::summary::OracleSummary) -> u64) -> Reading {
     match &run.summary.oracle {
@@ -417,6 +454,13 @@ pub static METRICS: &[MetricDef] = &[
         Summary,
         "acknowledged declarations the platform lost",
         lost_records
+    ),
+    metric!(
+        "unchecked_records",
+        Count,
+        Summary,
+        "acknowledged records no audit read back (a province down at the end, reads answered busy)",
+        unchecked_records
     ),
     metric!(
         "scan_p50_ms",

@@ -91,6 +91,14 @@ pub struct FaultReport {
     pub acknowledged_checked: u64,
     /// Of those, the ones missing. Must be 0.
     pub lost_acknowledged_records: u64,
+    /// Acknowledged registrations and records no audit read back: their
+    /// province was still down when the run ended. Must be 0.
+    #[serde(default)]
+    pub acknowledged_unchecked: u64,
+    /// Provinces whose platform crashed and had not restarted by the end of
+    /// the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub down_at_end: Vec<String>,
     /// Feeds still held back by a feed fault when the run ended.
     pub feeds_undelivered: u64,
     /// One entry per `[[fault]]`, in file order.
@@ -150,6 +158,9 @@ pub struct FaultSummary {
     pub torn_bytes_dropped: u64,
     pub acknowledged_checked: u64,
     pub lost_acknowledged_records: u64,
+    /// Crashes that had not restarted by the end: what no audit read back.
+    #[serde(default)]
+    pub acknowledged_unchecked: u64,
     pub feeds_delayed: u64,
     pub feeds_duplicated: u64,
     pub feeds_reordered: u64,

@@ -573,6 +573,12 @@ impl Faults {
             report.lost_acknowledged_records += e.lost_acknowledged;
             report.acknowledged_checked += e.acknowledged_checked;
             report.crashes_recovered += u64::from(audited && e.restarted);
+            report.acknowledged_unchecked += e.acknowledged_unchecked;
+            if audited && !e.restarted {
+                if let Some(p) = s.province {
+                    report.down_at_end.push(p.key().to_string());
+                }
+            }
             report.faults.push(FaultSummary {
                 kind: s.kind.as_str().to_string(),
                 province: s.province.map_or("all", |p| p.key()).to_string(),
@@ -597,6 +603,7 @@ impl Faults {
                 torn_bytes_dropped: e.torn_bytes_dropped,
                 acknowledged_checked: e.acknowledged_checked,
                 lost_acknowledged_records: e.lost_acknowledged,
+                acknowledged_unchecked: e.acknowledged_unchecked,
                 feeds_delayed: t.feeds_delayed,
                 feeds_duplicated: t.feeds_duplicated,
                 feeds_reordered: t.feeds_reordered,

@@ -155,3 +155,53 @@ fn an_acknowledged_record_lost_in_the_crash_is_counted_and_fails_the_gate() {
         .value
         .is_some_and(|v| v >= crash.lost_acknowledged_records as f64));
 }
+
+/// Hubei crashes at 20:00 and would restart ten hours later, past the end
+/// of the day: nothing it acknowledged is read back. The summary says so,
+/// names the province, and the CI gate fails naming it.
+#[test]
+fn a_province_down_at_the_end_leaves_its_records_unchecked_and_fails_the_gate() {
+    use hcsim_reports::gate::{evaluate, BaselineSource, Status, Thresholds};
+
+    let text = std::fs::read_to_string(super::scenario("faults.toml")).unwrap();
+    let shipped = "at = \"2020-10-01T10:00\"\nrestart_after = 30\n";
+    assert!(text.contains(shipped));
+    let text = text.replace(shipped, "at = \"2020-10-01T20:00\"\nrestart_after = 600\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _) = run_text(&text, 2, tmp.path());
+    let crash = fault(&s, "platform-crash");
+    assert_eq!(crash.restarted, Some(false), "{crash:?}");
+    assert_eq!(crash.acknowledged_checked, 0, "{crash:?}");
+    assert!(crash.acknowledged_unchecked > 0, "{crash:?}");
+    assert_eq!(
+        s.faults.acknowledged_unchecked,
+        crash.acknowledged_unchecked
+    );
+    assert_eq!(s.faults.down_at_end, ["hubei"]);
+
+    let gates = std::fs::read_to_string(super::root().join("ci/gates.toml")).unwrap();
+    let thresholds = Thresholds::parse(&gates).unwrap();
+    let run = hcsim_reports::metrics::Run {
+        summary: &s,
+        performance: None,
+    };
+    let verdict = evaluate(&thresholds, &run, BaselineSource::None);
+    assert!(!verdict.passed(), "{}", verdict.to_text());
+    let unchecked = verdict
+        .checks
+        .iter()
+        .find(|c| c.metric == "unchecked_records")
+        .expect("ci/gates.toml limits unchecked_records");
+    assert_eq!(unchecked.status, Status::Fail, "{}", verdict.to_text());
+    assert!(
+        unchecked
+            .reason
+            .contains("down at the end of the run: hubei")
+            && unchecked.reason.contains(&format!(
+                "{} acknowledged records unchecked",
+                crash.acknowledged_unchecked
+            )),
+        "{}",
+        unchecked.reason
+    );
+}
