@@ -15,6 +15,7 @@ pub mod load;
 pub mod memory;
 pub mod metrics;
 pub mod oracle;
+pub mod outputs;
 pub mod policy_diff;
 pub mod preflight;
 pub mod recognition_report;

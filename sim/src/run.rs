@@ -235,6 +235,8 @@ fn run_on(
     summary.faults = output.faults.report(&fault_effects);
     summary.oracle = oracle.as_ref().map(|o| o.summary());
     summary.hub = hub_summary;
+    summary.hub.recognition_policy =
+        crate::outputs::beside_scenario(&scenario.path, &summary.hub.recognition_policy);
     summary.failing = hcsim_reports::failing::report(&summary);
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
@@ -252,9 +254,11 @@ fn run_on(
         phases: output.phases,
         ..crate::engine::report::performance(scenario, cluster, &output, citizens, wall_seconds)
     };
-    write_outputs(&opts.out_dir, &summary, &performance)?;
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
-    crate::oracle::violation::write_all(&opts.out_dir, violations)?;
+    crate::outputs::replace(&opts.out_dir, |dir| {
+        write_outputs(dir, &summary, &performance)?;
+        crate::oracle::violation::write_all(dir, violations)
+    })?;
     Ok(RunOutcome {
         summary,
         performance,
@@ -595,7 +599,7 @@ fn summarize(
         schema_version: SCHEMA_VERSION,
         scenario: ScenarioEcho {
             name: scenario.name.clone(),
-            file: scenario.path.display().to_string(),
+            file: crate::outputs::scenario_file_name(&scenario.path),
             seed: scenario.seed,
             start: scenario.start.to_string(),
             end: scenario.end().to_string(),

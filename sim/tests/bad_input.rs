@@ -12,6 +12,14 @@ fn error_of(name: &str) -> String {
     let path = root.join("scenarios").join("bad").join(name);
     let message = if name.starts_with("rules-") {
         RuleSet::load(&path).map(|_| ()).map_err(|e| e.to_string())
+    } else if name.starts_with("thresholds-") {
+        hcsim::cli::gate::load_thresholds(&path)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    } else if name.starts_with("replay-") {
+        hcsim::cli::replay::load(&path)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     } else if name.starts_with("case-") {
         hcsim::check::run_cases(&path, None)
             .map(|_| ())
@@ -42,21 +50,28 @@ const EXPECTED: &[(&str, &str)] = &[
     ("fault-window-backwards.toml", "scenarios/bad/fault-window-backwards.toml:11: field `fault[1].until`: 2020-10-01T08:00 is not after from 2020-10-01T09:00"),
     ("fault-window-outside-run.toml", "scenarios/bad/fault-window-outside-run.toml:10: field `fault[1].from`: 2020-10-03T08:00 is outside the run (2020-10-01T00:00 → 2020-10-02T00:00): the fault would never happen"),
     ("fault-wrong-type.toml", "scenarios/bad/fault-wrong-type.toml:11: field `added_ms`: invalid type: string \"slow\", expected i64"),
+    ("replay-bad-time.json", "scenarios/bad/replay-bad-time.json:7: field `at`: `9999-99-99T99:99` is not a Beijing time like 2020-10-01T08:30"),
+    ("replay-province-out-of-range.json", "scenarios/bad/replay-province-out-of-range.json:19: field `history[0].request`: province index 200 is out of range 0..=30"),
     ("rules-fever-not-a-number.toml", "scenarios/bad/rules-fever-not-a-number.toml:10: field `fever`: invalid type: string \"hot\", expected f64"),
     ("rules-fever-out-of-range.toml", "scenarios/bad/rules-fever-out-of-range.toml:17: field `fever`: 73.3 °C is out of range: must be 35.0..=43.0"),
     ("rules-truncated.toml", "scenarios/bad/rules-truncated.toml:3: field `colors`: unclosed array, expected `]`"),
     ("rules-unknown-color.toml", "scenarios/bad/rules-unknown-color.toml:8: field `colors`: unknown color `purple`, expected one of green, white, yellow, orange, red"),
     ("rules-unknown-trigger.toml", "scenarios/bad/rules-unknown-trigger.toml:26: field `on`: unknown trigger `horoscope`, expected one of case, quarantine, arrival, declaration, same_building, checkpoint_temperature, positive_nat, authority, unverified_minor"),
     ("scenario-bad-start.toml", "scenarios/bad/scenario-bad-start.toml:3: field `start`: `2020-13-01T00:00` is not a Beijing time like 2020-10-01T08:30"),
+    ("scenario-duration-under-a-minute.toml", "scenarios/bad/scenario-duration-under-a-minute.toml:4: field `duration_hours`: 0.001 hours is less than a minute: a run lasts at least one minute"),
     ("scenario-malformed-array.toml", "scenarios/bad/scenario-malformed-array.toml:6: field `provinces`: unclosed array, expected `]`"),
     ("scenario-missing-rule-file.toml", "scenarios/bad/scenario-missing-rule-file.toml:8: field `rules.anhui`: rule-set file scenarios/bad/rules/no-such-file.toml does not exist"),
     ("scenario-negative-duration.toml", "scenarios/bad/scenario-negative-duration.toml:4: field `duration_hours`: -3 is out of range: must be > 0 and at most 8784 (a year)"),
+    ("scenario-nesting-too-deep.toml", "scenarios/bad/scenario-nesting-too-deep.toml:7: field `a.a.a.…(9994 more).a.a.a`: 10000 levels of nested keys: more than the parser follows"),
     ("scenario-probability-out-of-range.toml", "scenarios/bad/scenario-probability-out-of-range.toml:8: field `behaviour.mall`: 1.5 is out of range: a probability must be within 0..=1"),
+    ("scenario-risk-area-not-simulated.toml", "scenarios/bad/scenario-risk-area-not-simulated.toml:11: field `epidemic.risk_areas[1].province`: `hubei` is not simulated: this scenario's provinces are jiangsu, anhui"),
     ("scenario-seed-not-a-number.toml", "scenarios/bad/scenario-seed-not-a-number.toml:2: field `seed`: invalid type: string \"forty-two\", expected u64"),
     ("scenario-tick-out-of-range.toml", "scenarios/bad/scenario-tick-out-of-range.toml:6: field `tick_minutes`: 90 is out of range: must be 1..=60"),
     ("scenario-truncated.toml", "scenarios/bad/scenario-truncated.toml:5: field `population_sca`: key with no value, expected `=`"),
     ("scenario-unknown-hotspot.toml", "scenarios/bad/scenario-unknown-hotspot.toml:7: field `epidemic.hubie`: unknown province `hubie` in hotspots; known: {PROVINCES}"),
     ("scenario-unknown-province.toml", "scenarios/bad/scenario-unknown-province.toml:6: field `provinces`: unknown province `atlantis`; known: {PROVINCES}"),
+    ("thresholds-no-checks.toml", "scenarios/bad/thresholds-no-checks.toml:1: field `limits`: no checks: name at least one metric under [limits] or [baseline]"),
+    ("thresholds-wrong-type.toml", "scenarios/bad/thresholds-wrong-type.toml:3: field `limits.busy_rate.max`: invalid type: string \"one percent\", expected f64"),
 ];
 
 #[test]

@@ -121,3 +121,25 @@ fn the_whole_population_is_refused_by_the_memory_preflight() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn zero_threads_is_refused_naming_the_flag() {
+    for sub in [
+        &["run", "scenarios/smoke.toml"][..],
+        &[
+            "gate",
+            "scenarios/smoke.toml",
+            "--thresholds",
+            "ci/gates.toml",
+        ],
+        &["serve"],
+    ] {
+        let out = hcsim().args(sub).args(["--threads", "0"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sub:?}: {stderr}");
+        assert!(
+            stderr.contains("'--threads <THREADS>'") && stderr.contains("must be at least 1"),
+            "{sub:?}: {stderr}"
+        );
+    }
+}

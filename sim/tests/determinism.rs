@@ -4,7 +4,11 @@ use hcsim::run::{run, RunOptions};
 use hcsim::scenario::Scenario;
 
 fn summary_at(threads: usize, dir: &std::path::Path) -> String {
-    let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
+    summary_of(&super::scenario("smoke.toml"), threads, dir)
+}
+
+fn summary_of(file: &std::path::Path, threads: usize, dir: &std::path::Path) -> String {
+    let scenario = Scenario::load(file).unwrap();
     let opts = RunOptions {
         threads,
         out_dir: dir.to_path_buf(),
@@ -17,9 +21,22 @@ fn summary_at(threads: usize, dir: &std::path::Path) -> String {
 #[test]
 fn smoke_summary_is_identical_at_one_and_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
-    let one = summary_at(1, &tmp.path().join("t1"));
-    let two = summary_at(2, &tmp.path().join("t2"));
-    assert!(one == two, "summary.json differs between 1 and 2 threads");
+    // An earlier run's outputs, with `report.html` a directory that cannot
+    // be written over: the run replaces them whole, or fails leaving them.
+    let t1 = tmp.path().join("t1");
+    std::fs::create_dir_all(t1.join("report.html")).unwrap();
+    std::fs::write(t1.join("report.html").join("x"), "old").unwrap();
+    std::fs::write(t1.join("summary.json"), "old").unwrap();
+    let one = summary_at(1, &t1);
+    assert!(t1.join("report.html").is_file() && t1.join("performance.json").is_file());
+    // The same file by another spelling (tests run in `sim/`).
+    let relative = std::path::Path::new("../scenarios/smoke.toml");
+    assert!(relative.is_file() && !relative.is_absolute());
+    let two = summary_of(relative, 2, &tmp.path().join("t2"));
+    assert!(
+        one == two,
+        "summary.json differs between 1 and 2 threads, or between two spellings of its path"
+    );
     // The run did real work in every province, so equality is not vacuous.
     let s: serde_json::Value = serde_json::from_str(&one).unwrap();
     assert!(s["scans"]["total"].as_u64().unwrap() > 10_000);

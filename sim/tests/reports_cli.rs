@@ -235,7 +235,7 @@ fn gate_input_errors_name_file_line_and_field_before_running() {
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stderr.contains("gates.toml:3: field `busy_rat`: unknown metric `busy_rat`"),
+        stderr.contains("gates.toml:3: field `limits.busy_rat`: unknown metric `busy_rat`"),
         "{stderr}"
     );
     assert!(!tmp.path().join("summary.json").exists(), "nothing ran");

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, default_value = "out/calibration")]
     pub out: PathBuf,
     /// Worker threads per run (results are identical at any count).
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, value_parser = super::run::thread_count, default_value_t = default_threads())]
     pub threads: usize,
     /// No progress lines.
     #[arg(long)]

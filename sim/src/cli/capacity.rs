@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     pub slo: String,
     /// Worker threads per run (results are identical at any count).
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, value_parser = super::run::thread_count, default_value_t = default_threads())]
     pub threads: usize,
     /// The most servers a province may get.
     #[arg(long, default_value_t = 1024)]

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub examples: usize,
     /// Policy diff: worker threads (results are identical at any count).
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, value_parser = super::run::thread_count, default_value_t = default_threads())]
     pub threads: usize,
 }
 

@@ -31,14 +31,24 @@ pub struct Args {
     #[arg(long, default_value = "out/gate")]
     pub out: PathBuf,
     /// Worker threads (results are identical at any count).
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, value_parser = super::run::thread_count, default_value_t = default_threads())]
     pub threads: usize,
 }
 
 pub fn load_thresholds(path: &Path) -> Result<Thresholds, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError::whole_file(path, format!("cannot read thresholds: {e}")))?;
-    Thresholds::parse(&text).map_err(|e| InputError::from_toml(path, &text, &e))
+    let t = Thresholds::parse(&text).map_err(|e| InputError::from_toml(path, &text, &e))?;
+    // A file that checks nothing would pass every run.
+    if t.limits.is_empty() && t.baseline.is_empty() {
+        return Err(InputError {
+            file: path.to_path_buf(),
+            line: 1,
+            field: Some("limits".into()),
+            message: "no checks: name at least one metric under [limits] or [baseline]".into(),
+        });
+    }
+    Ok(t)
 }
 
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {

@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
     /// Worker threads of the generator (and of the in-process platform).
-    #[arg(long, default_value_t = super::run::default_threads())]
+    #[arg(long, value_parser = super::run::thread_count, default_value_t = super::run::default_threads())]
     pub threads: usize,
     /// Rule sets for provinces the scenario does not name (inproc target).
     #[arg(long, default_value = "scenarios/rules")]

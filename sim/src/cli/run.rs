@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// Worker threads (results are identical at any count).
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, value_parser = thread_count, default_value_t = default_threads())]
     pub threads: usize,
     /// No progress bar.
     #[arg(long)]
@@ -51,6 +51,15 @@ pub struct Args {
 
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `--threads N`: a run with no worker would never tick.
+pub fn thread_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
@@ -213,6 +222,14 @@ fn render_faults(w: &mut String, f: &hcsim_reports::summary::FaultReport) {
             w,
             "recovery        records recovered {}   acknowledged checked {}   lost acknowledged records {}",
             f.records_recovered, f.acknowledged_checked, f.lost_acknowledged_records
+        );
+    }
+    if !f.down_at_end.is_empty() {
+        say!(
+            w,
+            "not recovered   {} still down at the end of the run: {} acknowledged records unchecked",
+            f.down_at_end.join(", "),
+            f.acknowledged_unchecked
         );
     }
 }

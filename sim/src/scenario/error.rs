@@ -57,6 +57,19 @@ impl InputError {
     /// as rule-set errors are).
     pub fn from_toml(file: &Path, text: &str, err: &toml::de::Error) -> InputError {
         let (line, field, message) = hcsim_platform::rules::locate_toml_error(text, err);
+        if line == 0 && message.contains("recursion limit") {
+            // toml gives no span for nesting too deep to parse: name the
+            // deepest key the text spells instead.
+            if let Some((line, key, depth)) = deepest_key(text) {
+                return InputError {
+                    file: file.to_path_buf(),
+                    line,
+                    field: Some(abbreviated(&key)),
+                    message: format!("{depth} levels of nested keys: more than the parser follows"),
+                };
+            }
+        }
+        let field = field.map(|f| full_key(text, line, f));
         InputError {
             file: file.to_path_buf(),
             line,
@@ -64,6 +77,83 @@ impl InputError {
             message,
         }
     }
+}
+
+/// `field` as the full dotted key: the table header above `line` and the
+/// key of `line` when `field` sits inside its inline table
+/// (`limits.busy_rate.max` for `busy_rate = { max = "x" }` under
+/// `[limits]`).
+fn full_key(text: &str, line: usize, field: String) -> String {
+    let Some(here) = line.checked_sub(1).and_then(|i| text.lines().nth(i)) else {
+        return field;
+    };
+    let Some((key, value)) = here.split_once('=') else {
+        return field;
+    };
+    let key = key.trim();
+    let bare = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    // Only `key = { field = ... }`: the field lives in the key's inline table.
+    if !bare(key) || !value.trim_start().starts_with('{') || !bare(&field) {
+        return field;
+    }
+    let inner = if field == key || field.starts_with(&format!("{key}.")) {
+        field
+    } else {
+        format!("{key}.{field}")
+    };
+    // The table the line sits in, when it is a plain `[table]` (an array of
+    // tables would need the element's index).
+    let header = text
+        .lines()
+        .take(line - 1)
+        .map(str::trim)
+        .filter(|l| l.starts_with('['))
+        .last()
+        .filter(|l| !l.starts_with("[["))
+        .and_then(|l| l.strip_prefix('['))
+        .and_then(|l| l.split(']').next())
+        .map(str::trim)
+        .filter(|h| bare(h));
+    match header {
+        Some(h) if !inner.starts_with(&format!("{h}.")) => format!("{h}.{inner}"),
+        _ => inner,
+    }
+}
+
+/// The line, key and depth of the most deeply dotted header or key.
+fn deepest_key(text: &str) -> Option<(usize, String, usize)> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let l = l.trim();
+            let key = if l.starts_with('[') {
+                l.trim_start_matches('[').split(']').next()?
+            } else {
+                l.split('=').next()?
+            };
+            let key = key.trim();
+            (!key.is_empty()).then(|| (i + 1, key.to_string(), key.split('.').count()))
+        })
+        .max_by_key(|(_, _, depth)| *depth)
+}
+
+/// A key short enough to print: its first and last parts around the count
+/// of those left out.
+fn abbreviated(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    if key.len() <= 120 || parts.len() <= 6 {
+        return key.to_string();
+    }
+    format!(
+        "{}.…({} more).{}",
+        parts[..3].join("."),
+        parts.len() - 6,
+        parts[parts.len() - 3..].join(".")
+    )
 }
 
 pub use hcsim_platform::rules::line_of;

@@ -241,6 +241,15 @@ impl Scenario {
                 format!("{hours} is out of range: must be > 0 and at most 8784 (a year)"),
             ));
         }
+        // A run is whole minutes; a duration that rounds to none would
+        // write an empty summary that looks like a quiet day.
+        if (hours * 60.0).round() < 1.0 {
+            return Err(at(
+                raw.duration_hours.span(),
+                "duration_hours",
+                format!("{hours} hours is less than a minute: a run lasts at least one minute"),
+            ));
+        }
         let tick = *raw.tick_minutes.get_ref();
         if !(1..=60).contains(&tick) {
             return Err(at(
@@ -315,6 +324,32 @@ impl Scenario {
             }
             None => Epidemic::default(),
         };
+        if let Some((i, r)) =
+            epidemic.risk_areas.iter().enumerate().find(|(_, r)| {
+                ProvinceId::parse(&r.province).is_some_and(|p| !provinces.contains(&p))
+            })
+        {
+            // The entry's own line: the first mention of its province after
+            // the `risk_areas` key.
+            let key = find_key(text, 0..text.len(), "risk_areas").unwrap_or(0..0);
+            let quoted = format!("\"{}\"", r.province);
+            let span = text[key.start..]
+                .find(&quoted)
+                .map_or(key.clone(), |i| key.start + i..key.start + i + quoted.len());
+            return Err(at(
+                span,
+                &format!("epidemic.risk_areas[{i}].province"),
+                format!(
+                    "`{}` is not simulated: this scenario's provinces are {}",
+                    r.province,
+                    provinces
+                        .iter()
+                        .map(|p| p.key())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
 
         let capacity = match &raw.capacity {
             Some(c) => crate::capacity::config::validate(path, text, c)?,
