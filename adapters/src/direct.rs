@@ -192,6 +192,11 @@ impl Direct {
         self.provinces.iter().map(|p| lock(p).census(now)).collect()
     }
 
+    /// What the hub counted so far.
+    pub fn hub_counters(&self) -> hcsim_platform::hub::HubCounters {
+        lock(&self.hub).counters()
+    }
+
     /// People registered in all provinces together.
     pub fn registered(&self) -> usize {
         self.provinces.iter().map(|p| lock(p).registered()).sum()

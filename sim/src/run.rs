@@ -147,6 +147,15 @@ fn run_on(
 
     let bar = progress_bar(opts.progress, scenario.ticks());
     let output = actix::System::new().block_on(async {
+        // A remote platform starts empty, or the run is refused before it
+        // starts: another run's state would make every figure wrong.
+        let remote = match remote {
+            Some(mut client) => {
+                client.start_fresh().await?;
+                Some(client)
+            }
+            None => None,
+        };
         let arbiters: Vec<Arbiter> = (0..threads).map(|_| Arbiter::new()).collect();
         let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
         let local = local_platform(&world, &setup, &handles, platform_faults);
@@ -192,13 +201,15 @@ fn run_on(
                 }
             }
         }
-        // The hub's own counters exist only in process; a remote platform
-        // reports what its answers show.
+        // A remote platform has no faults injected, so no answer was given
+        // without the hub.
         let (counters, unreachable) = match platform.inner() {
             LocalOrRemote::Local(local) => {
                 (local.hub_counters().await, local.unreachable_answers())
             }
-            LocalOrRemote::Remote(_) => (Ok(Default::default()), [0; PROVINCE_COUNT]),
+            LocalOrRemote::Remote(client) => {
+                (client.counters().await.map(|c| c.hub), [0; PROVINCE_COUNT])
+            }
         };
         for a in arbiters {
             a.stop();

@@ -173,45 +173,84 @@ fn load_refuses_a_non_loopback_target() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
 
+/// `hcsim run --target` against `hcsim serve`: the same summary.json, byte
+/// for byte, as the in-process run; a second run resets the server first;
+/// a server that holds a run's state and cannot be reset is refused.
 #[test]
-fn run_against_a_remote_platform_over_http_gives_the_same_scans() {
+fn run_against_a_remote_platform_over_http_writes_the_same_summary() {
     use hcsim::run::{run, run_against, RunOptions};
     use hcsim::scenario::Scenario;
-    use hcsim_adapters::http::Server;
+    use hcsim_adapters::http::server::MakePlatform;
+    use hcsim_adapters::http::{Limits, Server};
 
     let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
-    let platform = Arc::new(
-        hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules"))
-            .unwrap()
-            .direct(),
-    );
+    let setup =
+        Arc::new(hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules")).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let server = runtime
+    let make: MakePlatform = {
+        let setup = setup.clone();
+        Arc::new(move || setup.direct())
+    };
+    let loopback = || "127.0.0.1:0".parse().unwrap();
+    let resettable = runtime
+        .block_on(Server::bind_resettable(
+            loopback(),
+            make,
+            scenario.start,
+            Limits::default(),
+        ))
+        .unwrap();
+    let fixed = runtime
         .block_on(Server::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            platform,
+            loopback(),
+            Arc::new(setup.direct()),
             scenario.start,
         ))
         .unwrap();
-    let url = format!("http://{}", server.local_addr());
+    let url = |s: &Server| format!("http://{}", s.local_addr());
     let tmp = tempfile::tempdir().unwrap();
     let opts = |dir: &str| RunOptions {
         threads: 2,
         out_dir: tmp.path().join(dir),
         progress: false,
     };
-    let remote = run_against(&scenario, &opts("remote"), Some(&url))
-        .unwrap()
-        .summary;
-    let local = run(&scenario, &opts("local")).unwrap().summary;
-    runtime.block_on(server.shutdown());
-    assert!(remote.scans.total > 10_000);
-    assert_eq!(remote.scans, local.scans);
-    assert_eq!(remote.provinces, local.provinces);
+    let bytes = |dir: &str| std::fs::read(tmp.path().join(dir).join("summary.json")).unwrap();
+    run(&scenario, &opts("local")).unwrap();
+    run_against(&scenario, &opts("remote"), Some(&url(&resettable))).unwrap();
+    // The server now holds that run: the next one resets it first.
+    run_against(&scenario, &opts("again"), Some(&url(&resettable))).unwrap();
+    // A fresh server without --allow-reset is fine once, and refused after.
+    run_against(&scenario, &opts("fixed"), Some(&url(&fixed))).unwrap();
+    let refused = run_against(&scenario, &opts("refused"), Some(&url(&fixed)))
+        .err()
+        .expect("a server holding a run's state is refused");
+    runtime.block_on(resettable.shutdown());
+    runtime.block_on(fixed.shutdown());
+
+    let local = bytes("local");
+    for dir in ["remote", "again", "fixed"] {
+        assert!(
+            bytes(dir) == local,
+            "{dir}: summary.json differs from the in-process run"
+        );
+    }
+    let s: serde_json::Value = serde_json::from_slice(&local).unwrap();
+    assert!(s["scans"]["total"].as_u64().unwrap() > 10_000);
+    assert!(
+        s["hub"]["hub_queries"].as_u64().unwrap() > 0,
+        "{}",
+        s["hub"]
+    );
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains("holds another run's state") && message.contains("--allow-reset"),
+        "{message}"
+    );
+    assert!(!tmp.path().join("refused").join("summary.json").exists());
 }
 
 fn load_inproc(rate: &str, extra: &[&str], out: &std::path::Path) -> std::process::Output {

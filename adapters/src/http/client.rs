@@ -1,7 +1,7 @@
 //! The HTTP client side: one keep-alive HTTP/1.1 connection (`Connection`)
 //! and the `Platform` adapter over a remote `hcsim serve` (`HttpClient`).
 
-use super::wire::{BatchReply, CensusReply};
+use super::wire::{BatchReply, CensusReply, CountersReply};
 use crate::port::{ColorCensus, Platform, PortError};
 use bytes::Bytes;
 use hcsim_platform::api::{Request, Response};
@@ -212,6 +212,43 @@ impl HttpClient {
             conn: Connection::new(addr).map_err(PortError::Unavailable)?,
             timeout: Duration::from_secs(120),
         })
+    }
+
+    /// Makes sure the server holds no other run's state: resets it when it
+    /// was started with `--allow-reset`, else accepts it only when nobody
+    /// is registered and the hub has counted nothing.
+    pub async fn start_fresh(&mut self) -> Result<(), PortError> {
+        let reset = self
+            .conn
+            .request(Method::POST, "/v1/reset", Bytes::new(), self.timeout)
+            .await;
+        match reset {
+            Ok(_) => return Ok(()),
+            Err(HttpError::Status { status, .. })
+                if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        let c = self.counters().await?;
+        if c.registered == 0 && c.hub == Default::default() {
+            return Ok(());
+        }
+        Err(PortError::Unavailable(format!(
+            "the server at {} holds another run's state ({} people registered) and was not \
+             started with --allow-reset: restart it, or start it with --allow-reset",
+            self.conn.addr(),
+            c.registered
+        )))
+    }
+
+    /// The hub's own counters and the people registered, as the server
+    /// counts them.
+    pub async fn counters(&mut self) -> Result<CountersReply, PortError> {
+        let bytes = self
+            .conn
+            .request(Method::GET, "/v1/hub/counters", Bytes::new(), self.timeout)
+            .await
+            .map_err(unavailable)?;
+        serde_json::from_slice(&bytes).map_err(|e| unavailable(format!("unreadable counters: {e}")))
     }
 
     /// How long one exchange may take (default two minutes: a tick-0

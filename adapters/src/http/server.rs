@@ -12,7 +12,7 @@
 
 use super::body::{self, Body, BodyError};
 use super::limits::{BodyBudget, BodyRefusal, Buffered, Limits};
-use super::wire::{CensusReply, CensusRow};
+use super::wire::{CensusReply, CensusRow, CountersReply};
 use crate::direct::Direct;
 use bytes::Bytes;
 use hcsim_platform::api::{Request, Response};
@@ -26,7 +26,7 @@ use serde::Serialize;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -59,8 +59,15 @@ pub const ENDPOINTS: &[(&str, Parser)] = &[
     endpoint::<body::InboundBody>(),
 ];
 
+/// Builds a fresh platform: what `POST /v1/reset` swaps in.
+pub type MakePlatform = Arc<dyn Fn() -> Direct + Send + Sync>;
+
 struct State {
-    platform: Arc<Direct>,
+    /// The platform requests are served by; a reset swaps it whole, and a
+    /// request already running finishes on the one it started with.
+    platform: RwLock<Arc<Direct>>,
+    /// Set when the server was started to allow `POST /v1/reset`.
+    reset: Option<MakePlatform>,
     limits: Limits,
     budget: BodyBudget,
     clock: Clock,
@@ -76,6 +83,15 @@ struct Clock {
     /// The latest time anything was stored at: requests without `now` are
     /// served at it.
     stored: AtomicU32,
+}
+
+impl State {
+    fn platform(&self) -> Arc<Direct> {
+        self.platform
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 impl Clock {
@@ -99,6 +115,10 @@ impl Clock {
                 ),
             })
         }
+    }
+
+    fn restart(&self) {
+        self.stored.store(self.first.0, Ordering::Relaxed);
     }
 
     /// The time a read is served at: its own `now`, else the latest stored.
@@ -147,6 +167,28 @@ impl Server {
         start: Minute,
         limits: Limits,
     ) -> std::io::Result<Server> {
+        Server::start(addr, platform, None, start, limits).await
+    }
+
+    /// `bind_with` a platform made by `make`, which `POST /v1/reset` calls
+    /// again to start over (`hcsim serve --allow-reset`).
+    pub async fn bind_resettable(
+        addr: SocketAddr,
+        make: MakePlatform,
+        start: Minute,
+        limits: Limits,
+    ) -> std::io::Result<Server> {
+        let platform = Arc::new(make());
+        Server::start(addr, platform, Some(make), start, limits).await
+    }
+
+    async fn start(
+        addr: SocketAddr,
+        platform: Arc<Direct>,
+        reset: Option<MakePlatform>,
+        start: Minute,
+        limits: Limits,
+    ) -> std::io::Result<Server> {
         if !addr.ip().is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -158,7 +200,8 @@ impl Server {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let state = Arc::new(State {
-            platform,
+            platform: RwLock::new(platform),
+            reset,
             budget: BodyBudget::new(limits.body_budget),
             clock: Clock::new(start, limits.window_days),
             limits,
@@ -376,6 +419,8 @@ struct BatchOut<'a> {
 enum Target {
     Health,
     Census,
+    Counters,
+    Reset,
     Batch,
     Single(Parser),
     Unknown,
@@ -385,6 +430,8 @@ fn target(path: &str) -> Target {
     match path {
         "/healthz" => Target::Health,
         "/v1/census" => Target::Census,
+        "/v1/hub/counters" => Target::Counters,
+        "/v1/reset" => Target::Reset,
         "/v1/batch" => Target::Batch,
         _ => ENDPOINTS
             .iter()
@@ -405,6 +452,8 @@ async fn handle(
             Err(e) => bad_request(&e),
             Ok(given) => census(&state, given),
         },
+        (&Method::GET, Target::Counters) => counters(&state),
+        (&Method::POST, Target::Reset) => reset(&state),
         (&Method::POST, Target::Batch) => {
             match read_body(&state, &parts.headers, body, state.limits.batch_body_max).await {
                 Err(r) => r,
@@ -418,13 +467,17 @@ async fn handle(
                     Err(e) => bad_request(&e),
                     Ok((given, request)) => match state.clock.write_at(given) {
                         Err(e) => bad_request(&e),
-                        Ok(now) => ok(&state.platform.handle(now, &request)),
+                        Ok(now) => ok(&state.platform().handle(now, &request)),
                     },
                 },
             }
         }
-        (m, Target::Health | Target::Census) => method_not_allowed(m, path, "GET"),
-        (m, Target::Batch | Target::Single(_)) => method_not_allowed(m, path, "POST"),
+        (m, Target::Health | Target::Census | Target::Counters) => {
+            method_not_allowed(m, path, "GET")
+        }
+        (m, Target::Batch | Target::Single(_) | Target::Reset) => {
+            method_not_allowed(m, path, "POST")
+        }
         (m, Target::Unknown) => error(
             StatusCode::NOT_FOUND,
             "",
@@ -440,7 +493,7 @@ fn census(state: &State, given: Option<Minute>) -> HttpResponse {
         Err(e) => return bad_request(&e),
     };
     let provinces = state
-        .platform
+        .platform()
         .color_census(now)
         .into_iter()
         .zip(ProvinceId::all())
@@ -460,13 +513,37 @@ fn batch(state: &State, bytes: &[u8]) -> HttpResponse {
     match parsed {
         Err(e) => bad_request(&e),
         Ok((now, requests)) => {
-            let responses = state.platform.handle_batch(now, &requests);
+            let responses = state.platform().handle_batch(now, &requests);
             ok(&BatchOut {
                 now: now.to_string(),
                 responses: &responses,
             })
         }
     }
+}
+
+fn counters(state: &State) -> HttpResponse {
+    let platform = state.platform();
+    ok(&CountersReply {
+        registered: platform.registered() as u64,
+        hub: platform.hub_counters(),
+    })
+}
+
+/// Starts over with a fresh platform and the clock at the start: only on a
+/// server started for it, so a shared server cannot be wiped by accident.
+fn reset(state: &State) -> HttpResponse {
+    let Some(make) = &state.reset else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "",
+            "this server was not started with --allow-reset",
+        );
+    };
+    let fresh = Arc::new(make());
+    *state.platform.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    state.clock.restart();
+    json(StatusCode::OK, br#"{"status":"reset"}"#.to_vec())
 }
 
 fn method_not_allowed(m: &Method, path: &str, allowed: &'static str) -> HttpResponse {

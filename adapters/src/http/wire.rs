@@ -393,6 +393,15 @@ impl From<WireResponse> for Response {
     }
 }
 
+/// `GET /v1/hub/counters`: what a run's report reads from the platform
+/// itself, and whether it holds anything yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountersReply {
+    /// People registered in all provinces together.
+    pub registered: u64,
+    pub hub: hcsim_platform::hub::HubCounters,
+}
+
 /// Reads a `Response` from any self-describing serde format, through the
 /// mirrored wire types: for fields of other types that carry a response
 /// (`#[serde(deserialize_with = ...)]`).

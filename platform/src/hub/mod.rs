@@ -148,8 +148,9 @@ const SERIAL_BITS: u32 = 27;
 const SERIAL_MASK: u32 = (1 << SERIAL_BITS) - 1;
 const _: () = assert!(PROVINCE_COUNT < 1 << (32 - SERIAL_BITS));
 
-/// What the hub counts, for the run report.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+/// What the hub counts, for the run report (also served over HTTP, so a
+/// run against a remote platform reports the same figures).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HubCounters {
     pub queries: u64,
     pub national_codes: u64,

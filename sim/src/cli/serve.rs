@@ -4,6 +4,7 @@
 use crate::load::platform::setup;
 use crate::scenario::Scenario;
 use anyhow::Context as _;
+use hcsim_adapters::http::server::MakePlatform;
 use hcsim_adapters::http::{Limits, Server};
 use hcsim_platform::Minute;
 use std::net::SocketAddr;
@@ -45,6 +46,11 @@ pub struct Args {
     /// MiB of request bodies buffered across all requests at once (503 past it).
     #[arg(long, default_value_t = Limits::default().body_budget / (1024 * 1024))]
     pub body_budget_mib: usize,
+    /// Allow `POST /v1/reset`, which starts the platform over empty (what
+    /// `hcsim run --target` calls first). Off by default, so a shared server
+    /// cannot be wiped by a client.
+    #[arg(long)]
+    pub allow_reset: bool,
     /// Days after the start a request's `now` may name (400 outside).
     #[arg(long, default_value_t = Limits::default().window_days)]
     pub window_days: u32,
@@ -89,7 +95,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let mut schemes: Vec<String> = setup.rules.iter().map(|r| r.scheme().to_string()).collect();
     schemes.sort();
     schemes.dedup();
-    let platform = Arc::new(setup.direct());
+    let setup = Arc::new(setup);
     let start = args
         .start
         .or(scenario.as_ref().map(|s| s.start))
@@ -103,8 +109,12 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind_with(args.addr, platform, start, limits.clone())
-            .await
+        let server = if args.allow_reset {
+            let make: MakePlatform = Arc::new(move || setup.direct());
+            Server::bind_resettable(args.addr, make, start, limits.clone()).await
+        } else {
+            Server::bind_with(args.addr, Arc::new(setup.direct()), start, limits.clone()).await
+        }
             .with_context(|| format!("listening on {}", args.addr))?;
         println!(
             "hcsim serve: listening on http://{} (31 provinces, rule sets: {}; virtual clock {start}, `now` accepted until {})",
@@ -120,6 +130,9 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             limits.body_budget / (1024 * 1024),
             limits.batch_body_max / (1024 * 1024)
         );
+        if args.allow_reset {
+            println!("POST /v1/reset starts the platform over (--allow-reset)");
+        }
         println!("press Ctrl-C to stop");
         shutdown_signal().await;
         eprintln!("stopping");
