@@ -80,6 +80,19 @@ impl Services {
     }
 }
 
+/// Random streams of the capacity model: one per province lane, the hub's,
+/// and one for broadcast feeds.
+const DRAW_STREAMS: usize = PROVINCE_COUNT + 2;
+
+/// The stream a request draws from: that of the lane it enters first.
+fn stream_of(p: Path) -> usize {
+    match p {
+        Path::Province(q, _) => q,
+        Path::Hub => PROVINCE_COUNT,
+        Path::Broadcast => PROVINCE_COUNT + 1,
+    }
+}
+
 /// Which queues a request passes through.
 #[derive(Copy, Clone)]
 enum Path {
@@ -105,8 +118,8 @@ struct Limiter {
     reopen_per_minute: f64,
 }
 
-/// One request's draws and route, made in request order before any queue
-/// sees it.
+/// One request's draws and route, made from its lane's stream before any
+/// queue sees it.
 #[derive(Clone, Copy)]
 struct Planned {
     at: u64,
@@ -391,7 +404,6 @@ impl<P: Platform> Capacity<P> {
         self.enter_interval(interval as usize);
         let tick_us = t.tick_minutes as u64 * US_PER_MINUTE;
         let tick_start = now.0 as u64 * US_PER_MINUTE;
-        let mut rng = agent_rng(t.seed, CAPACITY_AGENT, now.0 as u64, CAPACITY_PURPOSE);
         let limiter = self.limiter;
         if let Some(l) = limiter {
             let step = l.reopen_per_minute * t.tick_minutes as f64;
@@ -401,30 +413,72 @@ impl<P: Platform> Capacity<P> {
             }
         }
 
-        // Every draw happens in request order, whatever is admitted, so a
-        // request's timing does not depend on other platforms' settings.
+        // Each request draws from the stream of the lane it enters first,
+        // keyed by (seed, lane, tick), in the batch's canonical order: a
+        // lane's draws depend on its own requests only, never on other
+        // lanes' traffic or settings, and the lanes draw in parallel.
         let n = requests.len();
-        let mut plan = Vec::with_capacity(n);
-        for req in requests {
-            let at = tick_start + rng.random_range(0..tick_us);
-            let path = path(req);
-            let first = match path {
-                Path::Province(q, _) => self.services[q].draw(req.op(), &mut rng),
-                Path::Hub => self.services[HUB].draw(req.op(), &mut rng),
-                // A broadcast feed costs every province the same.
-                Path::Broadcast => self.services[0].draw(Op::Feed, &mut rng),
+        let mut by_lane: Vec<Vec<u32>> = vec![Vec::new(); DRAW_STREAMS];
+        let paths: Vec<Path> = requests.iter().map(path).collect();
+        for (i, p) in paths.iter().enumerate() {
+            by_lane[stream_of(*p)].push(i as u32);
+        }
+        let services = &self.services;
+        let (seed, tick) = (t.seed, now.0 as u64);
+        let paths = &paths;
+        let draw = |(stream, list): (usize, &Vec<u32>)| -> Vec<Planned> {
+            let mut rng = agent_rng(
+                seed,
+                CAPACITY_AGENT,
+                tick,
+                CAPACITY_PURPOSE ^ ((stream as u64 + 1) << 32),
+            );
+            list.iter()
+                .map(|&i| {
+                    let req = &requests[i as usize];
+                    let path = paths[i as usize];
+                    let at = tick_start + rng.random_range(0..tick_us);
+                    let first = match path {
+                        Path::Province(q, _) => services[q].draw(req.op(), &mut rng),
+                        Path::Hub => services[HUB].draw(req.op(), &mut rng),
+                        // A broadcast feed costs every province the same.
+                        Path::Broadcast => services[0].draw(Op::Feed, &mut rng),
+                    };
+                    let hub = match path {
+                        Path::Province(_, true) => services[HUB].draw(Op::HubQuery, &mut rng),
+                        _ => 0,
+                    };
+                    Planned {
+                        at,
+                        path,
+                        first,
+                        hub,
+                        op: req.op(),
+                    }
+                })
+                .collect()
+        };
+        let drawn: Vec<Vec<Planned>> = match &self.pool {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                by_lane.par_iter().enumerate().map(draw).collect()
+            }),
+            None => by_lane.iter().enumerate().map(draw).collect(),
+        };
+        let mut plan = vec![
+            Planned {
+                at: 0,
+                path: Path::Hub,
+                first: 0,
+                hub: 0,
+                op: Op::Feed,
             };
-            let hub = match path {
-                Path::Province(_, true) => self.services[HUB].draw(Op::HubQuery, &mut rng),
-                _ => 0,
-            };
-            plan.push(Planned {
-                at,
-                path,
-                first,
-                hub,
-                op: req.op(),
-            });
+            n
+        ];
+        for (list, drawn) in by_lane.iter().zip(drawn) {
+            for (&i, p) in list.iter().zip(drawn) {
+                plan[i as usize] = p;
+            }
         }
         // Sorted by value, not through `plan`: at national scale a tick has
         // ~10^5 requests and an indirect key misses the cache on every
@@ -435,7 +489,13 @@ impl<P: Platform> Capacity<P> {
             .enumerate()
             .map(|(i, e)| (e.at, i as u32))
             .collect();
-        order.sort_unstable();
+        match &self.pool {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                order.par_sort_unstable()
+            }),
+            None => order.sort_unstable(),
+        }
 
         // Each province's arrivals, in arrival order.
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); PROVINCE_COUNT];
