@@ -349,6 +349,37 @@ pub struct EpidemicTotals {
     pub nat_tests: u64,
     pub nat_positive: u64,
     pub risk_changes: u64,
+    /// NAT samples by why they were taken (diagnosis, contact,
+    /// quarantine_release, mass_testing, yellow_release, travel, port,
+    /// routine); `nat_tests` is their sum.
+    #[serde(default)]
+    pub nat_by_reason: BTreeMap<String, u64>,
+    /// The same, per simulated day (day 0 is the scenario's first).
+    #[serde(default)]
+    pub nat_daily: Vec<NatDay>,
+    /// Close contacts by where they met a case: household, workplace,
+    /// flight (the hub's same-flight check).
+    #[serde(default)]
+    pub contacts_by_setting: BTreeMap<String, u64>,
+    /// Close contacts per case found (confirmed plus port cases).
+    #[serde(default)]
+    pub contacts_per_case: f64,
+    /// Neighbours told of a case in their building.
+    #[serde(default)]
+    pub same_building_notified: u64,
+    /// Arrivals from abroad found positive at the port.
+    #[serde(default)]
+    pub port_cases: u64,
+    /// Arrivals from abroad put into the 14-day quarantine.
+    #[serde(default)]
+    pub inbound_quarantined: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NatDay {
+    pub day: u32,
+    pub total: u64,
+    pub by_reason: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

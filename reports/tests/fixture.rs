@@ -209,6 +209,7 @@ pub fn summary() -> Summary {
             nat_tests: 700,
             nat_positive: 3,
             risk_changes: 2,
+            ..Default::default()
         },
         behaviour: BehaviourTotals {
             declarations_acked: 480,

@@ -1,8 +1,13 @@
-//! The health authority: designates cases and their household close
-//! contacts, orders quarantine, publishes NAT results and county risk levels.
-//! It runs at the tick barrier with its own random stream.
+//! The health authority: designates cases and their close contacts (the
+//! household, co-workers at the same workplace; neighbours in the same
+//! building are told of a case there), orders quarantine, tests those the
+//! epidemic puts in its way (cases, contacts, quarantine releases, a
+//! mass-testing round in a county that turns risky, routine screening),
+//! publishes NAT results and county risk levels. It runs at the tick
+//! barrier with its own random stream.
 
 use crate::engine::message::{Notice, ShardMsg};
+use crate::nat::{self, NatDaily, NatReason};
 use crate::rng::{agent_rng, purpose};
 use crate::scenario::Epidemic;
 use crate::world::World;
@@ -20,7 +25,17 @@ pub struct AuthorityCounts {
     pub nat_tests: u64,
     pub nat_positive: u64,
     pub risk_changes: u64,
+    /// Samples the authority took, per day and reason.
+    pub nat_daily: NatDaily,
+    /// Close contacts by where they met the case (`CONTACT_SETTINGS`).
+    pub contacts: [u64; 2],
+    /// Neighbours told of a case in their building.
+    pub same_building: u64,
 }
+
+/// Where the authority's close contacts met their case, in
+/// `AuthorityCounts::contacts` order.
+pub const CONTACT_SETTINGS: [&str; 2] = ["household", "workplace"];
 
 pub struct Authority {
     epidemic: Epidemic,
@@ -113,8 +128,8 @@ impl Authority {
         let mut rng = agent_rng(world.seed, AUTHORITY_AGENT, day as u64, purpose::AUTHORITY);
         self.release(world, day, now, &mut d);
         self.new_cases(world, day, now, &mut rng, &mut d);
-        self.nat_tests(world, now, &mut rng);
-        self.update_risk(world, day, now, &mut d);
+        self.nat_tests(world, day, now, &mut rng);
+        self.update_risk(world, day, now, &mut rng, &mut d);
         d
     }
 
@@ -173,6 +188,85 @@ impl Authority {
             .entry(day + days)
             .or_default()
             .push((id, status));
+        if status == CaseStatus::CloseContact {
+            self.sample(world, id, day, now, NatReason::Contact);
+        }
+    }
+
+    /// Takes a sample now: the result (positive for an active case) is
+    /// published a turnaround later.
+    fn sample(&mut self, world: &World, id: u32, day: u32, at: Minute, reason: NatReason) {
+        let positive = self.active_cases.contains(&id);
+        self.counts.nat_tests += 1;
+        self.counts.nat_positive += u64::from(positive);
+        nat::count(&mut self.counts.nat_daily, day, reason);
+        let person = world.identity(id).number;
+        self.pending
+            .entry(at.plus_hours(world.nat_turnaround_hours))
+            .or_default()
+            .push(Self::feed(
+                world,
+                id,
+                Feed::NatResult {
+                    person,
+                    at,
+                    positive,
+                    institution: 1 + (id % 50) as u16,
+                },
+            ));
+    }
+
+    /// Close contacts beyond the household: up to `workplace_contacts`
+    /// co-workers at the case's workplace (the nearest by id, so the same
+    /// people every time), and `building_households` neighbouring
+    /// households on each side told of a case in their building.
+    fn trace(&mut self, world: &World, case: u32, day: u32, now: Minute, d: &mut Directives) {
+        let household = world.people[case as usize].household_members();
+        for member in household.clone() {
+            if member != case && !self.active_cases.contains(&member) {
+                self.counts.close_contacts += 1;
+                self.counts.contacts[0] += 1;
+                self.designate(world, member, CaseStatus::CloseContact, day, now, d);
+            }
+        }
+        let county = world.county_people[world.people[case as usize].county as usize].clone();
+        if let Some(site) = world.workplace(case) {
+            let cap = self.epidemic.workplace_contacts as usize;
+            let coworkers: Vec<u32> = (case + 1..county.end)
+                .chain(county.start..case)
+                .filter(|&m| !household.contains(&m) && world.workplace(m) == Some(site))
+                .filter(|m| !self.active_cases.contains(m))
+                .take(cap)
+                .collect();
+            for m in coworkers {
+                self.counts.close_contacts += 1;
+                self.counts.contacts[1] += 1;
+                self.designate(world, m, CaseStatus::CloseContact, day, now, d);
+            }
+        }
+        let mut neighbours = Vec::new();
+        let (mut before, mut after) = (household.start, household.end);
+        for _ in 0..self.epidemic.building_households {
+            if before > county.start {
+                let h = world.people[before as usize - 1].household_members();
+                neighbours.extend(h.clone());
+                before = h.start;
+            }
+            if after < county.end {
+                let h = world.people[after as usize].household_members();
+                neighbours.extend(h.clone());
+                after = h.end;
+            }
+        }
+        for m in neighbours {
+            self.counts.same_building += 1;
+            let person = world.identity(m).number;
+            d.requests.push(Self::feed(
+                world,
+                m,
+                Feed::SameBuildingCase { person, at: now },
+            ));
+        }
     }
 
     fn new_cases(
@@ -221,6 +315,10 @@ impl Authority {
                 self.counts.confirmed += 1;
                 *self.county_cases[county as usize].entry(day).or_default() += 1;
                 self.designate(world, id, CaseStatus::Confirmed, day, now, d);
+                // The positive test that found the case, its result in hand.
+                self.counts.nat_tests += 1;
+                self.counts.nat_positive += 1;
+                nat::count(&mut self.counts.nat_daily, day, NatReason::Diagnosis);
                 let person = world.identity(id).number;
                 d.requests.push(Self::feed(
                     world,
@@ -232,12 +330,7 @@ impl Authority {
                         institution: 1,
                     },
                 ));
-                for member in world.people[id as usize].household_members() {
-                    if member != id && !self.active_cases.contains(&member) {
-                        self.counts.close_contacts += 1;
-                        self.designate(world, member, CaseStatus::CloseContact, day, now, d);
-                    }
-                }
+                self.trace(world, id, day, now, d);
             }
         }
     }
@@ -248,6 +341,12 @@ impl Authority {
             for (id, _) in self.releases.remove(&k).unwrap_or_default() {
                 self.active_cases.remove(&id);
                 self.counts.released += 1;
+                self.counts.nat_tests += 1;
+                nat::count(
+                    &mut self.counts.nat_daily,
+                    day,
+                    NatReason::QuarantineRelease,
+                );
                 let person = world.identity(id).number;
                 d.requests.push(Self::feed(
                     world,
@@ -272,44 +371,60 @@ impl Authority {
         }
     }
 
-    /// Samples taken today; their results join `pending`.
-    fn nat_tests(&mut self, world: &World, now: Minute, rng: &mut rand_pcg::Pcg64Mcg) {
+    /// Routine screening of people in exposed jobs (hospitals, transport,
+    /// cold chain): `nat_per_day` of the population, sampled today.
+    fn nat_tests(&mut self, world: &World, day: u32, now: Minute, rng: &mut rand_pcg::Pcg64Mcg) {
         let citizens = world.citizens();
         if citizens == 0 || self.epidemic.nat_per_day <= 0.0 {
             return;
         }
         let n = (citizens as f64 * self.epidemic.nat_per_day).round() as u64;
         let day_start = Minute(now.0 - now.minute_of_day());
-        let turnaround = self.epidemic.nat_turnaround_hours;
         for _ in 0..n {
             let id = rng.random_range(0..citizens);
-            let sampled = day_start
+            let at = day_start
                 .plus_minutes(rng.random_range(SAMPLING_HOURS.0..SAMPLING_HOURS.1))
                 .max(now);
-            let positive = self.active_cases.contains(&id);
-            self.counts.nat_tests += 1;
-            self.counts.nat_positive += u64::from(positive);
-            let person = world.identity(id).number;
-            self.pending
-                .entry(sampled.plus_hours(turnaround))
-                .or_default()
-                .push(Self::feed(
-                    world,
-                    id,
-                    Feed::NatResult {
-                        person,
-                        at: sampled,
-                        positive,
-                        institution: 1 + (id % 50) as u16,
-                    },
-                ));
+            self.sample(world, id, day, at, NatReason::Routine);
+        }
+    }
+
+    /// Everyone living in county `c` is sampled over the next
+    /// `mass_testing_days` days (全员核酸), a share a day.
+    fn mass_testing(
+        &mut self,
+        world: &World,
+        c: usize,
+        day: u32,
+        now: Minute,
+        rng: &mut rand_pcg::Pcg64Mcg,
+    ) {
+        let days = self.epidemic.mass_testing_days;
+        if days == 0 {
+            return;
+        }
+        let day_start = Minute(now.0 - now.minute_of_day());
+        for id in world.county_people[c].clone() {
+            let d = id % days;
+            let at = day_start
+                .plus_days(d)
+                .plus_minutes(rng.random_range(SAMPLING_HOURS.0..SAMPLING_HOURS.1))
+                .max(now);
+            self.sample(world, id, day + d, at, NatReason::MassTesting);
         }
     }
 
     /// DOMAIN.md risk levels, with the 50-case threshold scaled to the
     /// simulated population: medium = new cases within 14 days; high = many
     /// cases in total and a cluster (several cases a day) within 14 days.
-    fn update_risk(&mut self, world: &World, day: u32, now: Minute, d: &mut Directives) {
+    fn update_risk(
+        &mut self,
+        world: &World,
+        day: u32,
+        now: Minute,
+        rng: &mut rand_pcg::Pcg64Mcg,
+        d: &mut Directives,
+    ) {
         let many = (50.0 * self.scale).max(3.0) as u32;
         let cluster = (5.0 * self.scale).max(2.0) as u32;
         for c in 0..self.county_level.len() {
@@ -328,6 +443,10 @@ impl Authority {
             // Scenario-declared levels hold until cases say more.
             let level = computed.max(world.geography.counties[c].initial_risk);
             if level != self.county_level[c] {
+                // New cases make a low-risk county risky: everyone is tested.
+                if self.county_level[c] == RiskLevel::Low {
+                    self.mass_testing(world, c, day, now, rng);
+                }
                 self.county_level[c] = level;
                 self.counts.risk_changes += 1;
                 d.requests.push(Request::Feed {
@@ -340,5 +459,64 @@ impl Authority {
                 });
             }
         }
+    }
+}
+
+/// The `epidemic` section of `summary.json`: the authority's counts, the
+/// tests people sought and the port's (from the shards' metrics), and the
+/// hub's same-flight contacts.
+pub fn totals(
+    a: &AuthorityCounts,
+    m: &crate::metrics::Metrics,
+    same_flight_contacts: u64,
+) -> hcsim_reports::summary::EpidemicTotals {
+    let mut daily = a.nat_daily.clone();
+    nat::merge(&mut daily, &m.nat);
+    let by_reason = |counts: &[u64; nat::NAT_REASONS]| -> BTreeMap<String, u64> {
+        NatReason::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), counts[*r as usize]))
+            .collect()
+    };
+    let mut all = [0u64; nat::NAT_REASONS];
+    for d in &daily {
+        for (x, y) in all.iter_mut().zip(d) {
+            *x += y;
+        }
+    }
+    let mut contacts: BTreeMap<String, u64> = CONTACT_SETTINGS
+        .iter()
+        .zip(a.contacts)
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    contacts.insert("flight".into(), same_flight_contacts);
+    let cases = a.confirmed + m.travel.inbound_cases;
+    let close_contacts = a.close_contacts + same_flight_contacts;
+    hcsim_reports::summary::EpidemicTotals {
+        confirmed: a.confirmed,
+        close_contacts,
+        released: a.released,
+        nat_tests: all.iter().sum(),
+        nat_positive: a.nat_positive + m.travel.inbound_cases,
+        risk_changes: a.risk_changes,
+        nat_by_reason: by_reason(&all),
+        nat_daily: daily
+            .iter()
+            .enumerate()
+            .map(|(day, d)| hcsim_reports::summary::NatDay {
+                day: day as u32,
+                total: d.iter().sum(),
+                by_reason: by_reason(d),
+            })
+            .collect(),
+        contacts_by_setting: contacts,
+        contacts_per_case: if cases == 0 {
+            0.0
+        } else {
+            close_contacts as f64 / cases as f64
+        },
+        same_building_notified: a.same_building,
+        port_cases: m.travel.inbound_cases,
+        inbound_quarantined: m.travel.inbound_quarantined,
     }
 }

@@ -14,6 +14,7 @@ pub mod fault;
 pub mod load;
 pub mod memory;
 pub mod metrics;
+pub mod nat;
 pub mod oracle;
 pub mod outputs;
 pub mod policy_diff;

@@ -91,6 +91,8 @@ pub struct Metrics {
     /// [color * 3 + decision]: what the policy check reads.
     pub hub_verdicts: Vec<[[u64; 15]; PROVINCE_COUNT]>,
     pub travel: TravelCounts,
+    /// NAT samples people sought (by day and reason).
+    pub nat: crate::nat::NatDaily,
 }
 
 /// Journeys and the inbound services citizens used.
@@ -102,6 +104,8 @@ pub struct TravelCounts {
     pub inbound_flights: u64,
     pub inbound_passengers: u64,
     pub inbound_cases: u64,
+    /// Arrivals from abroad put into the 14-day quarantine.
+    pub inbound_quarantined: u64,
 }
 
 impl TravelCounts {
@@ -112,6 +116,7 @@ impl TravelCounts {
         self.inbound_flights += o.inbound_flights;
         self.inbound_passengers += o.inbound_passengers;
         self.inbound_cases += o.inbound_cases;
+        self.inbound_quarantined += o.inbound_quarantined;
     }
 }
 
@@ -129,6 +134,7 @@ impl Default for Metrics {
             timeline: Vec::new(),
             hub_verdicts: vec![[[0; 15]; PROVINCE_COUNT]; ISSUERS],
             travel: TravelCounts::default(),
+            nat: Vec::new(),
         }
     }
 }
@@ -245,6 +251,7 @@ impl Metrics {
         self.trips_started += o.trips_started;
         self.symptom_onsets += o.symptom_onsets;
         self.events += o.events;
+        crate::nat::merge(&mut self.nat, &o.nat);
         for (i, t) in o.timeline.iter().enumerate() {
             self.interval(i).add(t);
         }

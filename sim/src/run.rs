@@ -85,7 +85,9 @@ pub fn run_cluster(
     target: Option<&str>,
 ) -> anyhow::Result<Option<RunOutcome>> {
     if cluster.process != 0 {
-        let world = Arc::new(World::build(scenario));
+        let mut world = World::build(scenario);
+        world.set_nat_policy(&load_rules(scenario)?.rules);
+        let world = Arc::new(world);
         crate::engine::follow(scenario, world, cluster)?;
         return Ok(None);
     }
@@ -141,7 +143,9 @@ fn run_on(
             .build()
             .context("starting worker threads")?,
     );
-    let world = Arc::new(pool.install(|| World::build(scenario)));
+    let mut world = pool.install(|| World::build(scenario));
+    world.set_nat_policy(rules);
+    let world = Arc::new(world);
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
     let setup_seconds = wall.elapsed().as_secs_f64();
 
@@ -245,6 +249,11 @@ fn run_on(
     let mut summary = summarize(scenario, &world, &output, capacity, rules);
     summary.faults = output.faults.report(&fault_effects);
     summary.oracle = oracle.as_ref().map(|o| o.summary());
+    summary.epidemic = crate::authority::totals(
+        &output.authority,
+        &output.metrics,
+        hub_summary.same_flight_contacts,
+    );
     summary.hub = hub_summary;
     summary.hub.recognition_policy =
         crate::outputs::beside_scenario(&scenario.path, &summary.hub.recognition_policy);
@@ -635,14 +644,7 @@ fn summarize(
         scans: totals(&national, out.still_queued),
         provinces,
         recognition,
-        epidemic: EpidemicTotals {
-            confirmed: a.confirmed,
-            close_contacts: a.close_contacts,
-            released: a.released,
-            nat_tests: a.nat_tests,
-            nat_positive: a.nat_positive,
-            risk_changes: a.risk_changes,
-        },
+        epidemic: crate::authority::totals(a, m, 0),
         behaviour: BehaviourTotals {
             declarations_acked: m.declarations_acked,
             refusals: m.refusals,

@@ -632,9 +632,14 @@ proptest! {
         let r = replay(&v, rules, names);
         prop_assert!(r.checks > 0, "{}: nothing was checked", name);
         // Future-dated NAT results exercise the platform's feed contract (a
-        // fact counts from receipt); the simulation never sends them, which
-        // the oracle's causality invariant reports, not a rule disagreement.
-        let disagreements: Vec<_> = r.violations.iter().filter(|v| v.kind != "nat_causality").collect();
+        // fact counts from receipt), and random scans fall inside random
+        // quarantines; the simulation never does either, which the oracle's
+        // behaviour invariants report, not a rule disagreement.
+        let disagreements: Vec<_> = r
+            .violations
+            .iter()
+            .filter(|v| !matches!(v.kind.as_str(), "nat_causality" | "scan_in_isolation"))
+            .collect();
         prop_assert!(disagreements.is_empty(), "{}: {:#?}", name, disagreements.first().map(|v| (&v.kind, &v.at, &v.expected, &v.actual, v.history.iter().map(|e| (e.now, e.request.clone(), e.response.clone())).collect::<Vec<_>>())));
     }
 }
@@ -674,6 +679,13 @@ fn recognition_and_same_flight_contacts_agree_with_the_oracle() {
     let summary = run_with_rules(&scenario, &opts, rules).unwrap().summary;
     let hub = &summary.hub;
     assert!(hub.same_flight_contacts > 0, "{hub:?}");
+    // Every arrival from abroad is quarantined and tested at the port;
+    // the port's cases count, and their fellow passengers are contacts.
+    let e = &summary.epidemic;
+    assert!(e.inbound_quarantined > 0, "{e:?}");
+    assert_eq!(e.inbound_quarantined, hub.inbound_entries, "{e:?} {hub:?}");
+    assert!(e.port_cases > 0, "{e:?}");
+    assert_eq!(e.contacts_by_setting["flight"], hub.same_flight_contacts);
     assert!(hub.cross_province_scans > 1000, "{hub:?}");
     let oracle = summary.oracle.expect("an oracle");
     assert!(oracle.recognition_checks > 1000, "{oracle:?}");
@@ -773,5 +785,74 @@ fn a_nat_result_before_its_sample_or_the_application_is_a_violation() {
         nat_result(now.plus_hours(1)),
         Response::Ack,
     );
+    assert_eq!(o.summary().violations, 0, "{:?}", o.summary());
+}
+
+#[test]
+fn a_scan_of_a_quarantined_person_outside_what_the_order_allows_is_a_violation() {
+    use hcsim::engine::message::{Agent, Tag};
+    use hcsim_platform::Response;
+    let now = Minute(2 * 1440 + 600);
+    let citizen = Tag {
+        shard: 0,
+        agent: Agent::Citizen(0),
+        aux: 0,
+    };
+    let checkpoint = |wait: u32| Tag {
+        shard: 0,
+        agent: Agent::Checkpoint(0),
+        aux: wait,
+    };
+    let apply = Request::Apply {
+        province: home(),
+        identity: person(30),
+        face_verified: true,
+        national: false,
+    };
+    let issued = Response::Issued {
+        code: code(),
+        color: Color::Green,
+    };
+    let quarantine = Request::Feed {
+        to: Some(home()),
+        feed: Feed::Quarantine {
+            person: person(30).number,
+            kind: QuarantineKind::Home,
+            start: now,
+            end: now.plus_days(14),
+        },
+    };
+    let scan = |kind| Request::Verify {
+        credential: Credential::Code(code()),
+        place: place(kind),
+        temperature: None,
+    };
+    let verdict = |o: &mut hcsim::oracle::Oracle, at: Minute, wait: u32, kind| {
+        // The platform's answer does not matter to this invariant: the
+        // oracle judges where the person went.
+        o.observe(at, &[checkpoint(wait)], &[scan(kind)], &[Response::Busy]);
+    };
+    let quarantined = || {
+        let mut o = tracking_one();
+        o.observe(now, &[citizen], &[apply.clone()], &[issued.clone()]);
+        o.observe(
+            now,
+            &[Tag::authority()],
+            &[quarantine.clone()],
+            &[Response::Ack],
+        );
+        o
+    };
+
+    let mut o = quarantined();
+    verdict(&mut o, now.plus_hours(30), 2, CheckpointKind::Restaurant);
+    assert_eq!(o.summary().by_kind.get("scan_in_isolation"), Some(&1));
+
+    // A fever clinic is what the order allows; a queue joined before the
+    // order, and a scan after it ended, are no breach.
+    let mut o = quarantined();
+    verdict(&mut o, now.plus_hours(30), 0, CheckpointKind::Hospital);
+    verdict(&mut o, now.plus_minutes(3), 5, CheckpointKind::Mall);
+    verdict(&mut o, now.plus_days(15), 0, CheckpointKind::Mall);
     assert_eq!(o.summary().violations, 0, "{:?}", o.summary());
 }

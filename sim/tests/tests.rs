@@ -11,6 +11,7 @@ mod incidents;
 mod load;
 mod oracle;
 mod policy_diff;
+mod population;
 mod readme;
 mod reports_cli;
 mod scenario_errors;

@@ -7,6 +7,7 @@ use super::{Env, Sink};
 use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::engine::wheel::Wheel;
 use crate::metrics::op_slot;
+use crate::nat::{self, NatReason};
 use crate::rng::{agent_rng, mix, purpose};
 use hcsim_platform::api::{
     CheckpointKind, CodeId, Credential, DeciCelsius, Feed, InboundRequest, IntlDeclaration, Issuer,
@@ -39,7 +40,16 @@ struct Rare {
     entered_day: u16,
     /// Serial of the national code, for those who hold one.
     national: u32,
+    /// Day the citizen first saw their code yellow; NONE16 when not yellow.
+    yellow_since: u16,
+    /// Minute a NAT sample was taken whose result is not yet published;
+    /// NO_SAMPLE when none.
+    nat_sampled: u32,
+    /// Day of the last sample the citizen sought; NONE16 when none.
+    nat_day: u16,
 }
+
+const NO_SAMPLE: u32 = u32::MAX;
 
 impl Rare {
     const NONE: Rare = Rare {
@@ -49,6 +59,9 @@ impl Rare {
         isolated_until_day: 0,
         entered_day: NONE16,
         national: NO_CODE,
+        yellow_since: NONE16,
+        nat_sampled: NO_SAMPLE,
+        nat_day: NONE16,
     };
 
     /// Nothing in it matters on `day` or later.
@@ -56,6 +69,8 @@ impl Rare {
         self.away == NONE16
             && self.entered_day == NONE16
             && self.national == NO_CODE
+            && self.yellow_since == NONE16
+            && self.nat_sampled == NO_SAMPLE
             && self.sick_until_day as u32 <= day
             && self.isolated_until_day as u32 <= day
     }
@@ -221,6 +236,7 @@ impl Citizens {
     pub fn wake(&mut self, env: &Env, id: u32, now: Minute, wheel: &mut Wheel, sink: &mut Sink) {
         let i = (id - self.base) as usize;
         let day = env.day_of(now);
+        self.publish_result(env, id, now, sink);
         let k = self.step[i] as usize;
         // A day's first step is always Morning (`plan` sorts it first), and
         // Morning may change the plan: draw the plan only after it.
@@ -311,6 +327,7 @@ impl Citizens {
             return;
         };
         self.inbound_services(env, id, day, now, role, isolated, sink);
+        self.seek_test(env, id, day, now, role, sink);
         // Yellow and red holders must check in daily; the sick declare their
         // symptoms; a few greens declare anyway.
         let must_check_in = !matches!(self.color[i], Color::Green | Color::White);
@@ -338,6 +355,75 @@ impl Citizens {
         let _ = now;
     }
 
+    /// Goes for a NAT where the home province's rules ask for a negative
+    /// result: a yellow holder on the eve of the earliest release, again
+    /// every third day while still yellow; a traveller leaving the
+    /// province. Sampled now; the lab publishes the result a turnaround
+    /// later (`publish_result`).
+    fn seek_test(
+        &mut self,
+        env: &Env,
+        id: u32,
+        day: u32,
+        now: Minute,
+        role: DayRole,
+        sink: &mut Sink,
+    ) {
+        let i = (id - self.base) as usize;
+        let policy = env.world.nat_policy[env.world.home_province(id).index()];
+        let rare = self.rare(i);
+        let yellow = self.color[i] == Color::Yellow;
+        if yellow && rare.yellow_since == NONE16 {
+            self.rare_mut(i).yellow_since = day.min(NONE16 as u32 - 1) as u16;
+        } else if !yellow && rare.yellow_since != NONE16 {
+            self.rare_mut(i).yellow_since = NONE16;
+        }
+        let rare = self.rare(i);
+        if rare.nat_sampled != NO_SAMPLE {
+            return;
+        }
+        let release_due = policy.yellow_release_days.is_some_and(|days| {
+            yellow
+                && day + 1 >= rare.yellow_since as u32 + days as u32
+                && (rare.nat_day == NONE16 || day >= rare.nat_day as u32 + 3)
+        });
+        let reason = if release_due {
+            NatReason::YellowRelease
+        } else if role == DayRole::Outbound && policy.travel_days.is_some() {
+            NatReason::Travel
+        } else {
+            return;
+        };
+        let r = self.rare_mut(i);
+        r.nat_sampled = now.0;
+        r.nat_day = day.min(NONE16 as u32 - 1) as u16;
+        nat::count(&mut sink.metrics.nat, day, reason);
+    }
+
+    /// The lab's result of the citizen's pending sample, once the
+    /// turnaround has passed: published at the citizen's first wake after
+    /// it (the result is negative: cases are found by the authority).
+    fn publish_result(&mut self, env: &Env, id: u32, now: Minute, sink: &mut Sink) {
+        let i = (id - self.base) as usize;
+        let sampled = self.rare(i).nat_sampled;
+        if sampled == NO_SAMPLE || now < Minute(sampled).plus_hours(env.world.nat_turnaround_hours)
+        {
+            return;
+        }
+        self.rare_mut(i).nat_sampled = NO_SAMPLE;
+        let request = Request::Feed {
+            to: Some(env.world.home_province(id)),
+            feed: Feed::NatResult {
+                person: env.world.identity(id).number,
+                at: Minute(sampled),
+                positive: false,
+                institution: 1 + (id % 50) as u16,
+            },
+        };
+        self.send(env, id, request, sink);
+        self.tidy(i, env.day_of(now));
+    }
+
     fn go_out(&mut self, env: &Env, id: u32, day: u32, slot: Slot, now: Minute, sink: &mut Sink) {
         let i = (id - self.base) as usize;
         let person = &env.world.people[id as usize];
@@ -357,22 +443,10 @@ impl Citizens {
             CheckpointKind::TrainStation
         };
         let (county, target) = match (slot, role) {
-            (Slot::Commute, _) => {
-                let kind = match person.occupation() {
-                    crate::world::population::Occupation::Office => CheckpointKind::Office,
-                    crate::world::population::Occupation::Factory => CheckpointKind::Factory,
-                    crate::world::population::Occupation::BuildingSite => {
-                        CheckpointKind::BuildingSite
-                    }
-                    crate::world::population::Occupation::School => CheckpointKind::School,
-                    crate::world::population::Occupation::None => return,
-                };
-                // A workplace is stable: chosen by id, not by the day.
-                (
-                    home,
-                    Target::Kind(kind, mix(env.seed, id as u64, 0x574f_524b)),
-                )
-            }
+            (Slot::Commute, _) => match env.world.workplace(id) {
+                Some(site) => (home, Target::Site(site)),
+                None => return,
+            },
             (Slot::Depart, DayRole::Outbound) => (home, Target::Hub(station)),
             (Slot::Arrive, DayRole::Outbound) => {
                 self.telecom_stay(env, id, away, now, sink);
@@ -410,6 +484,7 @@ impl Citizens {
         let geo = &env.world.geography;
         let checkpoint = match target {
             Target::Hub(kind) => geo.city_hub(county, kind),
+            Target::Site(site) => Some(site),
             Target::Kind(kind, pick) => {
                 let r = &geo.county_checkpoints[county as usize][kind as usize];
                 (!r.is_empty()).then(|| r.start + (pick % r.len() as u64) as u32)
@@ -713,4 +788,6 @@ enum Target {
     Hub(CheckpointKind),
     /// One of the county's checkpoints of a kind, picked by a hash.
     Kind(CheckpointKind, u64),
+    /// A given checkpoint (the citizen's workplace).
+    Site(u32),
 }

@@ -9,10 +9,12 @@
 //! its manifest (entries, the carriers' roaming records, the port's tests).
 
 use super::{Env, Sink};
-use crate::engine::message::{Agent, ShardMsg, Tag, Visit};
+use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::metrics::op_slot;
 use crate::rng::mix;
-use hcsim_platform::api::{CaseStatus, CheckpointKind, Credential, DeciCelsius, Feed, Request};
+use hcsim_platform::api::{
+    CaseStatus, CheckpointKind, Credential, DeciCelsius, Feed, QuarantineKind, Request,
+};
 use hcsim_platform::identity::DocNumber;
 use hcsim_platform::{Minute, ProvinceId, PROVINCE_COUNT};
 use std::collections::BTreeMap;
@@ -22,6 +24,8 @@ const WAVES: u32 = 24;
 /// The origin slot of flights from abroad.
 const ABROAD: u32 = PROVINCE_COUNT as u32;
 const FLIGHT: u64 = 0x464c_4954; // "FLIT"
+/// Arrivals from abroad are quarantined this long (DOMAIN.md: 14 days).
+pub const INBOUND_QUARANTINE_DAYS: u32 = 14;
 
 /// Where inbound flights come from (ISO 3166 numeric).
 pub const COUNTRIES: [u16; 10] = [840, 250, 826, 392, 410, 276, 36, 124, 702, 380];
@@ -211,7 +215,34 @@ pub fn deliver(env: &Env, flight: u32, passengers: &[Boarding], now: Minute, sin
                 at: now.minus_days(2),
             });
         }
-        // The port tests every arrival; a positive is confirmed there.
+        // Every arrival goes into the 14-day centralized quarantine: the
+        // order reaches the home platform (the rules decide the code's
+        // colour) and the traveller, who stays in until it ends.
+        feeds.push(Feed::Quarantine {
+            person: b.document,
+            kind: QuarantineKind::Centralized,
+            start: now,
+            end: now.plus_days(INBOUND_QUARANTINE_DAYS),
+        });
+        sink.metrics.travel.inbound_quarantined += 1;
+        sink.out.messages.push((
+            env.world.shard_of_citizen(b.citizen),
+            ShardMsg::Notice {
+                citizen: b.citizen,
+                // Out again the day after the order ends.
+                notice: Notice::Isolate {
+                    until_day: env.day_of(now) + INBOUND_QUARANTINE_DAYS + 1,
+                },
+            },
+        ));
+        // The port tests every arrival; a positive is confirmed there (a
+        // rapid result), the negatives change nothing for a person already
+        // in quarantine and are only counted.
+        crate::nat::count(
+            &mut sink.metrics.nat,
+            env.day_of(now),
+            crate::nat::NatReason::Port,
+        );
         let h = mix(env.seed, b.citizen as u64, flight as u64 ^ 0x504f_5254);
         if (h >> 11) as f64 / (1u64 << 53) as f64 <= env.behaviour.inbound_case
             && env.behaviour.inbound_case > 0.0

@@ -1,7 +1,7 @@
 //! Invariants that need no history: privacy of every answer, the
 //! checkpoint table, offline-code expiry.
 
-use hcsim_platform::api::{Credential, Refusal, Response};
+use hcsim_platform::api::{CheckpointKind, Credential, Refusal, Response};
 use hcsim_platform::identity::{is_masked_document, MaskedIdentity};
 use hcsim_platform::{Decision, Minute};
 
@@ -64,6 +64,13 @@ pub fn privacy(r: &Response) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// Where a person under a quarantine order may still be scanned: a fever
+/// clinic (hospitals take red holders), and the port of entry that puts an
+/// arrival from abroad into quarantine on landing.
+pub fn allowed_in_quarantine(kind: CheckpointKind) -> bool {
+    matches!(kind, CheckpointKind::Hospital | CheckpointKind::Airport)
 }
 
 /// Whether an offline credential is past its validity (or dated in the

@@ -269,7 +269,7 @@ impl Oracle {
                 Agent::Authority => Sender::Authority,
                 Agent::Telecom => Sender::Telecom(tag.aux),
             };
-            self.one(now, sender, req, resp, &mut remote);
+            self.one(now, sender, (tag.agent, tag.aux), req, resp, &mut remote);
         }
         for r in remote {
             self.check_remote(now, r);
@@ -294,6 +294,7 @@ impl Oracle {
         &mut self,
         now: Minute,
         sender: Sender,
+        (tag_agent, tag_aux): (Agent, u32),
         req: &Request,
         resp: &Response,
         remote: &mut Vec<Remote>,
@@ -424,6 +425,10 @@ impl Oracle {
                 let Some(s) = self.slot_of_credential(credential) else {
                     return;
                 };
+                if let Agent::Checkpoint(_) = tag_agent {
+                    let arrived = Minute(now.0.saturating_sub(tag_aux));
+                    self.check_isolation(now, sender, s, req, resp, place.kind, arrived);
+                }
                 // A document not registered when the province handled the
                 // scan is looked up at the hub, even in the home province.
                 let via_hub = matches!(resp, Response::Verdict(v) if v.via_hub);
@@ -515,6 +520,44 @@ impl Oracle {
             }
             _ => {}
         }
+    }
+
+    /// Nobody under a quarantine order queues at a checkpoint the order
+    /// does not allow (`invariants::allowed_in_quarantine`): the scan's
+    /// visitor arrived `wait` minutes before it, under the order in force
+    /// then.
+    #[allow(clippy::too_many_arguments)]
+    fn check_isolation(
+        &mut self,
+        now: Minute,
+        sender: Sender,
+        s: usize,
+        req: &Request,
+        resp: &Response,
+        kind: hcsim_platform::api::CheckpointKind,
+        arrived: Minute,
+    ) {
+        self.counts.invariant_checks += 1;
+        if invariants::allowed_in_quarantine(kind) {
+            return;
+        }
+        let Some((start, end)) = self.slots[s].history.quarantined_at(arrived) else {
+            return;
+        };
+        let e = self.event(now, sender, req, resp);
+        let reported = self.slots[s].reported;
+        self.violate(
+            Some(s),
+            "scan_in_isolation",
+            now,
+            format!("at home until {end} (quarantine from {start})"),
+            format!("scanned at a {} at {arrived}", kind.as_str()),
+            "a person under a quarantine order went where the order does not allow".into(),
+            e,
+        );
+        // The simulation's breach, not the platform's: the citizen's one
+        // reproducer stays for a rule disagreement.
+        self.slots[s].reported = reported;
     }
 
     /// A NAT result is published after its sample was taken, and only

@@ -227,6 +227,19 @@ impl History {
         true
     }
 
+    /// The quarantine order in force at `t`, if any: the latest order
+    /// started by then, while it lasts.
+    pub fn quarantined_at(&self, t: Minute) -> Option<(Minute, Minute)> {
+        self.facts
+            .iter()
+            .filter_map(|d| match d.fact {
+                Fact::Quarantine { end, .. } if d.at <= t => Some((d.at, end)),
+                _ => None,
+            })
+            .next_back()
+            .filter(|(_, end)| t < *end)
+    }
+
     pub fn facts(&self) -> &[Dated] {
         &self.facts
     }

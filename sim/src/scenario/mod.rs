@@ -145,8 +145,20 @@ pub struct Epidemic {
     /// Provinces where cases concentrate, with their weight relative to 1.
     pub hotspots: BTreeMap<String, f64>,
     pub quarantine_days: u32,
-    /// Share of the population tested (NAT) per day.
+    /// Routine NAT screening of people in exposed jobs (hospitals,
+    /// transport, cold chain), as a share of the population per day. Every
+    /// other test follows need: cases, contacts, quarantine releases,
+    /// mass-testing rounds, yellow releases and travel where the rules ask
+    /// for a negative result, arrivals from abroad.
     pub nat_per_day: f64,
+    /// Days a mass-testing round takes to sample everyone in a county that
+    /// turns medium or high risk (0: no rounds).
+    pub mass_testing_days: u32,
+    /// Co-workers at a case's workplace designated close contacts, at most.
+    pub workplace_contacts: u32,
+    /// Neighbouring households on each side told of a case in their
+    /// building (same stairwell).
+    pub building_households: u32,
     /// Hours from a NAT sample to its result (a result is published at
     /// `sample + nat_turnaround_hours`, never before the sample).
     pub nat_turnaround_hours: u32,
@@ -160,7 +172,10 @@ impl Default for Epidemic {
             confirmed_per_million_day: 0.5,
             hotspots: BTreeMap::new(),
             quarantine_days: 14,
-            nat_per_day: 0.01,
+            nat_per_day: 0.0,
+            mass_testing_days: 3,
+            workplace_contacts: 10,
+            building_households: 2,
             nat_turnaround_hours: 12,
             risk_areas: Vec::new(),
         }

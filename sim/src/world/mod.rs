@@ -39,6 +39,11 @@ pub struct World {
     county_cumulative: Vec<u64>,
     /// Interprovincial trip destinations (gravity model).
     pub travel: travel::Travel,
+    /// What each province's rules ask in NAT results (index =
+    /// `ProvinceId`); none until `set_nat_policy` reads the rule sets.
+    pub nat_policy: Vec<crate::nat::NatPolicy>,
+    /// Hours from a NAT sample to its result.
+    pub nat_turnaround_hours: u32,
 }
 
 impl World {
@@ -135,7 +140,35 @@ impl World {
             county_people,
             county_checkpoint_base,
             county_cumulative,
+            nat_policy: vec![Default::default(); hcsim_platform::PROVINCE_COUNT],
+            nat_turnaround_hours: s.epidemic.nat_turnaround_hours,
         }
+    }
+
+    /// Reads what each province's rules ask in NAT results (index =
+    /// `ProvinceId`), so that people seek the tests their rules need.
+    pub fn set_nat_policy(&mut self, rules: &[std::sync::Arc<hcsim_platform::RuleSet>]) {
+        for (p, r) in rules.iter().enumerate().take(self.nat_policy.len()) {
+            self.nat_policy[p] = crate::nat::NatPolicy::of(r);
+        }
+    }
+
+    /// The checkpoint a citizen works or studies at: stable over the run,
+    /// chosen by id among the county's sites of the occupation's kind.
+    pub fn workplace(&self, id: u32) -> Option<u32> {
+        use hcsim_platform::api::CheckpointKind;
+        use population::Occupation;
+        let person = &self.people[id as usize];
+        let kind = match person.occupation() {
+            Occupation::Office => CheckpointKind::Office,
+            Occupation::Factory => CheckpointKind::Factory,
+            Occupation::BuildingSite => CheckpointKind::BuildingSite,
+            Occupation::School => CheckpointKind::School,
+            Occupation::None => return None,
+        };
+        let r = &self.geography.county_checkpoints[person.county as usize][kind as usize];
+        let pick = crate::rng::mix(self.seed, id as u64, 0x574f_524b); // "WORK"
+        (!r.is_empty()).then(|| r.start + (pick % r.len() as u64) as u32)
     }
 
     pub fn citizens(&self) -> u32 {
