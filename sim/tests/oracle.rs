@@ -834,11 +834,16 @@ fn a_scan_of_a_quarantined_person_outside_what_the_order_allows_is_a_violation()
     };
     let quarantined = || {
         let mut o = tracking_one();
-        o.observe(now, &[citizen], &[apply.clone()], &[issued.clone()]);
+        o.observe(
+            now,
+            &[citizen],
+            std::slice::from_ref(&apply),
+            std::slice::from_ref(&issued),
+        );
         o.observe(
             now,
             &[Tag::authority()],
-            &[quarantine.clone()],
+            std::slice::from_ref(&quarantine),
             &[Response::Ack],
         );
         o

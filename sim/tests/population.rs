@@ -6,6 +6,7 @@ use hcsim::run::{run, RunOptions, RunOutcome};
 use hcsim::scenario::Scenario;
 
 fn run_text(text: &str, dir: &std::path::Path) -> RunOutcome {
+    std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("scenario.toml");
     std::fs::write(&path, text).unwrap();
     let mut text_scenario = Scenario::load(&path).unwrap();
@@ -48,4 +49,25 @@ fn nat_tests_follow_the_rules_and_the_epidemic_not_a_random_draw() {
     assert!(e.contacts_per_case > 1.0, "{e:?}");
     let oracle = out.summary.oracle.expect("an oracle");
     assert_eq!(oracle.violations, 0, "{oracle:?}");
+}
+
+/// Fujian's code is computed from data alone: its residents file no
+/// manual declaration, even when ill; listing no province restores them.
+#[test]
+fn fujian_residents_make_no_manual_declarations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |exempt: &str| {
+        format!(
+            "name = \"fujian\"\nseed = 3\nstart = \"2020-10-01T00:00\"\n\
+             duration_hours = 48\ntick_minutes = 5\npopulation_scale = 0.00005\n\
+             provinces = [\"fujian\"]\nshards = 2\n\
+             [behaviour]\nsymptoms = 0.05\nvoluntary_declare = 0.1\n\
+             no_manual_declaration = [{exempt}]\n"
+        )
+    };
+    let fujian = run_text(&text("\"fujian\""), &tmp.path().join("a"));
+    assert_eq!(fujian.summary.behaviour.declarations_acked, 0);
+    assert!(fujian.summary.behaviour.symptom_onsets > 0);
+    let declaring = run_text(&text(""), &tmp.path().join("b"));
+    assert!(declaring.summary.behaviour.declarations_acked > 0);
 }

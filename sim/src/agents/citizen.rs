@@ -329,9 +329,11 @@ impl Citizens {
         self.inbound_services(env, id, day, now, role, isolated, sink);
         self.seek_test(env, id, day, now, role, sink);
         // Yellow and red holders must check in daily; the sick declare their
-        // symptoms; a few greens declare anyway.
+        // symptoms; a few greens declare anyway. Residents of a province
+        // whose code is computed from data alone (Fujian) declare nothing.
         let must_check_in = !matches!(self.color[i], Color::Green | Color::White);
-        if sick || must_check_in || rng.random_bool(b.voluntary_declare) {
+        let declares = env.world.declares[env.world.home_province(id).index()];
+        if (sick || must_check_in || rng.random_bool(b.voluntary_declare)) && declares {
             let temperature = if sick {
                 DeciCelsius(375 + rng.random_range(0..15u16))
             } else {

@@ -94,6 +94,9 @@ pub struct Behaviour {
     pub inbound_case: f64,
     /// Inbound passengers whose itinerary declaration leaves out a country.
     pub conceal: f64,
+    /// Provinces whose residents file no manual health declaration: the
+    /// code is computed from data alone (DOMAIN.md, Fujian).
+    pub no_manual_declaration: Vec<String>,
     /// Spring-festival surges, set from `[[surge]]`: what `travel_at` reads.
     #[serde(skip)]
     pub travel_surges: Arc<Vec<TravelSurge>>,
@@ -131,6 +134,7 @@ impl Default for Behaviour {
             inbound: 0.0,
             inbound_case: 0.0,
             conceal: 0.1,
+            no_manual_declaration: vec!["fujian".to_string()],
             travel_surges: Arc::default(),
         }
     }
@@ -558,6 +562,16 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
     probability("inbound", b.inbound)?;
     probability("inbound_case", b.inbound_case)?;
     probability("conceal", b.conceal)?;
+    if let Some(k) = b
+        .no_manual_declaration
+        .iter()
+        .find(|k| ProvinceId::parse(k).is_none())
+    {
+        return Err((
+            "no_manual_declaration",
+            format!("unknown province `{k}`; known: {}", province_keys()),
+        ));
+    }
     if !(b.trip_days_mean >= 1.0 && b.trip_days_mean <= 60.0) {
         return Err((
             "trip_days_mean",
@@ -583,6 +597,24 @@ fn validate_epidemic(e: &Epidemic) -> Result<(), (String, String)> {
                 e.nat_per_day
             ),
         ));
+    }
+    if !(1..=72).contains(&e.nat_turnaround_hours) {
+        return Err((
+            "nat_turnaround_hours".into(),
+            format!("{} is out of range: must be 1..=72", e.nat_turnaround_hours),
+        ));
+    }
+    for (field, value, max) in [
+        ("mass_testing_days", e.mass_testing_days, 14),
+        ("workplace_contacts", e.workplace_contacts, 100),
+        ("building_households", e.building_households, 20),
+    ] {
+        if value > max {
+            return Err((
+                field.into(),
+                format!("{value} is out of range: must be 0..={max}"),
+            ));
+        }
     }
     if !(1..=60).contains(&e.quarantine_days) {
         return Err((

@@ -44,6 +44,9 @@ pub struct World {
     pub nat_policy: Vec<crate::nat::NatPolicy>,
     /// Hours from a NAT sample to its result.
     pub nat_turnaround_hours: u32,
+    /// Whether residents file manual health declarations (index =
+    /// `ProvinceId`; `behaviour.no_manual_declaration` lists those who don't).
+    pub declares: Vec<bool>,
 }
 
 impl World {
@@ -142,6 +145,14 @@ impl World {
             county_cumulative,
             nat_policy: vec![Default::default(); hcsim_platform::PROVINCE_COUNT],
             nat_turnaround_hours: s.epidemic.nat_turnaround_hours,
+            declares: ProvinceId::all()
+                .map(|p| {
+                    !s.behaviour
+                        .no_manual_declaration
+                        .iter()
+                        .any(|k| ProvinceId::parse(k) == Some(p))
+                })
+                .collect(),
         }
     }
 
