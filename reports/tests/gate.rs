@@ -1,8 +1,15 @@
-//! The gate's library: checks, verdicts and JUnit XML from the synthetic run.
+//! The gate's library: checks, verdicts and JUnit XML from the synthetic run,
+//! and from sets of synthetic runs whose figures are drawn for each seed.
 
 use super::fixture;
-use hcsim_reports::gate::{evaluate, Baseline, BaselineSource, Status, Thresholds, Verdict};
+use hcsim_reports::gate::baseline::Provenance;
+use hcsim_reports::gate::timeline::{longest_breach, Breach};
+use hcsim_reports::gate::{
+    evaluate, evaluate_samples, Baseline, BaselineSource, Class, Sample, Status, Thresholds,
+    Verdict,
+};
 use hcsim_reports::metrics::Run;
+use hcsim_reports::summary::{Performance, Summary};
 
 fn gate(thresholds: &str, baseline: BaselineSource) -> Verdict {
     let (summary, performance) = (fixture::summary(), fixture::performance());
@@ -27,7 +34,7 @@ fn baseline_with(metric: &str, value: f64) -> Baseline {
         summary: &summary,
         performance: Some(&performance),
     });
-    b.metrics.insert(metric.to_string(), value);
+    b.metrics.insert(metric.to_string(), vec![value]);
     b
 }
 
@@ -158,7 +165,7 @@ fn baselines_refuse_another_scenario() {
     };
     let mut b = Baseline::from_run(&run);
     assert_eq!(b.mismatch("synthetic", 7), None);
-    assert_eq!(b.metrics["scans"], summary.scans.total as f64);
+    assert_eq!(b.metrics["scans"], vec![summary.scans.total as f64]);
     assert!(
         !b.metrics.contains_key("events_per_second"),
         "no performance.json, no events/s"
@@ -193,5 +200,334 @@ fn junit_lists_every_check_with_failures_and_skips() {
         xml,
         hcsim_reports::junit::render(&v),
         "same verdict, same bytes"
+    );
+}
+
+/// One synthetic run per seed: the fixture with its verify p99 latency at
+/// `p99(i)` ms and its event rate at `rate(i)` per second.
+struct Runs {
+    summaries: Vec<Summary>,
+    performances: Vec<Performance>,
+}
+
+impl Runs {
+    fn new(n: usize, p99: impl Fn(usize) -> f64, rate: impl Fn(usize) -> f64) -> Runs {
+        let (mut summaries, mut performances) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let mut s = fixture::summary();
+            s.latency.get_mut("verify").unwrap().p99_ms = p99(i);
+            summaries.push(s);
+            let mut p = fixture::performance();
+            p.events_per_second = rate(i);
+            performances.push(p);
+        }
+        Runs {
+            summaries,
+            performances,
+        }
+    }
+
+    fn samples(&self) -> Vec<Sample<'_>> {
+        self.summaries
+            .iter()
+            .zip(&self.performances)
+            .enumerate()
+            .map(|(i, (s, p))| Sample {
+                seed: 100 + i as u64,
+                run: Run {
+                    summary: s,
+                    performance: Some(p),
+                },
+            })
+            .collect()
+    }
+
+    fn baseline(&self) -> Baseline {
+        Baseline::from_samples(
+            &self.samples(),
+            Provenance {
+                scenario_hash: Some("crc32:00000000".into()),
+                hcsim_version: Some("0.1.0"),
+                seed: 7,
+            },
+        )
+    }
+}
+
+/// A spread of ±5 around `centre`, the same for every set of runs: the
+/// i-th value of a fixed scramble of 0..n.
+fn spread(centre: f64, i: usize, n: usize) -> f64 {
+    let k = (i * 7 + 3) % n;
+    centre + 10.0 * (k as f64 / (n - 1) as f64 - 0.5)
+}
+
+fn compare(thresholds: &str, baseline: &Baseline, candidate: &Runs) -> Verdict {
+    evaluate_samples(
+        &Thresholds::parse(thresholds).unwrap(),
+        &candidate.samples(),
+        BaselineSource::Loaded {
+            path: "b.json",
+            baseline,
+        },
+    )
+}
+
+fn find<'a>(v: &'a Verdict, metric: &str, group: &str) -> &'a hcsim_reports::gate::CheckResult {
+    v.checks
+        .iter()
+        .find(|c| c.metric == metric && c.group == group)
+        .unwrap_or_else(|| panic!("no {group} check of {metric}: {}", v.to_text()))
+}
+
+const P99_RISE: &str = "[baseline]\nscan_p99_ms = { regress_by = 0.05 }\n";
+
+#[test]
+fn a_significant_rise_beyond_the_threshold_fails_and_noise_does_not() {
+    // Baseline: 20 seeds, p99 spread 35–45 ms around 40 ms.
+    let base = Runs::new(20, |i| spread(40.0, i, 20), |_| 1e6).baseline();
+    assert_eq!(base.seeds.len(), 20);
+    assert_eq!(base.metrics["scan_p99_ms"].len(), 20);
+
+    // 12 % higher in every seed: significant and beyond 5 %.
+    let worse = Runs::new(12, |i| spread(40.0, i, 12) * 1.12, |_| 1e6);
+    let v = compare(P99_RISE, &base, &worse);
+    let c = find(&v, "scan_p99_ms", "baseline");
+    assert_eq!(c.status, Status::Fail, "{}", v.to_text());
+    assert_eq!(c.class, Class::Regression);
+    assert_eq!(v.failed_classes(), vec![Class::Regression]);
+    let t = c.test.as_ref().unwrap();
+    assert_eq!((t.baseline_n, t.candidate_n), (20, 12));
+    assert!((t.change.unwrap() - 0.12).abs() < 0.01, "{t:?}");
+    assert!(t.p_holm <= 0.01, "{t:?}");
+
+    // The same seeds drawn afresh from the same spread: no failure.
+    let same = Runs::new(12, |i| spread(40.0, i + 5, 12), |_| 1e6);
+    let v = compare(P99_RISE, &base, &same);
+    assert_eq!(find(&v, "scan_p99_ms", "baseline").status, Status::Pass);
+
+    // 3 % higher everywhere: within the 5 % the file allows, significant
+    // or not.
+    let slight = Runs::new(40, |i| spread(40.0, i, 40) * 1.03, |_| 1e6);
+    let tight = Runs::new(40, |i| spread(40.0, i, 40), |_| 1e6).baseline();
+    let v = compare(P99_RISE, &tight, &slight);
+    let c = find(&v, "scan_p99_ms", "baseline");
+    assert_eq!(c.status, Status::Pass, "{}", v.to_text());
+
+    // A fall is no regression of a latency.
+    let better = Runs::new(12, |i| spread(40.0, i, 12) * 0.8, |_| 1e6);
+    let v = compare(P99_RISE, &base, &better);
+    let c = find(&v, "scan_p99_ms", "baseline");
+    assert_eq!(c.status, Status::Pass);
+    assert!(c.test.as_ref().unwrap().p < 0.001);
+}
+
+#[test]
+fn holm_corrects_across_the_metrics_tested_and_power_is_stated() {
+    let base = Runs::new(20, |i| spread(40.0, i, 20), |i| spread(1000.0, i, 20)).baseline();
+    // p99 up 12 %, event rate unchanged.
+    let cand = Runs::new(
+        12,
+        |i| spread(40.0, i, 12) * 1.12,
+        |i| spread(1000.0, i, 12),
+    );
+    let thresholds = "[baseline]\nscan_p99_ms = { regress_by = 0.05 }\n\
+                      events_per_second = { regress_by = 0.5 }\n";
+    let v = compare(thresholds, &base, &cand);
+    let p99 = find(&v, "scan_p99_ms", "baseline").test.clone().unwrap();
+    let rate = find(&v, "events_per_second", "baseline")
+        .test
+        .clone()
+        .unwrap();
+    // Two tests: the smaller p is doubled, the larger kept (at least the first).
+    assert!(p99.p < rate.p);
+    assert!((p99.p_holm - 2.0 * p99.p).abs() < 1e-12, "{p99:?}");
+    assert!(
+        (rate.p_holm - rate.p.max(p99.p_holm)).abs() < 1e-12,
+        "{rate:?}"
+    );
+    assert_eq!(
+        find(&v, "events_per_second", "baseline").status,
+        Status::Pass
+    );
+    assert_eq!(v.power.len(), 2);
+    let text = v.to_text();
+    assert!(
+        text.contains("scan_p99_ms: with 12 samples against 20, a ")
+            && text.contains("change is detectable"),
+        "{text}"
+    );
+    // A 5 % threshold for a metric spread ±12 %: the test cannot see it.
+    assert!(
+        v.warnings
+            .iter()
+            .any(|w| w.starts_with("scan_p99_ms: its threshold (5.00 %) is below")),
+        "{:?}",
+        v.warnings
+    );
+    // A 50 % threshold on the event rate, spread ±0.5 %: no warning.
+    assert!(!v
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("events_per_second")));
+}
+
+#[test]
+fn metrics_the_same_in_every_baseline_seed_are_compared_exactly() {
+    let base = Runs::new(6, |i| spread(40.0, i, 6), |_| 1e6).baseline();
+    assert_eq!(base.deterministic("checkpoints"), Some(900.0));
+    assert_eq!(base.deterministic("scan_p99_ms"), None, "it varies");
+    assert_eq!(
+        base.deterministic("events_per_second"),
+        None,
+        "the machine's"
+    );
+    let mut cand = Runs::new(3, |i| spread(40.0, i, 3), |_| 1e6);
+    let v = compare(P99_RISE, &base, &cand);
+    let c = find(&v, "checkpoints", "exact");
+    assert_eq!((c.status, c.class), (Status::Pass, Class::Regression));
+    assert!(v.checks.iter().all(|c| c.metric != "events_per_second"));
+    cand.summaries[1].checkpoints = 901;
+    let v = compare(P99_RISE, &base, &cand);
+    let c = find(&v, "checkpoints", "exact");
+    assert_eq!(c.status, Status::Fail);
+    assert_eq!(
+        c.reason,
+        "901 in 1 of 3 seeds (the baseline had 900 in every seed)"
+    );
+    // A one-run baseline cannot tell what is deterministic.
+    let one = Runs::new(1, |_| 40.0, |_| 1e6).baseline();
+    assert_eq!(one.deterministic("checkpoints"), None);
+}
+
+#[test]
+fn format_1_baselines_load_and_compare_by_ratio() {
+    let b = Baseline::parse(
+        r#"{"schema_version": 1, "scenario": "synthetic", "seed": 7, "metrics": {"scan_p99_ms": 40.0}}"#,
+    )
+    .unwrap();
+    assert_eq!((b.seeds.clone(), b.repeat), (vec![7], 1));
+    assert_eq!(b.metrics["scan_p99_ms"], vec![40.0]);
+    let cand = Runs::new(4, |_| 43.0, |_| 1e6);
+    let v = compare(P99_RISE, &b, &cand);
+    let c = find(&v, "scan_p99_ms", "baseline");
+    assert_eq!(c.status, Status::Fail, "43 > 1.05 × 40, no test possible");
+    assert!(c.limit.ends_with("(one run: ratio only)"), "{}", c.limit);
+    assert!(c.test.is_none());
+    let e = Baseline::parse(r#"{"schema_version": 3, "scenario": "s", "seed": 1}"#).unwrap_err();
+    assert!(
+        e.to_string().contains("schema_version 3 is not known"),
+        "{e}"
+    );
+    // Format 2 survives its own writing.
+    let two = Runs::new(3, |i| 40.0 + i as f64, |_| 1e6).baseline();
+    assert_eq!(Baseline::parse(&two.to_json()).unwrap(), two);
+}
+
+#[test]
+fn limits_hold_in_every_seed_and_name_the_failing_one() {
+    let runs = Runs::new(4, |i| if i == 2 { 80.0 } else { 40.0 }, |_| 1e6);
+    let v = evaluate_samples(
+        &Thresholds::parse("[limits]\nscan_p99_ms = { max = 50 }\nviolations = { max = 0 }\n")
+            .unwrap(),
+        &runs.samples(),
+        BaselineSource::None,
+    );
+    let c = find(&v, "scan_p99_ms", "limits");
+    assert_eq!((c.status, c.class), (Status::Fail, Class::Capacity));
+    assert_eq!(c.value, Some(80.0));
+    assert_eq!(
+        c.reason,
+        "80.00 ms is above 50.00 ms (seed 102; 1 of 4 seeds)"
+    );
+    assert_eq!(v.failed_classes(), vec![Class::Capacity]);
+}
+
+#[test]
+fn exit_classes_order_correctness_before_regression_before_capacity() {
+    assert_eq!(Class::of_limit("violations"), Class::Correctness);
+    assert_eq!(Class::of_limit("lost_records"), Class::Correctness);
+    assert_eq!(Class::of_limit("busy_rate"), Class::Capacity);
+    assert_eq!(Class::of_limit("failing_minutes"), Class::Capacity);
+    assert_eq!(Class::of_limit("scans"), Class::Regression);
+    let mut runs = Runs::new(2, |_| 80.0, |_| 1e6);
+    runs.summaries[0].scans.total = 1;
+    let v = evaluate_samples(
+        &Thresholds::parse("[limits]\nscan_p99_ms = { max = 50 }\nscans = { min = 1000 }\n")
+            .unwrap(),
+        &runs.samples(),
+        BaselineSource::None,
+    );
+    assert_eq!(v.failed_classes(), vec![Class::Regression, Class::Capacity]);
+}
+
+#[test]
+fn sustained_breaches_name_their_window() {
+    let mut s = fixture::summary();
+    s.scenario.end = "2020-10-01T02:00".into();
+    let busy = [0, 5, 0, 2, 9, 3, 1, 0];
+    s.timeline.points.truncate(busy.len());
+    for (p, b) in s.timeline.points.iter_mut().zip(busy) {
+        (p.platform_busy, p.platform_requests) = (b, 100);
+    }
+    // 15-minute intervals: over 1 % at 00:15, then at 00:45–01:30.
+    let b = longest_breach(&s, "busy_rate", None, Some(0.01)).unwrap();
+    let window = |from: &str, until: &str, minutes| Breach {
+        from: from.into(),
+        until: until.into(),
+        minutes,
+    };
+    assert_eq!(b, window("2020-10-01T00:45", "2020-10-01T01:30", 45));
+    // Exactly 1 % is within the limit; the last interval ends at the end.
+    assert_eq!(longest_breach(&s, "busy_rate", None, Some(0.09)), None);
+    s.timeline.points[7].platform_busy = 50;
+    let b = longest_breach(&s, "busy_rate", None, Some(0.1)).unwrap();
+    assert_eq!(b, window("2020-10-01T01:45", "2020-10-01T02:00", 15));
+
+    let run = Run {
+        summary: &s,
+        performance: None,
+    };
+    let gate = |minutes: u32| {
+        let t = format!("[limits]\nbusy_rate = {{ max = 0.01, for_minutes = {minutes} }}\n");
+        evaluate(&Thresholds::parse(&t).unwrap(), &run, BaselineSource::None)
+    };
+    let v = gate(45);
+    let c = &v.checks[0];
+    assert_eq!((c.status, c.class), (Status::Fail, Class::Capacity));
+    assert_eq!(c.name, "busy_rate <= 1.00 % (sustained 45 min)");
+    assert_eq!(
+        c.reason,
+        "<= 1.00 % broken for 45 min, 2020-10-01T00:45 – 2020-10-01T01:30"
+    );
+    let v = gate(60);
+    assert_eq!(v.checks[0].status, Status::Pass);
+    assert!(v.checks[0].reason.starts_with("longest: "));
+}
+
+#[test]
+fn json_and_junit_carry_each_tests_statistics() {
+    let base = Runs::new(20, |i| spread(40.0, i, 20), |_| 1e6).baseline();
+    let cand = Runs::new(12, |i| spread(40.0, i, 12) * 1.12, |_| 1e6);
+    let v = compare(P99_RISE, &base, &cand);
+    let json: serde_json::Value = serde_json::from_str(&v.to_json()).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["failed_classes"], serde_json::json!(["regression"]));
+    let p99 = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "scan_p99_ms")
+        .unwrap();
+    assert_eq!(p99["verdict"], "FAIL");
+    assert_eq!(p99["test"]["baseline"]["n"], 20);
+    assert_eq!(p99["test"]["candidate"]["n"], 12);
+    assert!(p99["test"]["p_holm"].as_f64().unwrap() <= 0.01);
+    assert!(p99["test"]["detectable_change"].as_f64().unwrap() > 0.0);
+    let xml = hcsim_reports::junit::render(&v);
+    assert!(xml.contains("<failure type=\"regression\""), "{xml}");
+    assert!(xml.contains("<property name=\"p_holm\" value=\""), "{xml}");
+    assert!(
+        xml.contains("<property name=\"candidate_n\" value=\"12\"/>"),
+        "{xml}"
     );
 }
