@@ -152,9 +152,12 @@ fn smoke_gate_passes_with_the_shipped_thresholds_and_baseline() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&thresholds, without_speed).unwrap();
+    // Fewer seeds than `.ci/run`'s, to keep a debug build's test short.
     let o = hcsim(&[
         "gate",
         "scenarios/smoke.toml",
+        "--seeds",
+        "3",
         "--thresholds",
         text(&thresholds),
         "--baseline",
@@ -172,6 +175,7 @@ fn smoke_gate_passes_with_the_shipped_thresholds_and_baseline() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(out.contains("gate PASSED"), "{out}");
+    assert!(out.contains("ran 3 seeds × 1"), "{out}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("failures=\"0\""), "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");
@@ -183,19 +187,42 @@ fn smoke_gate_passes_with_the_shipped_thresholds_and_baseline() {
             "{metric}: {out}"
         );
     }
-}
-
-#[test]
-fn gate_fails_when_a_threshold_is_broken() {
-    let tmp = tempfile::tempdir().unwrap();
-    let thresholds = tmp.path().join("gates.toml");
-    std::fs::write(
-        &thresholds,
-        "[limits]\nscans = { min = 1000000000 }\nviolations = { max = 0 }\n",
+    // The shipped baseline holds samples of many seeds, and every metric
+    // that was the same in all of them is compared exactly.
+    let baseline =
+        hcsim_reports::gate::Baseline::load(&super::root().join("ci/baselines/smoke.json"))
+            .unwrap();
+    assert_eq!(baseline.schema_version, 2);
+    assert!(baseline.seeds.len() >= 32, "{:?}", baseline.seeds);
+    let exact: Vec<&String> = baseline
+        .metrics
+        .keys()
+        .filter(|m| baseline.deterministic(m).is_some())
+        .collect();
+    assert!(exact.iter().any(|m| *m == "violations"), "{exact:?}");
+    let verdict: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("run/verdict.json")).unwrap(),
     )
     .unwrap();
+    let checks = verdict["checks"].as_array().unwrap();
+    for m in &exact {
+        assert!(
+            checks
+                .iter()
+                .any(|c| c["metric"] == m.as_str() && c["verdict"] == "PASS"),
+            "{m} compared exactly: {verdict}"
+        );
+    }
+}
+
+/// Runs the gate on the smoke day with `limits`, returning its exit code.
+fn gate_exit(limits: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let thresholds = tmp.path().join("gates.toml");
+    std::fs::write(&thresholds, limits).unwrap();
     let junit = tmp.path().join("junit.xml");
-    let o = hcsim(&[
+    let out = tmp.path().join("run");
+    let mut args = vec![
         "gate",
         "scenarios/smoke.toml",
         "--thresholds",
@@ -203,16 +230,46 @@ fn gate_fails_when_a_threshold_is_broken() {
         "--junit",
         text(&junit),
         "--out",
-        text(&tmp.path().join("run")),
-    ]);
+        text(&out),
+    ];
+    args.extend(extra);
+    let o = hcsim(&args);
     let out = stdout(&o);
-    assert_eq!(o.status.code(), Some(1), "{out}");
+    if o.status.code() != Some(0) {
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(xml.contains("<failure type=\""), "{xml}");
+    }
+    (o.status.code(), out)
+}
+
+#[test]
+fn gate_exit_codes_tell_the_class_of_the_failure() {
+    // An outcome limit: the smoke day has far fewer scans.
+    let (code, out) = gate_exit(
+        "[limits]\nscans = { min = 1000000000 }\nviolations = { max = 0 }\n",
+        &[],
+    );
+    assert_eq!(code, Some(11), "{out}");
     assert!(
         out.contains("gate FAILED: 1 passed, 1 failed, 0 skipped"),
         "{out}"
     );
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("<failure type=\"threshold\""), "{xml}");
+    // A capacity limit: no verify p99 is under a microsecond.
+    let (code, out) = gate_exit("[limits]\nscan_p99_ms = { max = 0.001 }\n", &[]);
+    assert_eq!(code, Some(12), "{out}");
+    // Correctness outranks both (a bound no run can meet, to fail it).
+    let (code, out) = gate_exit(
+        "[limits]\nviolations = { max = -1 }\nscan_p99_ms = { max = 0.001 }\n\
+         scans = { min = 1000000000 }\n",
+        &[],
+    );
+    assert_eq!(code, Some(10), "{out}");
+    // One code for any failure, when CI asks.
+    let (code, out) = gate_exit(
+        "[limits]\nscan_p99_ms = { max = 0.001 }\n",
+        &["--exit-code", "any"],
+    );
+    assert_eq!(code, Some(1), "{out}");
 }
 
 #[test]
@@ -283,12 +340,14 @@ fn gate_input_errors_name_file_line_and_field_before_running() {
 }
 
 #[test]
-fn update_baseline_writes_this_runs_metrics() {
+fn update_baseline_writes_every_seeds_samples() {
     let tmp = tempfile::tempdir().unwrap();
     let baseline = tmp.path().join("new.json");
     let o = hcsim(&[
         "gate",
         "scenarios/smoke.toml",
+        "--seeds",
+        "2",
         "--thresholds",
         "ci/gates.toml",
         "--baseline",
@@ -301,6 +360,75 @@ fn update_baseline_writes_this_runs_metrics() {
     let b: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
     assert_eq!(b["scenario"], "smoke");
-    assert!(b["metrics"]["scans"].as_f64().unwrap() > 0.0);
-    assert!(b["metrics"]["events_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(b["schema_version"], 2);
+    assert_eq!(b["hcsim_version"], env!("CARGO_PKG_VERSION"));
+    assert!(b["scenario_hash"].as_str().unwrap().starts_with("crc32:"));
+    // The scenario's own seed, then SplitMix64(seed + 1).
+    let seed = 20201001u64;
+    assert_eq!(
+        b["seeds"],
+        serde_json::json!([seed, hcsim::cli::gate::derived_seed(seed, 1)])
+    );
+    let scans = b["metrics"]["scans"].as_array().unwrap();
+    assert_eq!(scans.len(), 2);
+    assert_ne!(scans[0], scans[1], "two seeds, two days");
+    assert_eq!(
+        b["metrics"]["events_per_second"].as_array().unwrap().len(),
+        2
+    );
+    assert!(
+        b["metrics"].get("peak_rss_bytes").is_none(),
+        "one process's peak is not a run's"
+    );
+    // Each seed's run has its own directory.
+    for s in b["seeds"].as_array().unwrap() {
+        assert!(tmp
+            .path()
+            .join(format!("run/seed-{s}/summary.json"))
+            .exists());
+    }
+}
+
+/// The Xi'an announcement spike keeps Shaanxi's platform over 1 % busy
+/// answers from 08:30 to 08:50: a 10-minute sustained limit fails and names
+/// that window; a 25-minute one passes.
+#[test]
+fn a_sustained_busy_limit_fails_on_the_announcement_spike_and_names_the_window() {
+    use hcsim_reports::gate::{evaluate, BaselineSource, Status, Thresholds};
+    let scenario =
+        hcsim::scenario::Scenario::load(&super::scenario("announcement-spike.toml")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = hcsim::run::RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    let outcome = hcsim::run::run(&scenario, &opts).unwrap();
+    let run = hcsim_reports::metrics::Run {
+        summary: &outcome.summary,
+        performance: None,
+    };
+    let gate = |minutes: u32| {
+        let t = format!("[limits]\nbusy_rate = {{ max = 0.01, for_minutes = {minutes} }}\n");
+        evaluate(&Thresholds::parse(&t).unwrap(), &run, BaselineSource::None)
+    };
+    let v = gate(10);
+    let c = &v.checks[0];
+    assert_eq!(c.status, Status::Fail, "{}", v.to_text());
+    let (window, _) = c.window.as_ref().unwrap();
+    assert_eq!(
+        (window.from.as_str(), window.until.as_str(), window.minutes),
+        ("2021-12-20T08:30", "2021-12-20T08:50", 20),
+        "{}",
+        v.to_text()
+    );
+    assert!(
+        c.reason
+            .contains("broken for 20 min, 2021-12-20T08:30 – 2021-12-20T08:50"),
+        "{}",
+        c.reason
+    );
+    assert_eq!(gate(20).checks[0].status, Status::Fail, "20 of 20 minutes");
+    let v = gate(25);
+    assert_eq!(v.checks[0].status, Status::Pass, "{}", v.to_text());
 }
