@@ -17,7 +17,9 @@
 #   scripts/gate-evidence.sh [aa|ab|all]      (default all)
 #
 # Environment: AA_RUNS (40), SEEDS (16, candidate seeds per A/A comparison),
-# AB_BASE (16) and AB_SEEDS (8) seeds for the A/B baselines and candidates,
+# SERVERS_BASE/SERVERS_SEEDS (16/8) and RULES_BASE/RULES_SEEDS (64/32) seeds
+# for each A/B's baseline and candidate (the rule change moves yellow scans
+# by about 6 %, which 8 against 16 seeds cannot see: the gate says so),
 # OUT (out/gate-evidence). Release build; the A/A takes about 40 × 10 s on
 # two cores, the A/B a few minutes.
 set -euo pipefail
@@ -26,8 +28,10 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 AA_RUNS=${AA_RUNS:-40}
 SEEDS=${SEEDS:-16}
-AB_BASE=${AB_BASE:-16}
-AB_SEEDS=${AB_SEEDS:-8}
+SERVERS_BASE=${SERVERS_BASE:-16}
+SERVERS_SEEDS=${SERVERS_SEEDS:-8}
+RULES_BASE=${RULES_BASE:-64}
+RULES_SEEDS=${RULES_SEEDS:-32}
 OUT=${OUT:-out/gate-evidence}
 
 cargo build --release --quiet -p hcsim
@@ -99,18 +103,18 @@ scans_refuse = { tolerance = 0.50 }
 model_bytes_per_citizen = { max_ratio = 1.25 }
 EOF
 
-# ab NAME A.toml B.toml: baseline from A, then the sample gate and the old
-# gate on B.
+# ab NAME A.toml B.toml BASE SEEDS: baseline of BASE seeds from A, then the
+# sample gate (SEEDS fresh seeds) and the old gate on B.
 ab() {
-  local name=$1 a=$2 b=$3 code
-  "$hcsim" gate "$a" --seeds "$AB_BASE" --thresholds "$work/ab-gates.toml" \
+  local name=$1 a=$2 b=$3 base=$4 seeds=$5 code
+  "$hcsim" gate "$a" --seeds "$base" --thresholds "$work/ab-gates.toml" \
     --baseline "$work/$name-base.json" --update-baseline --out "$work/run" >"$OUT/ab-$name-base.log" 2>&1
   "$hcsim" gate "$a" --seeds 1 --thresholds "$work/old-gates.toml" \
     --baseline "$work/$name-old.json" --update-baseline --out "$work/run" >/dev/null 2>&1
   code=0
-  "$hcsim" gate "$b" --seeds "$AB_SEEDS" --seed-offset "$AB_BASE" --thresholds "$work/ab-gates.toml" \
+  "$hcsim" gate "$b" --seeds "$seeds" --seed-offset "$base" --thresholds "$work/ab-gates.toml" \
     --baseline "$work/$name-base.json" --out "$work/run" >"$OUT/ab-$name.log" 2>&1 || code=$?
-  echo "A/B $name, sample gate ($AB_SEEDS seeds against $AB_BASE): exit $code, flagged: $(failed "$OUT/ab-$name.log")"
+  echo "A/B $name, sample gate ($seeds seeds against $base): exit $code, flagged: $(failed "$OUT/ab-$name.log")"
   code=0
   "$hcsim" gate "$b" --seeds 1 --thresholds "$work/old-gates.toml" \
     --baseline "$work/$name-old.json" --out "$work/run" >"$OUT/ab-$name-old.log" 2>&1 || code=$?
@@ -129,8 +133,8 @@ abs() {
   sed 's|^anhui = "rules/anhui.toml"|anhui = "rules/anhui-yellow-5days.toml"|' \
     scenarios/anhui-fortnight.toml >"$work/anhui-b.toml"
   grep -q 'anhui-yellow-5days' "$work/anhui-b.toml"
-  ab servers "$work/spike-a.toml" "$work/spike-b.toml" | tee "$OUT/ab-summary.txt"
-  ab rules "$work/anhui-a.toml" "$work/anhui-b.toml" | tee -a "$OUT/ab-summary.txt"
+  ab servers "$work/spike-a.toml" "$work/spike-b.toml" "$SERVERS_BASE" "$SERVERS_SEEDS" | tee "$OUT/ab-summary.txt"
+  ab rules "$work/anhui-a.toml" "$work/anhui-b.toml" "$RULES_BASE" "$RULES_SEEDS" | tee -a "$OUT/ab-summary.txt"
 }
 
 case $what in
