@@ -29,6 +29,11 @@ pub struct Args {
     /// Concurrent virtual users, each with its own connection.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
+    /// Most requests in flight on one HTTP connection (HTTP/1.1
+    /// pipelining, 1..=1024): the open model sends on schedule, so a slow
+    /// answer has later requests queue behind it on the wire.
+    #[arg(long, default_value_t = 16)]
+    pub pipeline: usize,
     /// Virtual seconds per real second [default: the whole scenario in --duration].
     #[arg(long)]
     pub compress: Option<f64>,
@@ -101,6 +106,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         rate: args.rate,
         duration: args.duration,
         connections: args.connections,
+        pipeline: args.pipeline,
         compress: args.compress,
         from: args.from,
         people: args.people,

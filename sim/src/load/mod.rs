@@ -5,8 +5,13 @@
 //!   shape, time-compressed);
 //! - `surge`: the `[[surge]]` entries of a scenario file;
 //! - `workload`: the registered population and what each arrival asks;
-//! - `workers`: the virtual users, their sessions, and the CO-corrected
-//!   recording;
+//! - `workers`: the CO-corrected recording, and the virtual users of an
+//!   in-process target;
+//! - `pipelined`: the HTTP generator, an event loop per thread over
+//!   pipelined keep-alive connections;
+//! - `http1`: requests written and answers read on its wire;
+//! - `timer`: its wake-ups to the microsecond;
+//! - `cpu`: what the generator's own work cost;
 //! - `report`: `load.json` and the terminal report;
 //! - `platform`: building the real platform from rule-set files.
 //!
@@ -14,9 +19,13 @@
 //! the wall clock by design; nothing it measures reaches `summary.json`.
 
 pub mod arrivals;
+pub mod cpu;
+pub mod http1;
+pub mod pipelined;
 pub mod platform;
 pub mod report;
 pub mod surge;
+pub mod timer;
 pub mod workers;
 pub mod workload;
 
@@ -28,12 +37,12 @@ use hcsim_adapters::http::{parse_target, HttpClient};
 use hcsim_adapters::Platform as _;
 use hcsim_platform::api::{Request, Response};
 use hcsim_platform::Minute;
-use report::{LoadReport, Requested, Setup};
+use report::{GeneratorCost, LoadReport, Requested, Setup};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use workers::{drive, Driven, HttpSession, InProcSession, Run, Tick};
+use workers::{drive, Driven, InProcSession, Run, Tick};
 use workload::{Mix, Workload};
 
 /// Where the load goes.
@@ -71,6 +80,8 @@ pub struct LoadOptions {
     pub rate: f64,
     pub duration: Duration,
     pub connections: usize,
+    /// Most requests in flight on one HTTP connection (pipelined).
+    pub pipeline: usize,
     /// Virtual seconds per real second; default: the whole scenario in
     /// `duration`.
     pub compress: Option<f64>,
@@ -124,6 +135,21 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
     );
 
     let threads = opts.threads.max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Target::Http(addr) = opts.target {
+        // The target is on this machine (loopback only): generator threads
+        // beyond its cores take CPU from the target they measure.
+        anyhow::ensure!(
+            threads <= cores,
+            "--threads {threads} is more than this machine's {cores} cores, which the target at \
+             {addr} shares: the generator would take the CPU the target needs"
+        );
+        anyhow::ensure!(
+            (1..=pipelined::PIPELINE_MAX).contains(&opts.pipeline),
+            "--pipeline must be within 1..={}",
+            pipelined::PIPELINE_MAX
+        );
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -136,8 +162,8 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
         .build()
         .context("starting the async runtime")?;
 
-    runtime.block_on(async {
-        let started = Instant::now();
+    let started = Instant::now();
+    let (issued, direct) = runtime.block_on(async {
         let applications = workload::applications(&world, &ids);
         let at = workload::registration_time(clock.start);
         let direct = match opts.target {
@@ -147,74 +173,91 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
             Target::Http(_) => None,
         };
         let issued = register(&opts.target, direct.as_deref(), at, applications).await?;
-        let registration_seconds = started.elapsed().as_secs_f64();
-        let workload = Arc::new(Workload::new(
-            scenario.seed,
-            opts.mix,
-            world.clone(),
-            &ids,
-            &issued,
-        ));
-        anyhow::ensure!(
-            workload.registered() > 0,
-            "no citizen was registered: the target refused every application ({:?})",
-            issued.first()
-        );
+        anyhow::Ok((issued, direct))
+    })?;
+    let registration_seconds = started.elapsed().as_secs_f64();
+    let workload = Arc::new(Workload::new(
+        scenario.seed,
+        opts.mix,
+        world.clone(),
+        &ids,
+        &issued,
+    ));
+    anyhow::ensure!(
+        workload.registered() > 0,
+        "no citizen was registered: the target refused every application ({:?})",
+        issued.first()
+    );
 
-        let requested = Requested {
-            requests: schedule.len(),
-            rate_per_second: schedule.mean_rate(),
-            peak_rate_per_second: schedule.peak_rate(),
-        };
-        let duration_seconds = schedule.duration().as_secs_f64();
-        let virtual_end = clock.now(schedule.duration()).to_string();
-        let shards = opts.connections.min(16);
-        let population = workload.registered();
-        let run = Arc::new(Run::new(schedule, clock, workload, shards));
-        let mut on_tick = opts.on_tick.take();
-        let tick = |t: &Tick| {
-            if let Some(f) = on_tick.as_mut() {
-                f(t)
-            }
-        };
-        let driven: Driven = match (&opts.target, direct) {
-            (Target::InProc, Some(d)) => {
-                let sessions = (0..opts.connections)
-                    .map(|_| InProcSession(d.clone()))
-                    .collect();
-                drive(run, sessions, opts.timeout, tick).await
-            }
-            (Target::Http(addr), _) => {
-                let sessions = (0..opts.connections)
-                    .map(|_| HttpSession::new(*addr, opts.timeout))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(anyhow::Error::msg)?;
-                drive(run, sessions, opts.timeout, tick).await
-            }
-            (Target::InProc, None) => anyhow::bail!("in-process platform missing"),
-        };
-        let setup = Setup {
-            scenario: scenario.path.display().to_string(),
-            target: opts.target.describe(),
-            connections: opts.connections,
-            threads,
-            compress,
-            virtual_start: clock.start.to_string(),
-            virtual_end,
-            surges: shape.surges.clone(),
-            surges_without_factor,
-            mix: opts.mix,
-            population,
-            registration_seconds,
-        };
-        Ok(report::build(
-            setup,
-            &driven,
-            requested,
-            duration_seconds,
-            opts.min_rate_share,
-        ))
-    })
+    let requested = Requested {
+        requests: schedule.len(),
+        rate_per_second: schedule.mean_rate(),
+        peak_rate_per_second: schedule.peak_rate(),
+    };
+    let duration_seconds = schedule.duration().as_secs_f64();
+    let virtual_end = clock.now(schedule.duration()).to_string();
+    let shards = opts.connections.min(16);
+    let population = workload.registered();
+    let run = Arc::new(Run::new(schedule, clock, workload, shards));
+    let mut on_tick = opts.on_tick.take();
+    let tick = |t: &Tick| {
+        if let Some(f) = on_tick.as_mut() {
+            f(t)
+        }
+    };
+    let cpu_before = cpu::process();
+    let driven: Driven = match (&opts.target, direct) {
+        (Target::InProc, Some(d)) => {
+            let sessions = (0..opts.connections)
+                .map(|_| InProcSession(d.clone()))
+                .collect();
+            runtime.block_on(drive(run, sessions, opts.timeout, tick))
+        }
+        (Target::Http(addr), _) => {
+            let plan = pipelined::Plan {
+                addr: *addr,
+                connections: opts.connections,
+                threads,
+                pipeline: opts.pipeline,
+                timeout: opts.timeout,
+            };
+            pipelined::drive(&run, &plan, tick).context("running the load generator")?
+        }
+        (Target::InProc, None) => anyhow::bail!("in-process platform missing"),
+    };
+    let cost = GeneratorCost::new(
+        cpu::process().saturating_sub(cpu_before),
+        driven.completed,
+        driven.started.elapsed().as_secs_f64(),
+        cores,
+        opts.target == Target::InProc,
+    );
+    let setup = Setup {
+        scenario: scenario.path.display().to_string(),
+        target: opts.target.describe(),
+        connections: opts.connections,
+        threads,
+        pipeline: match opts.target {
+            Target::InProc => 1,
+            Target::Http(_) => opts.pipeline,
+        },
+        compress,
+        virtual_start: clock.start.to_string(),
+        virtual_end,
+        surges: shape.surges.clone(),
+        surges_without_factor,
+        mix: opts.mix,
+        population,
+        registration_seconds,
+    };
+    Ok(report::build(
+        setup,
+        &driven,
+        requested,
+        duration_seconds,
+        opts.min_rate_share,
+        cost,
+    ))
 }
 
 /// Registers everyone before the clock starts; not part of the measurement.

@@ -84,6 +84,56 @@ pub struct Achieved {
     pub seconds: f64,
 }
 
+/// What the generator itself cost the machine while the schedule ran.
+#[derive(Serialize, Debug, Clone)]
+pub struct GeneratorCost {
+    /// User and system CPU time of the generator's process, seconds.
+    pub cpu_seconds: f64,
+    /// `cpu_seconds` per completed request, microseconds.
+    pub cpu_per_request_us: f64,
+    /// `cpu_seconds` over the run's wall time and this machine's cores.
+    pub machine_share: f64,
+    pub cores: usize,
+    /// In-process target: the platform's own work is in these figures.
+    pub includes_target: bool,
+    /// Set when the generator took so much of the machine it shares with
+    /// the target that the target's figures are understated.
+    pub warning: Option<String>,
+}
+
+/// A generator taking more than this share of the machine leaves the
+/// local target less than half of it.
+pub const GENERATOR_SHARE_MAX: f64 = 0.5;
+
+impl GeneratorCost {
+    pub fn new(
+        cpu: std::time::Duration,
+        completed: u64,
+        seconds: f64,
+        cores: usize,
+        includes_target: bool,
+    ) -> GeneratorCost {
+        let cpu_seconds = cpu.as_secs_f64();
+        let machine_share = cpu_seconds / (seconds.max(1e-9) * cores.max(1) as f64);
+        let warning = (!includes_target && machine_share > GENERATOR_SHARE_MAX).then(|| {
+            format!(
+                "the generator took {:.0} % of this machine's {cores} cores, which the target on \
+                 this machine shares: its rate and latency are understated (fewer --threads or a \
+                 lower --rate leave it more)",
+                machine_share * 100.0
+            )
+        });
+        GeneratorCost {
+            cpu_seconds,
+            cpu_per_request_us: cpu_seconds * 1e6 / completed.max(1) as f64,
+            machine_share,
+            cores,
+            includes_target,
+            warning,
+        }
+    }
+}
+
 /// Two questions a load run answers separately: did the generator send
 /// each request when the schedule said, and did the target answer the
 /// requested rate.
@@ -107,6 +157,8 @@ pub struct LoadReport {
     pub target: String,
     pub connections: usize,
     pub threads: usize,
+    /// Most requests in flight on one connection.
+    pub pipeline: usize,
     pub duration_seconds: f64,
     /// Virtual seconds per real second.
     pub compress: f64,
@@ -131,6 +183,7 @@ pub struct LoadReport {
     pub late_no_connection: u64,
     /// Sent > 2 ms late although a connection was free.
     pub late_generator: u64,
+    pub generator_cost: GeneratorCost,
     pub verdict: Verdict,
     pub timeline: Vec<Tick>,
 }
@@ -141,6 +194,7 @@ pub struct Setup {
     pub target: String,
     pub connections: usize,
     pub threads: usize,
+    pub pipeline: usize,
     pub compress: f64,
     pub virtual_start: String,
     pub virtual_end: String,
@@ -163,6 +217,7 @@ pub fn build(
     requested: Requested,
     duration_seconds: f64,
     min_rate_share: f64,
+    generator_cost: GeneratorCost,
 ) -> LoadReport {
     let r = &d.recorder;
     // The run lasts at least its schedule; longer if answers trailed.
@@ -187,6 +242,7 @@ pub fn build(
         target: setup.target,
         connections,
         threads: setup.threads,
+        pipeline: setup.pipeline,
         duration_seconds,
         compress: setup.compress,
         virtual_start: setup.virtual_start,
@@ -216,6 +272,7 @@ pub fn build(
         },
         late_no_connection: r.late_no_connection,
         late_generator: r.late_generator,
+        generator_cost,
         verdict,
         timeline: d.timeline.clone(),
     }
@@ -285,8 +342,8 @@ pub fn render(r: &LoadReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "target          {}  ({} connections, {} threads)",
-        r.target, r.connections, r.threads
+        "target          {}  ({} connections, {} threads, up to {} in flight per connection)",
+        r.target, r.connections, r.threads, r.pipeline
     );
     let _ = writeln!(
         s,
@@ -361,6 +418,23 @@ pub fn render(r: &LoadReport) -> String {
         r.late_generator,
         LATE_US / 1000
     );
+    let c = &r.generator_cost;
+    let _ = writeln!(
+        s,
+        "generator cost  {:.2} µs CPU per request{}, {:.1} CPU-s, {:.0} % of {} cores",
+        c.cpu_per_request_us,
+        if c.includes_target {
+            " (platform included)"
+        } else {
+            ""
+        },
+        c.cpu_seconds,
+        c.machine_share * 100.0,
+        c.cores
+    );
+    if let Some(w) = &c.warning {
+        let _ = writeln!(s, "warning         {w}");
+    }
     let _ = writeln!(s, "generator       {}", r.verdict.generator);
     let _ = writeln!(s, "target          {}", r.verdict.target);
     s

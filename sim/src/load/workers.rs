@@ -1,5 +1,7 @@
-//! The virtual users: `connections` workers that take arrivals in schedule
-//! order, wait for each one's intended time, send it, and record.
+//! The virtual users of an in-process target: `connections` workers that
+//! take arrivals in schedule order, wait for each one's intended time, send
+//! it, and record; and the recording both generators share (the HTTP one
+//! is `pipelined`).
 //!
 //! Coordinated omission: a worker that is still waiting for an answer
 //! cannot send the next arrival on time. Measuring from the actual send
@@ -11,15 +13,12 @@
 
 use super::arrivals::{Clock, Schedule};
 use super::workload::RequestSource;
-use hcsim_adapters::http::body::encode;
-use hcsim_adapters::http::Connection;
 use hcsim_adapters::Direct;
 use hcsim_platform::api::{Request, Response};
 use hcsim_platform::Minute;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -87,50 +86,6 @@ impl Session for InProcSession {
     }
 }
 
-/// One keep-alive HTTP connection to `hcsim serve`, using the
-/// per-operation endpoints as a checkpoint scanner would.
-pub struct HttpSession {
-    conn: Connection,
-    timeout: Duration,
-}
-
-impl HttpSession {
-    pub fn new(addr: SocketAddr, timeout: Duration) -> Result<HttpSession, String> {
-        Ok(HttpSession {
-            conn: Connection::new(addr)?,
-            timeout,
-        })
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Head<'a> {
-    #[serde(borrow)]
-    result: std::borrow::Cow<'a, str>,
-    #[serde(borrow, default)]
-    refusal: Option<std::borrow::Cow<'a, str>>,
-}
-
-impl Session for HttpSession {
-    async fn call(&mut self, now: Minute, req: &Request) -> Answer {
-        let (path, body) = match encode(req, Some(now)) {
-            Ok(x) => x,
-            Err(_) => return Answer::Failed("encode".into()),
-        };
-        match self.conn.post(path, body, self.timeout).await {
-            Err(e) => Answer::Failed(e.kind()),
-            Ok(bytes) => match serde_json::from_slice::<Head>(&bytes) {
-                Err(_) => Answer::Failed("unreadable".into()),
-                Ok(h) if h.result == "busy" => Answer::Busy,
-                Ok(h) if h.result == "refused" => {
-                    Answer::Refused(h.refusal.map_or_else(|| "other".into(), |r| r.into_owned()))
-                }
-                Ok(_) => Answer::Ok,
-            },
-        }
-    }
-}
-
 /// Latencies are recorded in microseconds, up to an hour, 3 significant
 /// figures (~190 KiB per histogram).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
@@ -185,7 +140,7 @@ fn micros(d: Duration) -> u64 {
 }
 
 impl Recorder {
-    fn record(&mut self, t: &Times, answer: &Answer) {
+    pub(crate) fn record(&mut self, t: &Times, answer: &Answer) {
         let late = Duration::from_micros(LATE_US);
         self.send_lag
             .saturating_record(micros(t.sent.saturating_duration_since(t.intended)));
@@ -234,16 +189,17 @@ impl Recorder {
     }
 }
 
-struct Times {
+pub(crate) struct Times {
     /// When the schedule wanted the request sent.
-    intended: Instant,
+    pub intended: Instant,
     /// When the pacer handed it to the workers.
-    released: Instant,
+    pub released: Instant,
     /// When a worker sent it.
-    sent: Instant,
-    done: Instant,
-    /// Every other connection was in a call when this one took it.
-    all_busy: bool,
+    pub sent: Instant,
+    pub done: Instant,
+    /// Every other connection was in a call (or, pipelined, had its fill
+    /// of requests in flight) when this one took it.
+    pub all_busy: bool,
 }
 
 /// How arrivals are released at their intended times.
