@@ -212,8 +212,9 @@ impl RequestSource for Workload {
     }
 }
 
-/// The moment registrations are filed: a day before the run, so codes
-/// exist before the first scan whatever `--from` says.
+/// The moment registrations are filed: the run's virtual start, before its
+/// first scan. Not earlier: `hcsim serve` refuses a `now` before its own
+/// start, which is the scenario's start when `--from` is left alone.
 pub fn registration_time(start: Minute) -> Minute {
-    start.minus_days(1)
+    start
 }
