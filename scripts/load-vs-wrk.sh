@@ -3,7 +3,7 @@
 # on loopback, `POST /v1/code/verify`, with the same connections, client
 # threads and duration. Each round runs:
 #   1. wrk, closed loop, as fast as it goes;
-#   2. `hcsim load` asked 1.5x wrk's rate (so the target, not the schedule,
+#   2. `hcsim load` asked 3x wrk's rate (so the target, not the schedule,
 #      is the limit): requests/s against wrk's;
 #   3. `hcsim load` at 80 % of wrk's rate: corrected p99 against uncorrected
 #      (the generator keeps its schedule).
@@ -110,7 +110,7 @@ for round in $(seq "$ROUNDS"); do
             "$wrk_rps" "$wrk_p99" "$wrk_cpu_us" "$(awk '{print $1 + $2}' "$work/wrk.time")" "$wrk_errors"
     fi
     ask=${wrk_rps:-100000}
-    load "$(awk -v r="$ask" 'BEGIN {printf "%.0f", r * 1.5}')" "$work/max"
+    load "$(awk -v r="$ask" 'BEGIN {printf "%.0f", r * 3}')" "$work/max"
     rps=$(json "$work/max/load.json" .achieved.rate_per_second)
     printf 'hcsim load      %10.0f req/s  p99 %.3f ms uncorrected  CPU %.2f µs/request (%.1f CPU-s)  errors %s\n' \
         "$rps" "$(json "$work/max/load.json" .latency.uncorrected_ms.p99)" \
