@@ -1,25 +1,29 @@
-//! The in-process adapter: the platform's provinces and hub as actix actors
-//! on the caller's arbiters, driven in the three rounds of
-//! `hcsim_platform::actors`. Platform faults (`faults.rs`) are injected
-//! here: hub links per round, crashes and restarts between rounds.
+//! The in-process adapter: the platform's 31 provinces and hub, driven in
+//! the three rounds of `hcsim_platform::actors`. Each province is an actor
+//! in the model's sense: private state, touched only through its round's
+//! batch. The rounds of all provinces run in parallel on the run's thread
+//! pool (work-stealing, so a tick ends about when its largest province
+//! does), and their results are gathered in province order, so the answers
+//! do not depend on the pool's size. Platform faults (`faults.rs`) are
+//! injected here: hub links per round, crashes and restarts between rounds.
 
 use crate::faults::{Event, FaultEffects, FaultState, PlatformFaults};
 use crate::port::{hub_copy, route, ColorCensus, Platform, PortError, Route};
-use actix::prelude::*;
-use futures::future::join_all;
-use hcsim_platform::actors::{
-    Census, FinishRound, HubActor, HubRound, HubStats, ProvinceActor, ProvinceRound,
-};
+use hcsim_platform::actors::{FinishRound, HubActor, HubRound, ProvinceRound};
 use hcsim_platform::api::{Feed, Refusal, Request, Response};
 use hcsim_platform::hub::{Hub, HubAnswer, HubCounters};
 use hcsim_platform::hub_link::HubLink;
 use hcsim_platform::province::{DurableLog, Outcome, ProvincePlatform};
 use hcsim_platform::{Minute, ProvinceId, PROVINCE_COUNT};
+use rayon::prelude::*;
+use std::sync::Arc;
 
 pub struct InProcess {
-    provinces: Vec<Addr<ProvinceActor>>,
-    hub: Addr<HubActor>,
-    arbiters: Vec<ArbiterHandle>,
+    /// In `ProvinceId` order.
+    provinces: Vec<ProvincePlatform>,
+    hub: HubActor,
+    /// Where the provinces' rounds run; one after another without.
+    pool: Option<Arc<rayon::ThreadPool>>,
     faults: FaultState,
     /// Whether each province can reach the hub (`set_hub_link`).
     links: [bool; PROVINCE_COUNT],
@@ -29,58 +33,67 @@ pub struct InProcess {
     unreachable: [u64; PROVINCE_COUNT],
 }
 
-fn mailbox(e: MailboxError) -> PortError {
-    PortError::Unavailable(format!("platform actor: {e}"))
-}
-
-/// Which arbiter each province's actor runs on: largest population first,
-/// each to the least loaded arbiter, so the provinces' round ends about
-/// when the busiest thread does (by index alone, one of two threads gets
-/// 55 % of the people).
-fn arbiter_of_province(arbiters: usize) -> [usize; PROVINCE_COUNT] {
-    let mut order: Vec<ProvinceId> = ProvinceId::all().collect();
-    order.sort_by(|a, b| {
-        b.info()
-            .population_millions
-            .total_cmp(&a.info().population_millions)
-            .then(a.index().cmp(&b.index()))
-    });
-    let mut load = vec![0.0f64; arbiters.max(1)];
-    let mut home = [0; PROVINCE_COUNT];
-    for p in order {
-        let (k, _) = load
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap_or((0, &0.0));
-        load[k] += p.info().population_millions;
-        home[p.index()] = k;
-    }
-    home
+/// Runs `round` on every province with a non-empty batch, on `pool` when
+/// there is one; results in province order whatever ran first.
+fn each_province<B, T, F>(
+    pool: Option<&rayon::ThreadPool>,
+    provinces: &mut [ProvincePlatform],
+    batches: Vec<Vec<B>>,
+    round: F,
+) -> Vec<(usize, T)>
+where
+    B: Send,
+    T: Send,
+    F: Fn(&mut ProvincePlatform, Vec<B>) -> T + Sync + Send,
+{
+    let mut work: Vec<(usize, &mut ProvincePlatform, Vec<B>)> = provinces
+        .iter_mut()
+        .zip(batches)
+        .enumerate()
+        .filter(|(_, (_, b))| !b.is_empty())
+        .map(|(p, (platform, b))| (p, platform, b))
+        .collect();
+    let mut done: Vec<(usize, T)> = match pool {
+        Some(pool) if work.len() > 1 => {
+            // Largest batches first, each its own task: the tick's round
+            // ends about when its largest province does.
+            work.sort_by_key(|(p, _, b)| (std::cmp::Reverse(b.len()), *p));
+            pool.install(|| {
+                work.into_par_iter()
+                    .with_max_len(1)
+                    .map(|(p, platform, b)| (p, round(platform, b)))
+                    .collect()
+            })
+        }
+        _ => work
+            .into_iter()
+            .map(|(p, platform, b)| (p, round(platform, b)))
+            .collect(),
+    };
+    done.sort_by_key(|(p, _)| *p);
+    done
 }
 
 impl InProcess {
-    /// Starts one actor per province, spread round-robin over `arbiters`,
-    /// and the hub on the first arbiter.
+    /// The platform of `make`'s provinces and `hub`, its rounds run on
+    /// `pool` when given.
     pub fn start(
-        arbiters: &[ArbiterHandle],
+        pool: Option<Arc<rayon::ThreadPool>>,
         make: impl FnMut(ProvinceId) -> ProvincePlatform,
         hub: Hub,
     ) -> InProcess {
-        InProcess::start_with_faults(arbiters, make, hub, PlatformFaults::default())
+        InProcess::start_with_faults(pool, make, hub, PlatformFaults::default())
     }
 
     /// Like `start`, with platform faults at fixed times. Provinces that
     /// will crash write a durable log from the start.
     pub fn start_with_faults(
-        arbiters: &[ArbiterHandle],
+        pool: Option<Arc<rayon::ThreadPool>>,
         mut make: impl FnMut(ProvinceId) -> ProvincePlatform,
         hub: Hub,
         plan: PlatformFaults,
     ) -> InProcess {
-        assert!(!arbiters.is_empty(), "InProcess needs at least one arbiter");
         let mut faults = FaultState::new(plan);
-        let home = arbiter_of_province(arbiters.len());
         let provinces = ProvinceId::all()
             .map(|p| {
                 let mut platform = make(p);
@@ -93,16 +106,13 @@ impl InProcess {
                     ));
                     platform = platform.with_durable_log(log);
                 }
-                ProvinceActor::start_in_arbiter(&arbiters[home[p.index()]], move |_| {
-                    ProvinceActor { platform }
-                })
+                platform
             })
             .collect();
-        let hub = HubActor::start_in_arbiter(&arbiters[0], move |_| HubActor::new(hub));
         InProcess {
             provinces,
-            hub,
-            arbiters: arbiters.to_vec(),
+            hub: HubActor::new(hub),
+            pool,
             faults,
             links: [true; PROVINCE_COUNT],
             from_hub: Vec::new(),
@@ -115,7 +125,7 @@ impl InProcess {
         self.faults.effects.clone()
     }
 
-    /// The crash drops the province's actor with everything it held in
+    /// The crash drops the province's platform with everything it held in
     /// memory; the write it was doing is torn off the log.
     fn crash(&mut self, k: usize) {
         let p = self.faults.crash(k).province;
@@ -128,22 +138,20 @@ impl InProcess {
         if let Some((log, _, _)) = &self.faults.logs[p.index()] {
             log.tear();
         }
-        let arbiter = &self.arbiters[arbiter_of_province(self.arbiters.len())[p.index()]];
         // Until the restart requests for it are answered busy; an empty
         // platform stands in for `census`, which counts nobody there.
         let setup = self.faults.logs[p.index()]
             .as_ref()
             .map(|(_, r, g)| (r.clone(), g.clone()));
         if let Some((rules, recognition)) = setup {
-            let platform = ProvincePlatform::new(p, rules).with_recognition(recognition);
             self.provinces[p.index()] =
-                ProvinceActor::start_in_arbiter(arbiter, move |_| ProvinceActor { platform });
+                ProvincePlatform::new(p, rules).with_recognition(recognition);
         }
     }
 
-    /// Recovers the province from its log on a new actor, then reads back
-    /// everything it acknowledged before the crash.
-    async fn restart(&mut self, k: usize, now: Minute) -> Result<(), PortError> {
+    /// Recovers the province from its log, then reads back everything it
+    /// acknowledged before the crash.
+    fn restart(&mut self, k: usize, now: Minute) -> Result<(), PortError> {
         let crash = self.faults.crash(k).clone();
         let p = crash.province;
         let Some((log, rules, recognition)) = self.faults.logs[p.index()].clone() else {
@@ -151,23 +159,18 @@ impl InProcess {
         };
         let (platform, recovery) = ProvincePlatform::recover(p, rules, log, now)
             .map_err(|e| PortError::Unavailable(format!("{}: recovery failed: {e}", p.key())))?;
-        let platform = platform.with_recognition(recognition);
-        let arbiter = &self.arbiters[p.index() % self.arbiters.len()];
-        self.provinces[p.index()] =
-            ProvinceActor::start_in_arbiter(arbiter, move |_| ProvinceActor { platform });
+        self.provinces[p.index()] = platform.with_recognition(recognition);
         let acknowledged = &self.faults.acknowledged[p.index()];
         let audit: Vec<(u32, Request)> = acknowledged
             .keys()
             .enumerate()
             .map(|(i, code)| (i as u32, Request::Records { code: *code }))
             .collect();
-        let result = self.provinces[p.index()]
-            .send(ProvinceRound {
-                now,
-                requests: audit,
-            })
-            .await
-            .map_err(mailbox)?;
+        let result = ProvinceRound {
+            now,
+            requests: audit,
+        }
+        .apply(&mut self.provinces[p.index()]);
         let (mut checked, mut lost) = (0u64, 0u64);
         for ((_, seqs), (_, outcome)) in acknowledged.iter().zip(&result.outcomes) {
             checked += 1 + seqs.len() as u64;
@@ -188,17 +191,14 @@ impl InProcess {
             .faults
             .release_publications(now, &links, p, publications);
         if !publications.is_empty() {
-            self.hub
-                .send(HubRound {
-                    now,
-                    publications,
-                    queries: Vec::new(),
-                    requests: Vec::new(),
-                    feeds: Vec::new(),
-                    links,
-                })
-                .await
-                .map_err(mailbox)?;
+            self.hub.round(HubRound {
+                now,
+                publications,
+                queries: Vec::new(),
+                requests: Vec::new(),
+                feeds: Vec::new(),
+                links,
+            });
         }
         self.faults.effect(crash.fault, |e| {
             e.restarted = true;
@@ -234,7 +234,7 @@ impl InProcess {
 
     /// The hub's counters: queries, national codes, inbound services.
     pub async fn hub_counters(&self) -> Result<HubCounters, PortError> {
-        self.hub.send(HubStats).await.map_err(mailbox)
+        Ok(self.hub.hub.counters())
     }
 }
 
@@ -258,7 +258,7 @@ impl Platform for InProcess {
                 match event {
                     Event::Crash { crash, .. } => self.crash(crash),
                     Event::Restart { crash, province } => {
-                        self.restart(crash, now).await?;
+                        self.restart(crash, now)?;
                         // Feeds kept for it are delivered first.
                         for req in std::mem::take(&mut self.faults.redeliver[province.index()]) {
                             let fault = self.faults.crash(crash).fault;
@@ -315,23 +315,17 @@ impl Platform for InProcess {
             }
         }
 
-        let round1 = join_all(
-            per_province
-                .into_iter()
-                .enumerate()
-                .filter(|(_, b)| !b.is_empty())
-                .map(|(p, requests)| {
-                    let addr = self.provinces[p].clone();
-                    async move { (p, addr.send(ProvinceRound { now, requests }).await) }
-                }),
-        )
-        .await;
+        let round1 = each_province(
+            self.pool.as_deref(),
+            &mut self.provinces,
+            per_province,
+            |platform, requests| ProvinceRound { now, requests }.apply(platform),
+        );
 
         let mut publications = Vec::new();
         let mut queries = Vec::new();
         let mut pending: Vec<(usize, u32)> = Vec::new();
         for (p, result) in round1 {
-            let result = result.map_err(mailbox)?;
             if faulty {
                 let province = ProvinceId(p as u8);
                 publications.extend(self.faults.release_publications(
@@ -365,18 +359,14 @@ impl Platform for InProcess {
             || links_down
         {
             let (tags, hub_requests): (Vec<u32>, Vec<Request>) = hub_requests.into_iter().unzip();
-            let result = self
-                .hub
-                .send(HubRound {
-                    now,
-                    publications,
-                    queries: queries.clone(),
-                    requests: hub_requests,
-                    feeds: hub_feeds,
-                    links,
-                })
-                .await
-                .map_err(mailbox)?;
+            let result = self.hub.round(HubRound {
+                now,
+                publications,
+                queries: queries.clone(),
+                requests: hub_requests,
+                feeds: hub_feeds,
+                links,
+            });
             for (i, r) in tags.into_iter().zip(result.responses) {
                 (responses[i as usize], answered[i as usize]) = (r, true);
             }
@@ -392,19 +382,14 @@ impl Platform for InProcess {
                 }
                 finish[p].push((i, q, a));
             }
-            let round3 = join_all(
-                finish
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, f)| !f.is_empty())
-                    .map(|(p, answers)| {
-                        let addr = self.provinces[p].clone();
-                        async move { addr.send(FinishRound { now, answers }).await }
-                    }),
-            )
-            .await;
-            for done in round3 {
-                for (i, r) in done.map_err(mailbox)? {
+            let round3 = each_province(
+                self.pool.as_deref(),
+                &mut self.provinces,
+                finish,
+                |platform, answers| FinishRound { now, answers }.apply(platform),
+            );
+            for (_, done) in round3 {
+                for (i, r) in done {
                     (responses[i as usize], answered[i as usize]) = (r, true);
                 }
             }
@@ -425,7 +410,10 @@ impl Platform for InProcess {
     }
 
     async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
-        let all = join_all(self.provinces.iter().map(|a| a.send(Census { now }))).await;
-        all.into_iter().map(|r| r.map_err(mailbox)).collect()
+        let census = |p: &ProvincePlatform| p.census(now);
+        Ok(match &self.pool {
+            Some(pool) => pool.install(|| self.provinces.par_iter().map(census).collect()),
+            None => self.provinces.iter().map(census).collect(),
+        })
     }
 }

@@ -1,7 +1,6 @@
 //! `Direct` answers exactly as the actor platform does.
 
 use super::*;
-use actix::{Arbiter, ArbiterHandle, System};
 use hcsim_adapters::{InProcess, Platform};
 
 /// Registration, then a busy tick, then a later tick re-scanning everyone,
@@ -30,15 +29,10 @@ async fn script(p: &mut impl Platform) -> (Vec<Vec<Response>>, hcsim_adapters::C
 
 #[test]
 fn direct_answers_a_batch_exactly_like_in_process() {
-    let via_actors = System::new().block_on(async {
-        let arbiters: Vec<Arbiter> = (0..2).map(|_| Arbiter::new()).collect();
-        let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
-        let mut platform = InProcess::start(&handles, platforms(), Hub::new());
-        let result = script(&mut platform).await;
-        for a in arbiters {
-            a.stop();
-        }
-        result
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build();
+    let via_actors = futures::executor::block_on(async {
+        let pool = Some(std::sync::Arc::new(pool.expect("pool")));
+        script(&mut InProcess::start(pool, platforms(), Hub::new())).await
     });
     let via_direct = futures::executor::block_on(script(&mut direct()));
 

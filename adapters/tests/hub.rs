@@ -2,7 +2,6 @@
 //! the same-flight contact designation reaching the person's province.
 
 use super::*;
-use actix::{Arbiter, ArbiterHandle, System};
 use hcsim_adapters::{InProcess, Platform};
 use hcsim_platform::api::{InboundAnswer, InboundRequest, Refusal};
 use hcsim_platform::recognition::RecognitionPolicy;
@@ -14,21 +13,16 @@ fn policy() -> Arc<RecognitionPolicy> {
 }
 
 fn with_actors<T>(f: impl AsyncFnOnce(&mut InProcess) -> T) -> T {
-    System::new().block_on(async {
-        let arbiters: Vec<Arbiter> = (0..2).map(|_| Arbiter::new()).collect();
-        let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
+    futures::executor::block_on(async {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build();
         let pol = policy();
         let mut make = platforms();
         let mut platform = InProcess::start(
-            &handles,
+            Some(std::sync::Arc::new(pool.expect("pool"))),
             move |p| make(p).with_recognition(pol.clone()),
             Hub::new(),
         );
-        let out = f(&mut platform).await;
-        for a in arbiters {
-            a.stop();
-        }
-        out
+        f(&mut platform).await
     })
 }
 

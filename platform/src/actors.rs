@@ -40,18 +40,26 @@ pub struct ProvinceRoundResult {
     pub publications: Vec<Publication>,
 }
 
-impl Handler<ProvinceRound> for ProvinceActor {
-    type Result = ProvinceRoundResult;
-    fn handle(&mut self, msg: ProvinceRound, _: &mut Context<Self>) -> ProvinceRoundResult {
-        let outcomes = msg
+impl ProvinceRound {
+    /// The round on `platform`, by whoever owns it this tick (its actor,
+    /// or the engine's worker that holds the province).
+    pub fn apply(self, platform: &mut ProvincePlatform) -> ProvinceRoundResult {
+        let outcomes = self
             .requests
             .iter()
-            .map(|(i, r)| (*i, self.platform.handle(msg.now, r)))
+            .map(|(i, r)| (*i, platform.handle(self.now, r)))
             .collect();
         ProvinceRoundResult {
             outcomes,
-            publications: self.platform.drain_publications(),
+            publications: platform.drain_publications(),
         }
+    }
+}
+
+impl Handler<ProvinceRound> for ProvinceActor {
+    type Result = ProvinceRoundResult;
+    fn handle(&mut self, msg: ProvinceRound, _: &mut Context<Self>) -> ProvinceRoundResult {
+        msg.apply(&mut self.platform)
     }
 }
 
@@ -62,15 +70,19 @@ pub struct FinishRound {
     pub answers: Vec<(u32, HubQuery, HubAnswer)>,
 }
 
+impl FinishRound {
+    pub fn apply(self, platform: &mut ProvincePlatform) -> Vec<(u32, crate::api::Response)> {
+        self.answers
+            .into_iter()
+            .map(|(i, q, a)| (i, platform.finish_remote(self.now, &q, a)))
+            .collect()
+    }
+}
+
 impl Handler<FinishRound> for ProvinceActor {
     type Result = MessageResult<FinishRound>;
     fn handle(&mut self, msg: FinishRound, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(
-            msg.answers
-                .into_iter()
-                .map(|(i, q, a)| (i, self.platform.finish_remote(msg.now, &q, a)))
-                .collect(),
-        )
+        MessageResult(msg.apply(&mut self.platform))
     }
 }
 
@@ -144,6 +156,13 @@ fn link_up(links: &HubLinks, issuer: crate::api::Issuer) -> bool {
 impl Handler<HubRound> for HubActor {
     type Result = HubRoundResult;
     fn handle(&mut self, msg: HubRound, _: &mut Context<Self>) -> HubRoundResult {
+        self.round(msg)
+    }
+}
+
+impl HubActor {
+    /// The hub's round, by whoever owns the hub this tick.
+    pub fn round(&mut self, msg: HubRound) -> HubRoundResult {
         let links = msg.links;
         let mut waiting = Vec::new();
         for p in std::mem::take(&mut self.backlog)

@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use hcsim::engine::message::Tag;
 use hcsim::engine::observer::ExchangeObserver;
 use hcsim::oracle::{file_names, Oracle, Setup};
-use hcsim::run::{default_rules_dir, load_rules, run_on_one_arbiter};
+use hcsim::run::{default_rules_dir, load_rules, run_on_one_thread};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
 use hcsim_platform::{Minute, Request, Response};
@@ -70,7 +70,7 @@ fn scenario() -> Scenario {
 fn record(scenario: &Scenario, world: &Arc<World>) -> Recording {
     let setup = load_rules(scenario).expect("bundled rule sets");
     let mut recording = Recording::default();
-    run_on_one_arbiter(scenario, world, &setup, &mut recording).expect("engine run");
+    run_on_one_thread(scenario, world, &setup, &mut recording).expect("engine run");
     recording
 }
 

@@ -9,7 +9,7 @@
 //! events/s (each iteration is the whole day, `EngineOutput::events` of it).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hcsim::run::{load_rules, run_on_one_arbiter};
+use hcsim::run::{load_rules, run_on_one_thread};
 use hcsim::scenario::Scenario;
 use hcsim::world::World;
 use std::path::PathBuf;
@@ -34,7 +34,7 @@ fn run_day(scenario: &Scenario) -> (Duration, u64) {
     let setup = load_rules(scenario).expect("bundled rule sets");
     let world = Arc::new(World::build(scenario));
     let (output, elapsed) =
-        run_on_one_arbiter(scenario, &world, &setup, &mut ()).expect("engine run");
+        run_on_one_thread(scenario, &world, &setup, &mut ()).expect("engine run");
     (elapsed, output.events)
 }
 

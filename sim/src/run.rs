@@ -9,7 +9,6 @@ use crate::metrics::{ProvinceScans, ISSUERS};
 use crate::oracle::{Oracle, Setup};
 use crate::scenario::Scenario;
 use crate::world::World;
-use actix::prelude::*;
 use anyhow::Context as _;
 use hcsim_adapters::http::LocalOrRemote;
 use hcsim_adapters::InProcess;
@@ -160,9 +159,7 @@ fn run_on(
             }
             None => None,
         };
-        let arbiters: Vec<Arbiter> = (0..threads).map(|_| Arbiter::new()).collect();
-        let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
-        let local = local_platform(&world, &setup, &handles, platform_faults);
+        let local = local_platform(&world, &setup, Some(pool.clone()), platform_faults);
         let fault_effects = local.fault_effects();
         let inner = match remote {
             Some(client) => LocalOrRemote::Remote(client),
@@ -215,9 +212,6 @@ fn run_on(
                 (client.counters().await.map(|c| c.hub), [0; PROVINCE_COUNT])
             }
         };
-        for a in arbiters {
-            a.stop();
-        }
         let counters = counters?;
         let effects = fault_effects
             .lock()
@@ -397,19 +391,19 @@ pub fn timing(scenario: &Scenario) -> Timing {
     }
 }
 
-/// The in-process platform of `setup` on `arbiters`, each province and the
-/// hub sized for the world's population before anyone registers.
+/// The in-process platform of `setup`, its rounds on `pool`, each province
+/// and the hub sized for the world's population before anyone registers.
 pub fn local_platform(
     world: &World,
     setup: &PlatformSetup,
-    arbiters: &[ArbiterHandle],
+    pool: Option<Arc<rayon::ThreadPool>>,
     faults: hcsim_adapters::faults::PlatformFaults,
 ) -> InProcess {
     let residents = province_citizens(world).map(|n| n as usize);
     let mut hub = setup.hub();
     hub.reserve(&residents);
     InProcess::start_with_faults(
-        arbiters,
+        pool,
         |p: ProvinceId| {
             let mut platform = setup.province(p);
             platform.reserve(residents[p.index()]);
@@ -420,20 +414,18 @@ pub fn local_platform(
     )
 }
 
-/// One whole run of `scenario` on a single arbiter with the in-process
+/// One whole run of `scenario` on one thread with the in-process
 /// platform, no oracle and no progress output, each exchange shown to
 /// `observer`: what the benches run. Returns the engine's output and the
 /// wall time of its tick loop alone (start-up left out).
-pub fn run_on_one_arbiter(
+pub fn run_on_one_thread(
     scenario: &Scenario,
     world: &Arc<World>,
     setup: &PlatformSetup,
     observer: &mut dyn crate::engine::observer::ExchangeObserver,
 ) -> Result<(EngineOutput, std::time::Duration), crate::engine::EngineError> {
     actix::System::new().block_on(async {
-        let arbiter = Arbiter::new();
-        let handles = [arbiter.handle()];
-        let local = local_platform(world, setup, &handles, Default::default());
+        let local = local_platform(world, setup, None, Default::default());
         let mut platform = capacity_over(local, scenario, world);
         let started = Instant::now();
         let output = drive(
@@ -447,7 +439,6 @@ pub fn run_on_one_arbiter(
         )
         .await;
         let elapsed = started.elapsed();
-        arbiter.stop();
         output.map(|o| (o, elapsed))
     })
 }
