@@ -249,7 +249,18 @@ impl Platform for InProcess {
         // the answers are moved once rather than through an Option.
         let mut responses: Vec<Response> = vec![Response::Busy; n];
         let mut answered = vec![false; n];
-        let mut per_province: Vec<Vec<(u32, Request)>> = vec![Vec::new(); PROVINCE_COUNT];
+        // Sized once, from a first pass over the routes: growing them by
+        // doubling cost more than routing twice.
+        let mut sizes = [0usize; PROVINCE_COUNT];
+        for req in &requests {
+            match route(req) {
+                Route::Province(p) if p.index() < PROVINCE_COUNT => sizes[p.index()] += 1,
+                Route::Broadcast => sizes.iter_mut().for_each(|n| *n += 1),
+                _ => {}
+            }
+        }
+        let mut per_province: Vec<Vec<(u32, Request)>> =
+            sizes.iter().map(|n| Vec::with_capacity(*n)).collect();
         let faulty = !self.faults.is_empty();
         // Requests to provinces that will crash, to note what they acknowledged.
         let mut watched: Vec<(usize, ProvinceId, Request)> = Vec::new();

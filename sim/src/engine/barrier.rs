@@ -28,6 +28,10 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Exchanges in a tick from which the oracle checks on a thread of its
+/// own: below it, starting the thread costs more than it saves.
+const ORACLE_THREAD_MIN: usize = 4096;
+
 /// One shard's requests of one tick, and the events it handled.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ShardBatch {
@@ -162,8 +166,15 @@ impl<'a, P: Platform> Barrier<'a, P> {
             requests.push(request);
             tries.push(t);
         }
+        // Sized once: at national scale a tick carries ~10^5 requests, and
+        // growing these vectors by doubling was a tenth of this thread's time.
+        let incoming: usize = batches.iter().map(|b| b.requests.len()).sum();
+        tags.reserve(incoming);
+        requests.reserve(incoming);
         for batch in batches {
             self.events += batch.events;
+            // Most replies go back to the shard that asked.
+            out[batch.shard as usize].reserve(batch.requests.len());
             for (tag, request) in batch.requests {
                 tags.push(tag);
                 requests.push(request);
@@ -189,13 +200,12 @@ impl<'a, P: Platform> Barrier<'a, P> {
             let responses = self.platform.exchange(now, requests).await?;
             exchanged = clock.elapsed().as_secs_f64();
             self.seconds.platform += exchanged;
-            if let Some(o) = self.oracle.as_deref_mut() {
-                let clock = Instant::now();
-                o.observe(now, &tags, &sent, &responses);
-                let checked = clock.elapsed().as_secs_f64();
-                self.seconds.oracle += checked;
-                exchanged += checked;
-            }
+            // The oracle and the watchers read the tick's exchanges while
+            // nothing else needs them; only replies and retries wait.
+            let clock = Instant::now();
+            let oracle = self.watch(now, &tags, &sent, &responses);
+            self.seconds.oracle += oracle;
+            exchanged += clock.elapsed().as_secs_f64();
             self.route(tick, now, tags, sent, responses, &tries, out);
         }
         self.seconds.routing += (started.elapsed().as_secs_f64() - exchanged).max(0.0);
@@ -208,8 +218,59 @@ impl<'a, P: Platform> Barrier<'a, P> {
         Ok(())
     }
 
-    /// Every exchange seen by the observers; busy answers retried or
-    /// degraded; replies to the agents that asked.
+    /// Every exchange seen by the oracle, the observer, surges and faults.
+    /// Each reads the tick's exchanges in order into its own state, so the
+    /// oracle, the costliest, checks them on a thread of its own meanwhile
+    /// when the tick is large. Returns the oracle's seconds.
+    fn watch(
+        &mut self,
+        now: Minute,
+        tags: &[Tag],
+        sent: &[Request],
+        responses: &[Response],
+    ) -> f64 {
+        let others = |world: &World,
+                      observer: &mut dyn ExchangeObserver,
+                      surges: &mut Surges,
+                      faults: &mut Faults| {
+            for ((tag, request), response) in tags.iter().zip(sent).zip(responses) {
+                observer.exchange(world, now, tag, request, response);
+                surges.observe(tag, response);
+                faults.observe(now, request, response);
+            }
+        };
+        let checked = |oracle: &mut Oracle| {
+            let clock = Instant::now();
+            oracle.observe(now, tags, sent, responses);
+            clock.elapsed().as_secs_f64()
+        };
+        let (world, observer, surges, faults) = (
+            &*self.world,
+            &mut *self.observer,
+            &mut self.surges,
+            &mut self.faults,
+        );
+        match self.oracle.as_deref_mut() {
+            Some(oracle) if tags.len() >= ORACLE_THREAD_MIN => std::thread::scope(|s| {
+                let checking = s.spawn(|| checked(oracle));
+                others(world, observer, surges, faults);
+                // A panic in the oracle is a bug in hcsim: let it surface.
+                checking
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            }),
+            Some(oracle) => {
+                others(world, observer, surges, faults);
+                checked(oracle)
+            }
+            None => {
+                others(world, observer, surges, faults);
+                0.0
+            }
+        }
+    }
+
+    /// Busy answers retried or degraded; replies to the agents that asked.
     #[allow(clippy::too_many_arguments)]
     fn route(
         &mut self,
@@ -223,10 +284,6 @@ impl<'a, P: Platform> Barrier<'a, P> {
     ) {
         for (((tag, response), request), t) in tags.into_iter().zip(responses).zip(sent).zip(tries)
         {
-            self.observer
-                .exchange(&self.world, now, &tag, &request, &response);
-            self.surges.observe(&tag, &response);
-            self.faults.observe(now, &request, &response);
             let tag = match response {
                 Response::Busy => {
                     match self
