@@ -34,8 +34,8 @@ pub struct ProvinceScans {
     pub unknown: u64,
     pub via_hub: u64,
     pub closed: u64,
-    pub wait_minutes_sum: u64,
-    pub wait_minutes_max: u64,
+    pub wait_seconds_sum: u64,
+    pub wait_seconds_max: u64,
     /// Scans by checkpoint kind (CHECKPOINT_KINDS order).
     pub by_kind: [u64; 15],
 }
@@ -50,8 +50,8 @@ pub struct IntervalCounts {
     pub busy: u64,
     pub unknown: u64,
     pub via_hub: u64,
-    pub wait_minutes_sum: u64,
-    pub wait_minutes_max: u64,
+    pub wait_seconds_sum: u64,
+    pub wait_seconds_max: u64,
     pub declarations: u64,
     pub queries: u64,
 }
@@ -65,8 +65,8 @@ impl IntervalCounts {
         self.busy += o.busy;
         self.unknown += o.unknown;
         self.via_hub += o.via_hub;
-        self.wait_minutes_sum += o.wait_minutes_sum;
-        self.wait_minutes_max = self.wait_minutes_max.max(o.wait_minutes_max);
+        self.wait_seconds_sum += o.wait_seconds_sum;
+        self.wait_seconds_max = self.wait_seconds_max.max(o.wait_seconds_max);
         self.declarations += o.declarations;
         self.queries += o.queries;
     }
@@ -151,20 +151,21 @@ impl Metrics {
         province: usize,
         issuer: Issuer,
         kind: usize,
-        wait_minutes: u32,
+        scan_tag: u32,
         response: &Response,
     ) {
+        let wait_seconds = crate::agents::checkpoint::wait_seconds(scan_tag) as u64;
         let p = &mut self.provinces[province];
         p.scans += 1;
         p.by_kind[kind] += 1;
-        p.wait_minutes_sum += wait_minutes as u64;
-        p.wait_minutes_max = p.wait_minutes_max.max(wait_minutes as u64);
+        p.wait_seconds_sum += wait_seconds;
+        p.wait_seconds_max = p.wait_seconds_max.max(wait_seconds);
         let cell = &mut self.recognition[issuer_slot(issuer)][province];
         cell.scans += 1;
         let t = Self::slot(&mut self.timeline, interval);
         t.scans += 1;
-        t.wait_minutes_sum += wait_minutes as u64;
-        t.wait_minutes_max = t.wait_minutes_max.max(wait_minutes as u64);
+        t.wait_seconds_sum += wait_seconds;
+        t.wait_seconds_max = t.wait_seconds_max.max(wait_seconds);
         match response {
             Response::Verdict(v) => {
                 p.by_color[v.color.index()] += 1;
@@ -231,8 +232,8 @@ impl Metrics {
             a.unknown += b.unknown;
             a.via_hub += b.via_hub;
             a.closed += b.closed;
-            a.wait_minutes_sum += b.wait_minutes_sum;
-            a.wait_minutes_max = a.wait_minutes_max.max(b.wait_minutes_max);
+            a.wait_seconds_sum += b.wait_seconds_sum;
+            a.wait_seconds_max = a.wait_seconds_max.max(b.wait_seconds_max);
         }
         for (ra, rb) in self.recognition.iter_mut().zip(&o.recognition) {
             for (a, b) in ra.iter_mut().zip(rb) {

@@ -355,17 +355,27 @@ fn totals(p: &ProvinceScans, still_queued: u64) -> ScanTotals {
         unknown: p.unknown,
         via_hub: p.via_hub,
         closed: p.closed,
-        wait_minutes_mean: if p.scans > 0 {
-            round3(p.wait_minutes_sum as f64 / p.scans as f64)
-        } else {
-            0.0
-        },
-        wait_minutes_max: p.wait_minutes_max,
+        wait_minutes_mean: mean_wait_minutes(p.wait_seconds_sum, p.scans),
+        wait_minutes_max: max_wait_minutes(p.wait_seconds_max),
         still_queued,
     }
 }
 
 /// Rounds for output so tiny float differences never reach the file.
+/// Checkpoint waits are measured in seconds and reported in minutes.
+fn mean_wait_minutes(seconds_sum: u64, scans: u64) -> f64 {
+    if scans > 0 {
+        round3(seconds_sum as f64 / 60.0 / scans as f64)
+    } else {
+        0.0
+    }
+}
+
+/// The longest wait in whole minutes, rounded up: no wait exceeds it.
+fn max_wait_minutes(seconds: u64) -> u64 {
+    seconds.div_ceil(60)
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -492,8 +502,8 @@ fn summarize(
         national.unknown += ps.unknown;
         national.via_hub += ps.via_hub;
         national.closed += ps.closed;
-        national.wait_minutes_sum += ps.wait_minutes_sum;
-        national.wait_minutes_max = national.wait_minutes_max.max(ps.wait_minutes_max);
+        national.wait_seconds_sum += ps.wait_seconds_sum;
+        national.wait_seconds_max = national.wait_seconds_max.max(ps.wait_seconds_max);
         let citizens: u64 = world.geography.province_counties[p.index()]
             .clone()
             .map(|c| world.county_people[c as usize].len() as u64)
@@ -570,12 +580,8 @@ fn summarize(
                 via_hub: t.via_hub,
                 declarations: t.declarations,
                 queries: t.queries,
-                wait_minutes_mean: if t.scans > 0 {
-                    round3(t.wait_minutes_sum as f64 / t.scans as f64)
-                } else {
-                    0.0
-                },
-                wait_minutes_max: t.wait_minutes_max,
+                wait_minutes_mean: mean_wait_minutes(t.wait_seconds_sum, t.scans),
+                wait_minutes_max: max_wait_minutes(t.wait_seconds_max),
                 platform_requests: load.requests,
                 platform_busy: load.busy,
                 busy_rate: load.busy_rate,

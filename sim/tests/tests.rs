@@ -4,6 +4,7 @@ mod bad_input;
 mod calibrate;
 mod cli;
 mod cluster;
+mod day_shape;
 mod determinism;
 mod faults;
 mod fuzz_bodies;

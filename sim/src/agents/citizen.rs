@@ -2,7 +2,7 @@
 //! get scanned. State is struct-of-arrays indexed by `id - base`.
 
 use super::flight::{self, Boarding};
-use super::plan::{plan, DayRole, Slot};
+use super::plan::{past_midnight, plan, DayRole, Days, Slot};
 use super::{Env, Sink};
 use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::engine::wheel::Wheel;
@@ -18,6 +18,8 @@ use rand::RngExt;
 use rustc_hash::FxHashMap;
 
 const NONE16: u16 = u16::MAX;
+/// The day before the run's first, as a day index (it wraps).
+const EVE: u32 = u32::MAX;
 const NO_CODE: u32 = u32::MAX;
 const FLIGHT_BIT: u8 = 4;
 /// Refused a code for want of face verification: waits for a household
@@ -173,13 +175,10 @@ impl Citizens {
                 };
                 self.send(env, id, request, sink);
             }
-            self.schedule_from(
-                env,
-                id,
-                env.day_of(now),
-                now.minute_of_day() as u16 + 1,
-                wheel,
-            );
+            let (day, minute) = (env.day_of(now), now.minute_of_day() as u16 + 1);
+            if day != 0 || !self.schedule_eve(env, id, minute, wheel) {
+                self.schedule_from(env, id, day, minute, wheel);
+            }
         }
     }
 
@@ -209,6 +208,10 @@ impl Citizens {
             sick,
             env.behaviour,
             self.state[i] & FLIGHT_BIT != 0,
+            Days {
+                today: env.world.calendar(day),
+                yesterday: env.world.calendar_before(day),
+            },
         )
     }
 
@@ -225,19 +228,39 @@ impl Citizens {
         }
     }
 
+    /// At the start of the run, the steps after midnight of the plan of
+    /// the day before (a night at hospital, a freight run), from `minute`:
+    /// false when none is left.
+    fn schedule_eve(&mut self, env: &Env, id: u32, minute: u16, wheel: &mut Wheel) -> bool {
+        let i = (id - self.base) as usize;
+        let eve = self.plan_today(env, id, EVE);
+        match eve.steps().iter().position(|s| s.minute >= 1440 + minute) {
+            Some(k) => {
+                self.step[i] = k as u8;
+                wheel.schedule(env.tick_of(EVE, eve.steps()[k].minute), id);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn schedule_tomorrow(&mut self, env: &Env, id: u32, day: u32, wheel: &mut Wheel) {
         let i = (id - self.base) as usize;
         self.step[i] = 0;
         // Morning's time does not depend on tomorrow's role.
-        let morning = super::plan::morning_minute(env.seed, id, day + 1);
-        wheel.schedule(env.tick_of(day + 1, morning), id);
+        let morning = super::plan::morning_minute(env.seed, id, day.wrapping_add(1));
+        wheel.schedule(env.tick_of(day.wrapping_add(1), morning), id);
     }
 
     pub fn wake(&mut self, env: &Env, id: u32, now: Minute, wheel: &mut Wheel, sink: &mut Sink) {
         let i = (id - self.base) as usize;
-        let day = env.day_of(now);
-        self.publish_result(env, id, now, sink);
         let k = self.step[i] as usize;
+        // A step after midnight belongs to yesterday's plan.
+        let day = match env.day_of(now) {
+            d if k > 0 && past_midnight(now.minute_of_day()) => d.wrapping_sub(1),
+            d => d,
+        };
+        self.publish_result(env, id, now, sink);
         // A day's first step is always Morning (`plan` sorts it first), and
         // Morning may change the plan: draw the plan only after it.
         let steps = if k == 0 {
@@ -249,7 +272,8 @@ impl Citizens {
                 self.schedule_tomorrow(env, id, day, wheel);
                 return;
             };
-            self.go_out(env, id, day, step.slot, now, sink);
+            let arrived = Minute(env.start.day().wrapping_add(day) * 1440 + step.minute as u32);
+            self.go_out(env, id, day, step.slot, now, arrived.min(now), sink);
             steps
         };
         match steps.steps().get(k + 1) {
@@ -426,7 +450,19 @@ impl Citizens {
         self.tidy(i, env.day_of(now));
     }
 
-    fn go_out(&mut self, env: &Env, id: u32, day: u32, slot: Slot, now: Minute, sink: &mut Sink) {
+    /// Goes to the checkpoint of a step planned for minute `at` (the wake,
+    /// `now`, is the tick it falls in).
+    #[allow(clippy::too_many_arguments)]
+    fn go_out(
+        &mut self,
+        env: &Env,
+        id: u32,
+        day: u32,
+        slot: Slot,
+        now: Minute,
+        at: Minute,
+        sink: &mut Sink,
+    ) {
         let i = (id - self.base) as usize;
         let person = &env.world.people[id as usize];
         let home = person.county as u32;
@@ -461,7 +497,12 @@ impl Citizens {
                 (home, Target::Hub(station))
             }
             (Slot::Depart | Slot::Arrive, _) => return,
-            (Slot::Community, _) => (
+            (Slot::Bus, _) => (home, Target::Hub(CheckpointKind::BusStation)),
+            (Slot::Road, _) => (
+                home,
+                Target::Kind(CheckpointKind::TrafficCheckpoint, h >> 8),
+            ),
+            (Slot::Community | Slot::ShiftEnd, _) => (
                 home,
                 Target::Kind(CheckpointKind::Community, person.household as u64),
             ),
@@ -514,7 +555,7 @@ impl Citizens {
             citizen: id,
             credential,
             temperature,
-            arrived: now,
+            arrived: at,
         };
         if matches!(slot, Slot::Depart | Slot::Arrive) && !flight {
             sink.metrics.travel.train_trips += u64::from(slot == Slot::Depart);

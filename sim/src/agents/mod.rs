@@ -30,7 +30,8 @@ impl Env<'_> {
 
     /// The tick at which `minute` of simulated `day` falls (rounded up).
     pub fn tick_of(&self, day: u32, minute: u16) -> u64 {
-        let abs = (self.start.day() + day) as u64 * 1440 + minute as u64;
+        // `day` wraps to the eve of the run for its steps after midnight.
+        let abs = self.start.day().wrapping_add(day) as u64 * 1440 + minute as u64;
         abs.saturating_sub(self.start.0 as u64)
             .div_ceil(self.tick_minutes as u64)
     }

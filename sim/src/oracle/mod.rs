@@ -426,7 +426,8 @@ impl Oracle {
                     return;
                 };
                 if let Agent::Checkpoint(_) = tag_agent {
-                    let arrived = Minute(now.0.saturating_sub(tag_aux));
+                    let since = crate::agents::checkpoint::minutes_since_arrival(tag_aux);
+                    let arrived = Minute(now.0.saturating_sub(since));
                     self.check_isolation(now, sender, s, req, resp, place.kind, arrived);
                 }
                 // A document not registered when the province handled the

@@ -70,6 +70,13 @@ pub struct Behaviour {
     pub venue: f64,
     pub hotel: f64,
     pub community: f64,
+    /// Takes a long-distance bus within the province today (scanned at
+    /// the city's bus station).
+    pub bus: f64,
+    /// Drives through a traffic checkpoint today (freight runs at night).
+    pub road: f64,
+    /// Share of factory workers on the night shift (22:00–06:00).
+    pub night_shift: f64,
     /// Starts an interprovincial trip today.
     pub travel: f64,
     pub trip_days_mean: f64,
@@ -123,6 +130,9 @@ impl Default for Behaviour {
             venue: 0.05,
             hotel: 0.01,
             community: 0.7,
+            bus: 0.01,
+            road: 0.03,
+            night_shift: 0.2,
             travel: 0.004,
             trip_days_mean: 3.0,
             flight_share: 0.3,
@@ -553,6 +563,9 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
     probability("venue", b.venue)?;
     probability("hotel", b.hotel)?;
     probability("community", b.community)?;
+    probability("bus", b.bus)?;
+    probability("road", b.road)?;
+    probability("night_shift", b.night_shift)?;
     probability("travel", b.travel)?;
     probability("flight_share", b.flight_share)?;
     probability("symptoms", b.symptoms)?;

@@ -86,33 +86,46 @@ impl County {
 /// hours, lanes and scans per lane-minute.
 pub struct CheckpointProfile {
     pub kind: CheckpointKind,
-    /// One checkpoint per this many residents; 0 = one per city (transport hubs).
+    /// One checkpoint per this many residents; 0 = one per city (transport
+    /// hubs; the airport one per province, traffic checkpoints one per county).
     pub residents_per: u32,
     pub open_minute: u16,
     pub close_minute: u16,
+    /// Lanes every checkpoint of the kind has at least.
     pub lanes: u8,
     pub scans_per_lane_minute: u16,
+    /// Arrivals in the busiest minute per resident the checkpoint serves,
+    /// with a quarter's headroom: what its lanes are sized for. From the
+    /// day's shape (`agents::plan`): e.g. a community gate sees ~0.6 of its
+    /// residents come home from work or school over 17:00–19:30, 70 % of
+    /// them scanned, most near 18:00; a train station a city's trips (0.4 %
+    /// a day, doubled by the spring-festival rush) over a morning.
+    pub peak_share: f64,
 }
 
 pub fn profile(kind: CheckpointKind) -> CheckpointProfile {
     use CheckpointKind::*;
-    let (residents_per, open_h, close_h, lanes, rate): (u32, f32, f32, u8, u16) = match kind {
-        Airport => (0, 5.0, 24.0, 8, 6),
-        TrainStation => (0, 5.5, 23.5, 6, 8),
-        BusStation => (0, 6.0, 21.0, 3, 8),
-        Hospital => (20_000, 7.0, 21.0, 4, 6),
-        Hotel => (5_000, 0.0, 24.0, 1, 4),
-        BuildingSite => (3_000, 6.0, 19.0, 1, 10),
-        TrafficCheckpoint => (0, 0.0, 24.0, 2, 6),
-        Office => (300, 7.0, 21.0, 2, 12),
-        Factory => (600, 6.0, 22.0, 2, 12),
-        School => (1_000, 6.5, 18.0, 3, 15),
-        Bank => (3_000, 9.0, 17.0, 1, 6),
-        Restaurant => (400, 10.0, 22.0, 1, 10),
-        Mall => (5_000, 9.0, 22.0, 4, 12),
-        Venue => (20_000, 9.0, 22.0, 6, 12),
-        Community => (2_000, 0.0, 24.0, 1, 10),
-    };
+    #[rustfmt::skip]
+    let (residents_per, open_h, close_h, lanes, rate, peak_share): (u32, f32, f32, u8, u16, f64) =
+        match kind {
+            Airport => (0, 5.0, 24.0, 8, 6, 2e-5),
+            TrainStation => (0, 5.5, 23.5, 6, 8, 5e-5),
+            BusStation => (0, 6.0, 21.0, 3, 8, 2.5e-5),
+            // Emergency departments and fever clinics never close.
+            Hospital => (20_000, 0.0, 24.0, 4, 6, 2e-4),
+            Hotel => (5_000, 0.0, 24.0, 1, 4, 5e-5),
+            BuildingSite => (3_000, 6.0, 19.0, 1, 10, 2e-3),
+            TrafficCheckpoint => (0, 0.0, 24.0, 2, 6, 4e-5),
+            Office => (300, 7.0, 21.0, 2, 12, 4e-3),
+            // Night shifts.
+            Factory => (600, 0.0, 24.0, 2, 12, 4e-3),
+            School => (1_000, 6.5, 18.0, 3, 15, 6.3e-3),
+            Bank => (3_000, 9.0, 17.0, 1, 6, 2e-4),
+            Restaurant => (400, 10.0, 22.0, 1, 10, 8e-3),
+            Mall => (5_000, 9.0, 22.0, 4, 12, 1.7e-3),
+            Venue => (20_000, 9.0, 22.0, 6, 12, 3e-4),
+            Community => (2_000, 0.0, 24.0, 1, 10, 7.5e-3),
+        };
     CheckpointProfile {
         kind,
         residents_per,
@@ -120,6 +133,17 @@ pub fn profile(kind: CheckpointKind) -> CheckpointProfile {
         close_minute: (close_h * 60.0) as u16,
         lanes,
         scans_per_lane_minute: rate,
+        peak_share,
+    }
+}
+
+impl CheckpointProfile {
+    /// Lanes for a checkpoint serving `residents`: enough for its busiest
+    /// minute, never fewer than the kind's minimum.
+    pub fn lanes_for(&self, residents: u64) -> u16 {
+        let peak = residents as f64 * self.peak_share;
+        let needed = (peak / self.scans_per_lane_minute as f64).ceil();
+        (needed.min(u16::MAX as f64) as u16).max(self.lanes as u16)
     }
 }
 
@@ -129,7 +153,7 @@ pub struct CheckpointSite {
     pub kind: CheckpointKind,
     pub open_minute: u16,
     pub close_minute: u16,
-    pub lanes: u8,
+    pub lanes: u16,
     pub scans_per_lane_minute: u16,
 }
 
@@ -224,6 +248,9 @@ impl Geography {
 
         let mut checkpoints = Vec::new();
         let mut county_checkpoints = Vec::with_capacity(counties.len());
+        let served = |range: std::ops::Range<u32>| -> u64 {
+            range.map(|c| counties[c as usize].population as u64).sum()
+        };
         for (ci, county) in counties.iter().enumerate() {
             let city = &cities[county.city as usize];
             let first_in_city = city.counties.start == ci as u32;
@@ -238,6 +265,16 @@ impl Geography {
                     CheckpointKind::TrafficCheckpoint => 1,
                     _ => (county.population / prof.residents_per).max(1),
                 };
+                // Residents each checkpoint of the kind serves.
+                let residents = match kind {
+                    CheckpointKind::Airport => {
+                        served(province_counties[city.province.index()].clone())
+                    }
+                    CheckpointKind::TrainStation | CheckpointKind::BusStation => {
+                        served(city.counties.clone())
+                    }
+                    _ => county.population as u64 / count.max(1) as u64,
+                };
                 let start = checkpoints.len() as u32;
                 for _ in 0..count {
                     checkpoints.push(CheckpointSite {
@@ -245,7 +282,7 @@ impl Geography {
                         kind,
                         open_minute: prof.open_minute,
                         close_minute: prof.close_minute,
-                        lanes: prof.lanes,
+                        lanes: prof.lanes_for(residents),
                         scans_per_lane_minute: prof.scans_per_lane_minute,
                     });
                 }
@@ -315,6 +352,44 @@ mod tests {
             );
             assert!(g.city_hub(c as u32, CheckpointKind::TrainStation).is_some());
             assert!(g.city_hub(c as u32, CheckpointKind::Airport).is_some());
+        }
+    }
+
+    /// Every checkpoint has lanes for the busiest minute of the people it
+    /// serves: a community gate for 2,000 residents sees ~15 of them come
+    /// home in the evening's busiest minute, more than one lane scans.
+    #[test]
+    fn lanes_follow_the_demand_a_checkpoint_stands_for() {
+        let g = Geography::build(&ProvinceId::all().collect::<Vec<_>>(), 0.01, &[]);
+        let gate = profile(CheckpointKind::Community);
+        assert!(gate.lanes_for(2_000) >= 2);
+        for site in &g.checkpoints {
+            let county = &g.counties[site.county as usize];
+            let prof = profile(site.kind);
+            let per_minute = site.lanes as f64 * site.scans_per_lane_minute as f64;
+            let residents = match site.kind {
+                CheckpointKind::Airport => g.province_counties[county.province.index()]
+                    .clone()
+                    .map(|c| g.counties[c as usize].population as f64)
+                    .sum(),
+                CheckpointKind::TrainStation | CheckpointKind::BusStation => g.cities
+                    [county.city as usize]
+                    .counties
+                    .clone()
+                    .map(|c| g.counties[c as usize].population as f64)
+                    .sum(),
+                CheckpointKind::TrafficCheckpoint => county.population as f64,
+                kind => {
+                    let n = g.county_checkpoints[site.county as usize][kind as usize].len();
+                    (county.population as u64 / n as u64) as f64
+                }
+            };
+            assert!(
+                per_minute >= residents * prof.peak_share,
+                "{:?} in {}: {per_minute}/min for {residents} residents",
+                site.kind,
+                county.name
+            );
         }
     }
 }

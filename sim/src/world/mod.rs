@@ -1,6 +1,7 @@
 //! The simulated world: geography, citizens, and the plan of which shard
 //! hosts which counties. Immutable once built and shared by every shard.
 
+pub mod calendar;
 pub mod geography;
 pub mod population;
 pub mod travel;
@@ -47,6 +48,11 @@ pub struct World {
     /// Whether residents file manual health declarations (index =
     /// `ProvinceId`; `behaviour.no_manual_declaration` lists those who don't).
     pub declares: Vec<bool>,
+    /// The calendar of each day of the run, the day before and the day
+    /// after, from the day before the start's.
+    first_day: u32,
+    start_day: u32,
+    days: Vec<calendar::Calendar>,
 }
 
 impl World {
@@ -133,7 +139,12 @@ impl World {
             })
             .collect();
         let travel = travel::Travel::build(&geography, s.behaviour.uniform_destinations);
+        let first_day = s.start.day().saturating_sub(1);
+        let days = (first_day..=s.end().day() + 1).map(calendar::of).collect();
         World {
+            first_day,
+            start_day: s.start.day(),
+            days,
             seed: s.seed,
             travel,
             geography,
@@ -154,6 +165,26 @@ impl World {
                 })
                 .collect(),
         }
+    }
+
+    /// Whether people work and schools open on `day` of the run.
+    pub fn calendar(&self, day: u32) -> calendar::Calendar {
+        self.calendar_at(self.start_day.wrapping_add(day))
+    }
+
+    /// The calendar of the day before `day` of the run.
+    pub fn calendar_before(&self, day: u32) -> calendar::Calendar {
+        match self.start_day.wrapping_add(day).checked_sub(1) {
+            Some(d) => self.calendar_at(d),
+            None => calendar::of(0),
+        }
+    }
+
+    fn calendar_at(&self, d: u32) -> calendar::Calendar {
+        self.days
+            .get(d.wrapping_sub(self.first_day) as usize)
+            .copied()
+            .unwrap_or_else(|| calendar::of(d))
     }
 
     /// Reads what each province's rules ask in NAT results (index =
