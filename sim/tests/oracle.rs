@@ -801,7 +801,7 @@ fn a_scan_of_a_quarantined_person_outside_what_the_order_allows_is_a_violation()
     let checkpoint = |wait: u32| Tag {
         shard: 0,
         agent: Agent::Checkpoint(0),
-        aux: wait,
+        aux: hcsim::agents::checkpoint::scan_tag(wait, wait * 60),
     };
     let apply = Request::Apply {
         province: home(),

@@ -390,8 +390,8 @@ fn update_baseline_writes_every_seeds_samples() {
 }
 
 /// The Xi'an announcement spike keeps Shaanxi's platform over 1 % busy
-/// answers from 08:30 to 08:50: a 10-minute sustained limit fails and names
-/// that window; a 25-minute one passes.
+/// answers from 08:30 to 08:45: a 10-minute sustained limit fails and names
+/// that window; a 20-minute one passes.
 #[test]
 fn a_sustained_busy_limit_fails_on_the_announcement_spike_and_names_the_window() {
     use hcsim_reports::gate::{evaluate, BaselineSource, Status, Thresholds};
@@ -418,17 +418,17 @@ fn a_sustained_busy_limit_fails_on_the_announcement_spike_and_names_the_window()
     let (window, _) = c.window.as_ref().unwrap();
     assert_eq!(
         (window.from.as_str(), window.until.as_str(), window.minutes),
-        ("2021-12-20T08:30", "2021-12-20T08:50", 20),
+        ("2021-12-20T08:30", "2021-12-20T08:45", 15),
         "{}",
         v.to_text()
     );
     assert!(
         c.reason
-            .contains("broken for 20 min, 2021-12-20T08:30 – 2021-12-20T08:50"),
+            .contains("broken for 15 min, 2021-12-20T08:30 – 2021-12-20T08:45"),
         "{}",
         c.reason
     );
-    assert_eq!(gate(20).checks[0].status, Status::Fail, "20 of 20 minutes");
-    let v = gate(25);
+    assert_eq!(gate(15).checks[0].status, Status::Fail, "15 of 15 minutes");
+    let v = gate(20);
     assert_eq!(v.checks[0].status, Status::Pass, "{}", v.to_text());
 }

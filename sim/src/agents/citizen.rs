@@ -472,7 +472,11 @@ impl Citizens {
         let away = rare.away as u32;
         let h = mix(env.seed, id as u64, (day as u64) << 8 | slot as u64);
         // People under isolation stay put; most red holders stay home too.
-        if rare.isolated_until_day as u32 > day || (self.color[i] == Color::Red && h % 10 < 8) {
+        // The order in force now, not on the plan's day: a step after
+        // midnight is the next calendar day's.
+        if rare.isolated_until_day as u32 > env.day_of(at)
+            || (self.color[i] == Color::Red && h % 10 < 8)
+        {
             return;
         }
         let station = if flight {
