@@ -113,7 +113,7 @@ pub fn past_midnight(minute_of_day: u32) -> bool {
 /// The citizen works a night shift (22:00–06:00) when they work at all.
 pub fn night_shift(seed: u64, id: u32, person: &Person, b: &Behaviour) -> bool {
     person.occupation() == Occupation::Factory
-        && unit(mix(seed, id as u64, 0x4e49_4748_54)) < b.night_shift // "NIGHT"
+        && unit(mix(seed, id as u64, 0x004e_4947_4854)) < b.night_shift // "NIGHT"
 }
 
 /// Whether the citizen goes to work or school on a day of this calendar:
