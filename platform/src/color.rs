@@ -88,3 +88,40 @@ impl fmt::Display for Decision {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colors_read_and_print_as_their_file_names() {
+        let names = ["green", "white", "yellow", "orange", "red"];
+        for (i, (c, name)) in ALL_COLORS.into_iter().zip(names).enumerate() {
+            assert_eq!(c.as_str(), name);
+            assert_eq!(c.to_string(), name);
+            assert_eq!(Color::parse(name), Some(c));
+            assert_eq!(c.index(), i);
+        }
+        assert_eq!(Color::parse("purple"), None);
+        assert_eq!(Color::parse(""), None);
+        // DOMAIN.md: white is as lenient as green; Fujian's orange sits
+        // between yellow and red.
+        let severity: Vec<u8> = ALL_COLORS.into_iter().map(Color::severity).collect();
+        assert_eq!(severity, [0, 0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn decisions_read_and_print_as_their_file_names() {
+        for (d, name) in [
+            (Decision::Pass, "pass"),
+            (Decision::Refer, "refer"),
+            (Decision::Refuse, "refuse"),
+        ] {
+            assert_eq!(d.as_str(), name);
+            assert_eq!(d.to_string(), name);
+            assert_eq!(Decision::parse(name), Some(d));
+        }
+        assert_eq!(Decision::parse("busy"), None);
+        assert_eq!(Decision::parse(""), None);
+    }
+}

@@ -468,6 +468,160 @@ yellow = "orange"
     }
 
     #[test]
+    fn a_half_named_entry_beats_a_wildcard_whatever_the_file_order() {
+        // The wildcard comes last in the file, yet `* → anhui` names a side.
+        let text = "[[treat]]\nissuer = \"*\"\nreceiver = \"anhui\"\nyellow = \"red\"\n\
+                    [[treat]]\nissuer = \"*\"\nreceiver = \"*\"\nyellow = \"orange\"\n\
+                    [[treat]]\nissuer = \"hubei\"\nreceiver = \"anhui\"\nyellow = \"orange\"\n";
+        let pol = RecognitionPolicy::parse(text, "x.toml").unwrap();
+        let hubei = Issuer::Province(p("hubei"));
+        let fujian = Issuer::Province(p("fujian"));
+        assert_eq!(pol.treat(fujian, p("anhui"), Color::Yellow), Color::Red);
+        assert_eq!(
+            pol.treat(Issuer::National, p("anhui"), Color::Yellow),
+            Color::Red
+        );
+        assert_eq!(
+            pol.treat(fujian, p("jiangsu"), Color::Yellow),
+            Color::Orange
+        );
+        // Both sides named beats one side named.
+        assert_eq!(pol.treat(hubei, p("anhui"), Color::Yellow), Color::Orange);
+        assert_eq!(pol.treat(hubei, p("anhui"), Color::Red), Color::Red);
+    }
+
+    #[test]
+    fn each_issuer_has_its_own_row() {
+        // One named issuer per receiver: a policy that read every issuer
+        // from one row would give all of them the same answer.
+        let text = "[[treat]]\nissuer = \"beijing\"\nreceiver = \"anhui\"\ngreen = \"yellow\"\n\
+                    [[treat]]\nissuer = \"tianjin\"\nreceiver = \"anhui\"\ngreen = \"red\"\n\
+                    [[treat]]\nissuer = \"national\"\nreceiver = \"anhui\"\ngreen = \"orange\"\n";
+        let pol = RecognitionPolicy::parse(text, "x.toml").unwrap();
+        let gr = |i: Issuer| pol.treat(i, p("anhui"), Color::Green);
+        assert_eq!(gr(Issuer::Province(p("beijing"))), Color::Yellow);
+        assert_eq!(gr(Issuer::Province(p("tianjin"))), Color::Red);
+        assert_eq!(gr(Issuer::National), Color::Orange);
+        assert_eq!(gr(Issuer::Province(p("hebei"))), Color::Green);
+        // The same issuer in another receiver is untouched.
+        assert_eq!(
+            pol.treat(Issuer::Province(p("tianjin")), p("hubei"), Color::Green),
+            Color::Green
+        );
+        // `national` and a province are different pairs, never duplicates.
+        let dup = "[[treat]]\nissuer = \"national\"\nreceiver = \"anhui\"\n\
+                   [[treat]]\nissuer = \"beijing\"\nreceiver = \"anhui\"\n\
+                   [[treat]]\nissuer = \"national\"\nreceiver = \"anhui\"\n";
+        let e = RecognitionPolicy::parse(dup, "x.toml").unwrap_err();
+        assert_eq!(e.line, 9);
+        assert!(e.message.contains("national → anhui"), "{e}");
+        assert!(e.message.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn the_unreachable_answer_default_and_lists() {
+        let text = "[unreachable]\ndefault = \"refer\"\nbusy = [\"anhui\", \"hubei\"]\n";
+        let pol = RecognitionPolicy::parse(text, "x.toml").unwrap();
+        assert_eq!(pol.unreachable(p("anhui")), Unreachable::Busy);
+        assert_eq!(pol.unreachable(p("hubei")), Unreachable::Busy);
+        assert_eq!(pol.unreachable(p("beijing")), Unreachable::Refer);
+        assert_eq!(pol.unreachable(p("xinjiang")), Unreachable::Refer);
+        // No [unreachable] table, or no default: busy.
+        let none = RecognitionPolicy::parse("", "x.toml").unwrap();
+        assert_eq!(none.unreachable(p("beijing")), Unreachable::Busy);
+        let listed =
+            RecognitionPolicy::parse("[unreachable]\nrefer = [\"tibet\"]\n", "x.toml").unwrap();
+        assert_eq!(listed.unreachable(p("tibet")), Unreachable::Refer);
+        assert_eq!(listed.unreachable(p("beijing")), Unreachable::Busy);
+        assert_eq!(Unreachable::Busy.as_str(), "busy");
+        assert_eq!(Unreachable::Refer.as_str(), "refer");
+    }
+
+    #[test]
+    fn error_messages_name_the_choices() {
+        let e =
+            RecognitionPolicy::parse("[unreachable]\ndefault = \"pass\"\n", "x.toml").unwrap_err();
+        assert_eq!(
+            e.message,
+            "unknown answer `pass`, expected `busy` or `refer` (never a pass)"
+        );
+        let e =
+            RecognitionPolicy::parse("[unreachable]\nbusy = [\"mars\"]\n", "x.toml").unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (2, Some("busy")));
+        assert!(
+            e.message
+                .starts_with("unknown province `mars`, expected one of ")
+                && e.message.contains("anhui")
+                && e.message.contains("guangdong"),
+            "{e}"
+        );
+        let e = RecognitionPolicy::parse(
+            "[[treat]]\nissuer = \"anhui\"\nreceiver = \"mars\"\n",
+            "x.toml",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (3, Some("receiver")));
+        assert!(
+            e.message.starts_with("unknown province `mars`") && e.message.ends_with(", or `*`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_allowance_needs_both_sides_named_and_a_reason() {
+        for (issuer, receiver, reason) in [
+            ("fujian", "*", "why"),
+            ("*", "anhui", "why"),
+            ("fujian", "anhui", "  "),
+        ] {
+            let text = format!(
+                "[[treat]]\nissuer = \"{issuer}\"\nreceiver = \"{receiver}\"\n\
+                 allow_lenient = \"{reason}\"\n"
+            );
+            let e = RecognitionPolicy::parse(&text, "x.toml").unwrap_err();
+            assert_eq!(
+                (e.line, e.field.as_deref()),
+                (4, Some("allow_lenient")),
+                "{issuer} → {receiver} `{reason}`"
+            );
+        }
+        let text = "[[treat]]\nissuer = \"national\"\nreceiver = \"anhui\"\nred = \"green\"\n\
+                    allow_lenient = \"cleared nationally\"\n";
+        let pol = RecognitionPolicy::parse(text, "x.toml").unwrap();
+        assert_eq!(pol.allowances().len(), 1);
+        assert_eq!(pol.allowances()[0].issuer_key(), "national");
+        let text = text.replace("\"national\"", "\"fujian\"");
+        let pol = RecognitionPolicy::parse(&text, "x.toml").unwrap();
+        assert_eq!(pol.allowances()[0].issuer_key(), "fujian");
+    }
+
+    #[test]
+    fn the_policy_remembers_where_it_came_from() {
+        assert_eq!(
+            RecognitionPolicy::parse("", "scenarios/x.toml")
+                .unwrap()
+                .origin(),
+            "scenarios/x.toml"
+        );
+        assert_eq!(RecognitionPolicy::default().origin(), "(default)");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/recognition/policy.toml");
+        let pol = RecognitionPolicy::load(&path).unwrap();
+        assert_eq!(pol.origin(), path.display().to_string());
+        // Not the default: Fujian orange is red everywhere.
+        assert_eq!(
+            pol.treat(Issuer::Province(p("fujian")), p("beijing"), Color::Orange),
+            Color::Red
+        );
+        let e = RecognitionPolicy::load(std::path::Path::new("/nonexistent/p.toml")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/p.toml: cannot read recognition policy:"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn the_shipped_policy_gives_the_seed_examples() {
         use crate::color::Decision;
         use crate::hub::{HubAnswer, HubLookup, HubQuery};
