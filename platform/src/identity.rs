@@ -339,6 +339,101 @@ mod tests {
     }
 
     #[test]
+    fn names_come_from_the_tables_by_index() {
+        // Read by hand from SURNAMES and GIVEN.
+        assert_eq!(NameCode::new(2, 0, Some(1)).full(), "张伟芳");
+        assert_eq!(NameCode::new(0, 1, None).full(), "王芳");
+        assert_eq!(NameCode::new(32, 35, Some(35)).full(), "欧阳阳阳");
+        assert_eq!(NameCode::new(33, 4, Some(0)).full(), "司马静伟");
+        // Indices wrap around the tables (34 surnames, 36 given characters).
+        assert_eq!(NameCode::new(35, 38, Some(39)).full(), "李娜敏");
+        let masked = |name| {
+            Identity {
+                doc: DocKind::Passport,
+                number: DocNumber(1),
+                name,
+                age: 30,
+            }
+            .masked()
+        };
+        assert_eq!(masked(NameCode::new(33, 4, Some(0))).name(), "司马*伟");
+        assert_eq!(masked(NameCode::new(35, 38, Some(39))).name(), "李*敏");
+        assert_eq!(masked(NameCode::new(32, 35, None)).name(), "欧阳*");
+    }
+
+    #[test]
+    fn resident_numbers_are_region_birth_date_and_sequence() {
+        let beijing = ProvinceId::parse("beijing").unwrap();
+        let guangdong = ProvinceId::parse("guangdong").unwrap();
+        // Only the county's last two digits and the sequence's last three
+        // count: 110105 born 1949-12-31, sequence 002 (the published example).
+        let n = DocNumber::resident(beijing, 105, 19491231, 1002);
+        assert_eq!(n, DocNumber(11010519491231002));
+        assert_eq!(n.resident_string(), "11010519491231002X");
+        // Check digits computed by hand with the ISO 7064 weights.
+        let n = DocNumber::resident(guangdong, 1, 19900307, 456);
+        assert_eq!(n.resident_string(), "440101199003074561");
+        let n = DocNumber::resident(guangdong, 299, 19900307, 7999);
+        assert_eq!(n.resident_string(), "440199199003079990");
+        assert_eq!(DocNumber(7).passport_string(), "E00000007");
+        assert_eq!(DocNumber(1_234_567_890).passport_string(), "E34567890");
+    }
+
+    #[test]
+    fn the_largest_number_shows_its_last_digits_without_overflow() {
+        let id = |doc| Identity {
+            doc,
+            number: DocNumber(u64::MAX),
+            name: NameCode::new(0, 0, None),
+            age: 1,
+        };
+        // u64::MAX = 18446744073709551615.
+        assert_eq!(DocNumber(u64::MAX).resident_string(), "467440737095516158");
+        assert_eq!(id(DocKind::IdCard).document_string(), "467440737095516158");
+        assert_eq!(id(DocKind::Passport).document_string(), "E09551615");
+        assert_eq!(
+            id(DocKind::IdCard).masked().document(),
+            "467***********6158"
+        );
+        assert_eq!(id(DocKind::Passport).masked().document(), "E******15");
+    }
+
+    #[test]
+    fn a_number_splits_into_two_words_and_back() {
+        let n = DocNumber(0x0027_1234_89AB_CDEF);
+        let w = NumberWords::from(n);
+        assert_eq!((w.hi, w.lo), (0x0027_1234, 0x89AB_CDEF));
+        assert_eq!(w.get(), n);
+        assert_eq!(NumberWords::from(DocNumber(u64::MAX)).get().0, u64::MAX);
+        assert_eq!(NumberWords::ZERO.get(), DocNumber(0));
+    }
+
+    #[test]
+    fn a_masked_holder_prints_and_serializes_only_the_masked_form() {
+        let m = Identity {
+            doc: DocKind::IdCard,
+            number: DocNumber(11010519491231002),
+            name: NameCode::new(2, 0, Some(1)),
+            age: 70,
+        }
+        .masked();
+        assert_eq!(format!("{m:?}"), "张*芳 110***********002X");
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"name":"张*芳","document":"110***********002X"}"#
+        );
+    }
+
+    #[test]
+    fn a_hidden_head_is_the_one_hidden_run() {
+        assert!(is_masked_document("***********1234567"));
+        assert!(!is_masked_document("*1************1234"));
+        assert!(!is_masked_document("********12345678"));
+        // Too short to hide anything worth hiding.
+        assert!(!is_masked_document("1*****4"));
+    }
+
+    #[test]
     fn check_digit_is_iso_7064() {
         // 11010519491231002X is the standard published example.
         assert_eq!(
