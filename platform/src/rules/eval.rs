@@ -425,6 +425,406 @@ impl RuleSet {
 mod tests {
     use super::*;
 
+    use crate::time::MINUTES_PER_DAY;
+
+    /// A rule set of the test scheme with the given triggers and releases.
+    fn rules(body: &str) -> RuleSet {
+        let text = format!(
+            "scheme = \"t\"\ncolors = [\"green\", \"white\", \"yellow\", \"red\"]\n\
+             [checkpoint]\npass = [\"green\", \"white\"]\nrefer = [\"yellow\"]\n\
+             refuse = [\"red\"]\n{body}"
+        );
+        RuleSet::parse(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn trigger(on: &str, color: &str) -> String {
+        format!("[[trigger]]\non = \"{on}\"\ncolor = \"{color}\"\nreason = \"r\"\n")
+    }
+
+    /// Day `d` at `h`:00, Beijing time.
+    fn at(d: u32, h: u32) -> Minute {
+        Minute(d * MINUTES_PER_DAY + h * 60)
+    }
+
+    fn declare(temperature: u16) -> Fact {
+        Fact::Declare {
+            temperature: DeciCelsius(temperature),
+            symptoms: false,
+            contact: false,
+        }
+    }
+
+    const RED_14: &str = "[release.red]\nmin_days = 14\nguidance = \"g\"\n";
+    const YELLOW_7: &str = "[release.yellow]\nmin_days = 7\nguidance = \"g\"\n";
+    const WHITE_VERIFIED: &str = "[release.white]\nverified = true\nguidance = \"g\"\n";
+
+    #[test]
+    fn yellow_needs_its_days_and_an_unbroken_streak_of_checkins() {
+        let r = rules(&format!(
+            "{}[release.yellow]\nmin_days = 7\ncheckins = 5\nguidance = \"g\"\n{RED_14}{WHITE_VERIFIED}",
+            trigger("declaration", "yellow")
+        ));
+        let mut s = State::default();
+        let c = r.apply(&mut s, at(0, 8), &declare(380));
+        assert_eq!(c.iter().collect::<Vec<_>>(), [(at(0, 8), Color::Yellow)]);
+        assert_eq!(
+            (s.color(), s.reason(), s.since()),
+            (Color::Yellow, Some(0), at(0, 8))
+        );
+        // Two normal check-ins on one day count once; days 1..=6 make 6.
+        let mut whole = s;
+        for d in 1..=6 {
+            r.apply(&mut whole, at(d, 9), &declare(365));
+            r.apply(&mut whole, at(d, 20), &declare(365));
+        }
+        assert_eq!({ whole.streak }, 6);
+        // 7 days after the trigger, the streak alive (last check-in day 6).
+        assert_eq!(r.release_at(&whole), Some(at(7, 8)));
+        assert_eq!(r.at(&whole, Minute(at(7, 8).0 - 1)).color(), Color::Yellow);
+        let released = r.at(&whole, at(7, 8));
+        assert_eq!(
+            (released.color(), released.since()),
+            (Color::Green, at(7, 8))
+        );
+        assert_eq!(released.reason(), None);
+
+        // Day 3 missed: the streak restarts at day 4 and reaches 5 on day 8,
+        // when the check-in itself completes the release.
+        let mut gap = s;
+        for d in [1, 2, 4, 5, 6, 7] {
+            r.apply(&mut gap, at(d, 9), &declare(365));
+            assert_eq!(gap.color(), Color::Yellow, "day {d}");
+        }
+        assert_eq!(r.release_at(&gap), None);
+        let c = r.apply(&mut gap, at(8, 9), &declare(365));
+        assert_eq!(c.iter().collect::<Vec<_>>(), [(at(8, 9), Color::Green)]);
+
+        // A streak that stopped two days before the release never completes
+        // it without another check-in.
+        let mut stopped = s;
+        for d in 1..=5 {
+            r.apply(&mut stopped, at(d, 9), &declare(365));
+        }
+        assert_eq!(r.release_at(&stopped), None);
+        assert_eq!(r.at(&stopped, at(30, 0)).color(), Color::Yellow);
+        // One on day 6 is enough.
+        r.apply(&mut stopped, at(6, 9), &declare(365));
+        assert_eq!(r.release_at(&stopped), Some(at(7, 8)));
+    }
+
+    #[test]
+    fn an_abnormal_declaration_breaks_the_streak_and_fever_is_inclusive() {
+        let r = rules(&format!(
+            "{}{}[release.yellow]\nmin_days = 2\ncheckins = 2\nguidance = \"g\"\n{RED_14}{WHITE_VERIFIED}",
+            trigger("positive_nat", "yellow"),
+            trigger("declaration", "red"),
+        ));
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &Fact::Nat { positive: true });
+        r.apply(&mut s, at(1, 8), &declare(372));
+        assert_eq!(s.color(), Color::Yellow, "37.2 is below the 37.3 fever");
+        assert_eq!({ s.streak }, 1);
+        // 37.3 is a fever: red, and the streak is gone.
+        let mut hot = s;
+        r.apply(&mut hot, at(1, 9), &declare(373));
+        assert_eq!((hot.color(), hot.reason()), (Color::Red, Some(1)));
+        assert_eq!((hot.streak, hot.last_day), (0, NO_DAY));
+        let mut sick = s;
+        let symptoms = Fact::Declare {
+            temperature: DeciCelsius(365),
+            symptoms: true,
+            contact: false,
+        };
+        r.apply(&mut sick, at(1, 9), &symptoms);
+        assert_eq!(sick.color(), Color::Red);
+        let contact = Fact::Declare {
+            temperature: DeciCelsius(365),
+            symptoms: false,
+            contact: true,
+        };
+        let mut met = s;
+        r.apply(&mut met, at(1, 9), &contact);
+        assert_eq!(met.color(), Color::Red);
+        // Normal on day 2: two days after day 0's trigger, two check-ins.
+        r.apply(&mut s, at(2, 9), &declare(365));
+        assert_eq!(s.color(), Color::Green);
+        assert_eq!(s.since(), at(2, 9));
+    }
+
+    #[test]
+    fn a_trigger_that_is_not_stricter_restarts_the_clock_only() {
+        let r = rules(&format!(
+            "{}[release.red]\nmin_days = 14\nnegative_nat = true\nguidance = \"g\"\n{}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("positive_nat", "red"),
+            trigger("same_building", "yellow"),
+        ));
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &Fact::Nat { positive: true });
+        assert_eq!(r.release_at(&s), None, "no negative NAT yet");
+        r.apply(&mut s, at(1, 8), &Fact::Nat { positive: false });
+        assert_eq!(r.release_at(&s), Some(at(14, 8)));
+        // Yellow evidence while red: still red for red's reason, but the
+        // clock restarts and the negative NAT no longer counts.
+        let c = r.apply(&mut s, at(5, 8), &Fact::SameBuilding);
+        assert_eq!(c, Change::default());
+        assert_eq!(
+            (s.color(), s.reason(), s.since()),
+            (Color::Red, Some(0), at(5, 8))
+        );
+        assert_eq!(r.release_at(&s), None);
+        r.apply(&mut s, at(6, 8), &Fact::Nat { positive: false });
+        assert_eq!(r.release_at(&s), Some(at(19, 8)));
+        // The same color again restarts it too.
+        r.apply(&mut s, at(7, 8), &Fact::Nat { positive: true });
+        assert_eq!(
+            (s.color(), s.reason(), s.since()),
+            (Color::Red, Some(0), at(7, 8))
+        );
+        assert_eq!(r.release_at(&s), None);
+        // A release due before a fact comes first in the change.
+        r.apply(&mut s, at(8, 8), &Fact::Nat { positive: false });
+        let c = r.apply(&mut s, at(30, 8), &Fact::SameBuilding);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            [(at(21, 8), Color::Green), (at(30, 8), Color::Yellow)]
+        );
+        assert_eq!((s.reason(), s.applied()), (Some(1), at(30, 8)));
+    }
+
+    #[test]
+    fn the_strictest_matching_trigger_wins_and_while_limits_a_trigger() {
+        // Declared abnormal while yellow turns red (Anhui).
+        let r = rules(&format!(
+            "[[trigger]]\non = \"declaration\"\nwhile = [\"yellow\"]\ncolor = \"red\"\nreason = \"r\"\n\
+             {}{RED_14}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("declaration", "yellow"),
+        ));
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &declare(380));
+        assert_eq!((s.color(), s.reason()), (Color::Yellow, Some(1)));
+        r.apply(&mut s, at(1, 8), &declare(380));
+        assert_eq!((s.color(), s.reason()), (Color::Red, Some(0)));
+        // Both match from yellow; the stricter wins whatever the order.
+        let r = rules(&format!(
+            "{}{}{}{RED_14}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("declaration", "yellow"),
+            trigger("declaration", "red"),
+            trigger("declaration", "yellow"),
+        ));
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &declare(380));
+        assert_eq!((s.color(), s.reason()), (Color::Red, Some(1)));
+        // Ties go to the first in the file.
+        let r = rules(&format!(
+            "{}{}{RED_14}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("declaration", "yellow"),
+            trigger("declaration", "yellow"),
+        ));
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &declare(380));
+        assert_eq!(s.reason(), Some(0));
+    }
+
+    #[test]
+    fn each_fact_fires_only_its_own_triggers() {
+        let r = rules(&format!(
+            "[[trigger]]\non = \"arrival\"\nrisk = \"high\"\ncolor = \"red\"\nreason = \"r\"\n\
+             [[trigger]]\non = \"arrival\"\nrisk = \"medium\"\ncolor = \"yellow\"\nreason = \"r\"\n\
+             [[trigger]]\non = \"authority\"\ndesignated = \"yellow\"\ncolor = \"yellow\"\nreason = \"r\"\n\
+             [[trigger]]\non = \"checkpoint_temperature\"\nthreshold = 38.0\nwhile = [\"green\"]\n\
+             color = \"yellow\"\nreason = \"r\"\n{}{RED_14}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("same_building", "red"),
+        ));
+        let color = |fact: Fact| {
+            let mut s = State::default();
+            r.apply(&mut s, at(0, 8), &fact);
+            (s.color(), s.reason())
+        };
+        use RiskLevel::*;
+        assert_eq!(color(Fact::Stay { level: High }), (Color::Red, Some(0)));
+        assert_eq!(
+            color(Fact::Stay { level: Medium }),
+            (Color::Yellow, Some(1))
+        );
+        assert_eq!(color(Fact::Stay { level: Low }), (Color::Green, None));
+        let authority = |c| Fact::Authority { color: c };
+        assert_eq!(color(authority(Color::Yellow)), (Color::Yellow, Some(2)));
+        assert_eq!(color(authority(Color::Red)), (Color::Green, None));
+        let reading = |t| Fact::Reading {
+            temperature: DeciCelsius(t),
+        };
+        assert_eq!(color(reading(379)), (Color::Green, None));
+        assert_eq!(color(reading(380)), (Color::Yellow, Some(3)));
+        assert_eq!(color(Fact::SameBuilding), (Color::Red, Some(4)));
+        assert_eq!(color(Fact::Nat { positive: true }), (Color::Green, None));
+        assert_eq!(color(Fact::Inert), (Color::Green, None));
+        assert_eq!(color(declare(400)), (Color::Green, None));
+    }
+
+    #[test]
+    fn a_quarantine_holds_its_color_until_it_ends() {
+        // Guangdong: home quarantine gives a color released no earlier than
+        // the quarantine's end.
+        let r = rules(&format!(
+            "[[trigger]]\non = \"quarantine\"\nquarantine = [\"home\"]\ncolor = \"yellow\"\nreason = \"r\"\n\
+             {}{RED_14}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("positive_nat", "red"),
+        ));
+        let home = |end| Fact::Quarantine {
+            kind: QuarantineKind::Home,
+            end,
+        };
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &home(at(10, 0)));
+        assert_eq!((s.color(), s.since()), (Color::Yellow, at(0, 8)));
+        assert_eq!(r.release_at(&s), Some(at(10, 0)));
+        assert_eq!(r.at(&s, Minute(at(10, 0).0 - 1)).color(), Color::Yellow);
+        assert_eq!(r.at(&s, at(10, 0)).color(), Color::Green);
+        // The same order again changes nothing, not even the clock.
+        r.apply(&mut s, at(2, 8), &home(at(10, 0)));
+        assert_eq!(s.since(), at(0, 8));
+        // A centralized order replaces the home one: the home trigger no
+        // longer holds yellow, whose 7 days end first.
+        let mut moved = s;
+        let centralized = Fact::Quarantine {
+            kind: QuarantineKind::Centralized,
+            end: at(20, 0),
+        };
+        r.apply(&mut moved, at(3, 8), &centralized);
+        assert_eq!(moved.color(), Color::Yellow);
+        assert_eq!(r.release_at(&moved), Some(at(7, 8)));
+        // An order that has already ended fires nothing.
+        let mut late = State::default();
+        r.apply(&mut late, at(10, 0), &home(at(10, 0)));
+        assert_eq!(late.color(), Color::Green);
+        // A lower color's standing trigger does not hold a stricter one:
+        // red from a NAT is released on its own 14 days.
+        let mut both = State::default();
+        r.apply(&mut both, at(0, 8), &home(at(30, 0)));
+        r.apply(&mut both, at(1, 8), &Fact::Nat { positive: true });
+        assert_eq!(both.color(), Color::Red);
+        assert_eq!(r.release_at(&both), Some(at(15, 8)));
+    }
+
+    #[test]
+    fn quarantine_over_waits_for_any_quarantine() {
+        let r = rules(&format!(
+            "{}[release.red]\nmin_days = 3\nquarantine_over = true\nguidance = \"g\"\n{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("positive_nat", "red"),
+        ));
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &Fact::Nat { positive: true });
+        assert_eq!(r.release_at(&s), Some(at(3, 8)));
+        let q = Fact::Quarantine {
+            kind: QuarantineKind::Centralized,
+            end: at(9, 0),
+        };
+        r.apply(&mut s, at(1, 8), &q);
+        assert_eq!(s.color(), Color::Red);
+        assert_eq!(r.release_at(&s), Some(at(9, 0)));
+    }
+
+    #[test]
+    fn a_case_designation_holds_red_while_it_stands() {
+        let r = rules(&format!(
+            "[[trigger]]\non = \"case\"\nstatus = \"confirmed\"\ncolor = \"red\"\nreason = \"r\"\n\
+             [[trigger]]\non = \"case\"\nstatus = \"asymptomatic\"\nquarantine = [\"centralized\"]\n\
+             color = \"red\"\nreason = \"r\"\n{RED_14}{YELLOW_7}{WHITE_VERIFIED}"
+        ));
+        let designate = |status| Fact::Designation { status };
+        let centralized = |end| Fact::Quarantine {
+            kind: QuarantineKind::Centralized,
+            end,
+        };
+        // Confirmed: never released while designated; cleared, 14 days on.
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &designate(CaseStatus::Confirmed));
+        assert_eq!((s.color(), s.reason()), (Color::Red, Some(0)));
+        assert_eq!(r.release_at(&s), None);
+        assert_eq!(r.at(&s, at(60, 0)).color(), Color::Red);
+        // Designated again: nothing new, the clock keeps running.
+        r.apply(&mut s, at(3, 8), &designate(CaseStatus::Confirmed));
+        assert_eq!(s.since(), at(0, 8));
+        r.apply(&mut s, at(20, 8), &designate(CaseStatus::Cleared));
+        assert_eq!((s.color(), s.since()), (Color::Green, at(20, 8)));
+
+        // Asymptomatic: red only while in centralized quarantine, held
+        // until that quarantine ends.
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &centralized(at(20, 0)));
+        assert_eq!(s.color(), Color::Green);
+        r.apply(&mut s, at(1, 8), &designate(CaseStatus::Asymptomatic));
+        assert_eq!((s.color(), s.reason()), (Color::Red, Some(1)));
+        assert_eq!(r.release_at(&s), Some(at(20, 0)));
+        // The quarantine ends exactly when the designation comes: no red.
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &centralized(at(5, 0)));
+        r.apply(&mut s, at(5, 0), &designate(CaseStatus::Asymptomatic));
+        assert_eq!(s.color(), Color::Green);
+        // Designated first, quarantined later: the order fires the trigger.
+        let mut s = State::default();
+        r.apply(&mut s, at(0, 8), &designate(CaseStatus::Asymptomatic));
+        assert_eq!(s.color(), Color::Green);
+        r.apply(&mut s, at(2, 8), &centralized(at(30, 0)));
+        assert_eq!((s.color(), s.since()), (Color::Red, at(2, 8)));
+        assert_eq!(r.release_at(&s), Some(at(30, 0)));
+        // Another designation is not the asymptomatic one: the quarantine no
+        // longer holds red past its 14 days.
+        let mut other = s;
+        r.apply(&mut other, at(3, 8), &designate(CaseStatus::Suspected));
+        assert_eq!(r.release_at(&other), Some(at(16, 8)));
+    }
+
+    #[test]
+    fn an_unverified_minor_falls_back_to_white_until_verified() {
+        let r = rules(&format!(
+            "{}{}{RED_14}{YELLOW_7}{WHITE_VERIFIED}",
+            trigger("positive_nat", "red"),
+            trigger("unverified_minor", "white"),
+        ));
+        let mut s = State::default();
+        r.apply(
+            &mut s,
+            at(0, 8),
+            &Fact::Registered {
+                unverified_minor: false,
+            },
+        );
+        assert_eq!((s.color(), s.unverified()), (Color::Green, false));
+        r.apply(
+            &mut s,
+            at(0, 8),
+            &Fact::Registered {
+                unverified_minor: true,
+            },
+        );
+        assert_eq!(
+            (s.color(), s.reason(), s.unverified()),
+            (Color::White, Some(1), true)
+        );
+        assert_eq!(r.release_at(&s), None, "white is this person's floor");
+        r.apply(&mut s, at(1, 8), &Fact::Nat { positive: true });
+        assert_eq!(s.color(), Color::Red);
+        assert_eq!(r.release_at(&s), Some(at(15, 8)));
+        let back = r.at(&s, at(15, 8));
+        assert_eq!(
+            (back.color(), back.reason(), back.since()),
+            (Color::White, Some(1), at(15, 8))
+        );
+        let c = r.apply(&mut s, at(16, 8), &Fact::Verified);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            [(at(15, 8), Color::White), (at(16, 8), Color::Green)]
+        );
+        assert_eq!((s.reason(), s.unverified()), (None, false));
+    }
+
+    #[test]
+    fn day_of_never_reaches_the_no_day_mark() {
+        assert_eq!(day_of(at(3, 23)), 3);
+        assert_eq!(day_of(Minute(u32::MAX)), NO_DAY - 1);
+    }
+
     #[test]
     fn state_stays_small() {
         assert_eq!(std::mem::size_of::<State>(), 18);
