@@ -693,6 +693,12 @@ mod tests {
         r.apply(&mut moved, at(3, 8), &centralized);
         assert_eq!(moved.color(), Color::Yellow);
         assert_eq!(r.release_at(&moved), Some(at(7, 8)));
+        // A longer order replacing the first holds yellow to its own end,
+        // and restarts the clock.
+        let mut extended = s;
+        r.apply(&mut extended, at(4, 8), &home(at(20, 0)));
+        assert_eq!(extended.since(), at(4, 8));
+        assert_eq!(r.release_at(&extended), Some(at(20, 0)));
         // An order that has already ended fires nothing.
         let mut late = State::default();
         r.apply(&mut late, at(10, 0), &home(at(10, 0)));
