@@ -76,14 +76,15 @@ for _ in $(seq 100); do
 done
 
 # wrk verifies one registered code, as `hcsim load --mix verify=100` verifies
-# its registered population.
-curl -sf -X POST "$BASE/v1/code/apply" -d \
-    '{"province":"beijing","identity":{"doc":"id_card","number":1,"name":0,"age":30},"face_verified":true}' \
-    >/dev/null
-cat >"$work/verify.lua" <<'EOF'
+# its registered population: the code (with its token) the answer carries.
+code=$(curl -sf -X POST "$BASE/v1/code/apply" -d \
+    '{"province":"beijing","identity":{"doc":"id_card","number":1,"name":0,"age":30},"face_verified":true}' |
+    sed -En 's/.*"code":(\{"issuer":\{[^}]*\},"serial":[0-9]+,"token":"[0-9a-f]{16}"\}).*/\1/p')
+[[ -n $code ]] || { echo "could not register the code wrk verifies" >&2; exit 1; }
+cat >"$work/verify.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"credential":{"code":{"issuer":{"province":0},"serial":0}},"place":{"county":{"province":0,"county":0},"kind":"mall"},"temperature":365}'
+wrk.body = '{"credential":{"code":$code},"place":{"county":{"province":0,"county":0},"kind":"mall"},"temperature":365}'
 EOF
 
 load() { # load RATE OUT-DIR

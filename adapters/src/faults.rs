@@ -104,8 +104,14 @@ pub struct PlatformFaultEffect {
 
 /// Shared with whoever reports the run; filled in as the faults happen.
 /// What a crashing province restarts from: its durable log, and the rule
-/// set and recognition policy it ran under.
-pub type CrashKit = (DurableLog, Arc<RuleSet>, Arc<RecognitionPolicy>);
+/// set, recognition policy and code key it ran under (its codes must still
+/// verify after the restart).
+pub type CrashKit = (
+    DurableLog,
+    Arc<RuleSet>,
+    Arc<RecognitionPolicy>,
+    hcsim_platform::CodeKey,
+);
 
 pub type FaultEffects = Arc<Mutex<Vec<PlatformFaultEffect>>>;
 

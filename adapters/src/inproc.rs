@@ -103,6 +103,7 @@ impl InProcess {
                         log.clone(),
                         platform.rules().clone(),
                         platform.recognition().clone(),
+                        platform.code_key().clone(),
                     ));
                     platform = platform.with_durable_log(log);
                 }
@@ -135,17 +136,18 @@ impl InProcess {
         self.faults.effect(self.faults.crash(k).fault, |e| {
             e.acknowledged_unchecked = unchecked;
         });
-        if let Some((log, _, _)) = &self.faults.logs[p.index()] {
+        if let Some((log, ..)) = &self.faults.logs[p.index()] {
             log.tear();
         }
         // Until the restart requests for it are answered busy; an empty
         // platform stands in for `census`, which counts nobody there.
         let setup = self.faults.logs[p.index()]
             .as_ref()
-            .map(|(_, r, g)| (r.clone(), g.clone()));
-        if let Some((rules, recognition)) = setup {
-            self.provinces[p.index()] =
-                ProvincePlatform::new(p, rules).with_recognition(recognition);
+            .map(|(_, r, g, k)| (r.clone(), g.clone(), k.clone()));
+        if let Some((rules, recognition, key)) = setup {
+            self.provinces[p.index()] = ProvincePlatform::new(p, rules)
+                .with_recognition(recognition)
+                .with_code_key(key);
         }
     }
 
@@ -154,12 +156,12 @@ impl InProcess {
     fn restart(&mut self, k: usize, now: Minute) -> Result<(), PortError> {
         let crash = self.faults.crash(k).clone();
         let p = crash.province;
-        let Some((log, rules, recognition)) = self.faults.logs[p.index()].clone() else {
+        let Some((log, rules, recognition, key)) = self.faults.logs[p.index()].clone() else {
             return Ok(());
         };
         let (platform, recovery) = ProvincePlatform::recover(p, rules, log, now)
             .map_err(|e| PortError::Unavailable(format!("{}: recovery failed: {e}", p.key())))?;
-        self.provinces[p.index()] = platform.with_recognition(recognition);
+        self.provinces[p.index()] = platform.with_recognition(recognition).with_code_key(key);
         let acknowledged = &self.faults.acknowledged[p.index()];
         let audit: Vec<(u32, Request)> = acknowledged
             .keys()

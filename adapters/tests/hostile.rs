@@ -84,7 +84,8 @@ async fn request(addr: SocketAddr, raw: &str) -> Option<u16> {
 }
 
 const HEALTH: &str = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n";
-const QUERY_BODY: &str = r#"{"code":{"issuer":{"province":1},"serial":0}}"#;
+const QUERY_BODY: &str =
+    r#"{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"}}"#;
 
 fn query() -> String {
     format!(

@@ -212,23 +212,23 @@ fn hostile_bodies_get_400s_that_name_the_field_and_echo_no_identity_number() {
             // A province past the last one once panicked the platform.
             (
                 "/v1/health-info/query",
-                r#"{"code":{"issuer":{"province":255},"serial":0}}"#,
+                r#"{"code":{"issuer":{"province":255},"serial":0,"token":"0000000000000000"}}"#,
                 "field `code.issuer.province`: province index 255 is out of range 0..=30",
             ),
             (
                 "/v1/code/verify",
-                r#"{"credential":{"code":{"issuer":{"province":1},"serial":0}},"place":{"county":{"province":31,"county":0},"kind":"mall"}}"#,
+                r#"{"credential":{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"}},"place":{"county":{"province":31,"county":0},"kind":"mall"}}"#,
                 "field `place.county.province`",
             ),
             (
                 "/v1/batch",
-                r#"{"requests":[{"op":"query","code":{"issuer":{"province":200},"serial":0}}]}"#,
+                r#"{"requests":[{"op":"query","code":{"issuer":{"province":200},"serial":0,"token":"0000000000000000"}}]}"#,
                 "province index 200 is out of range",
             ),
             // A valid body followed by more is not one body.
             (
                 "/v1/health-info/query",
-                r#"{"code":{"issuer":{"province":1},"serial":0}}garbage"#,
+                r#"{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"}}garbage"#,
                 "trailing characters",
             ),
             (

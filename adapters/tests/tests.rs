@@ -1,6 +1,7 @@
 //! The adapters' integration tests: one test binary, a module per area.
 
 mod direct;
+mod forged;
 mod hostile;
 mod http;
 mod hub;
@@ -146,10 +147,9 @@ pub fn busy_tick(codes: &[CodeId]) -> Vec<Request> {
         // Scanned elsewhere in the same batch that registers them.
         let newcomer = person(here, 100);
         reqs.push(Request::Verify {
-            credential: Credential::Code(CodeId {
-                issuer: hcsim_platform::Issuer::Province(here),
-                serial: 6,
-            }),
+            credential: Credential::Code(
+                hcsim_platform::CodeKeys::default().sign(hcsim_platform::Issuer::Province(here), 6),
+            ),
             place: place(elsewhere, CheckpointKind::Airport),
             temperature: None,
         });
@@ -181,10 +181,10 @@ pub fn busy_tick(codes: &[CodeId]) -> Vec<Request> {
         },
     });
     reqs.push(Request::Verify {
-        credential: Credential::Code(CodeId {
-            issuer: hcsim_platform::Issuer::Province(province("tibet")),
-            serial: 999_999,
-        }),
+        credential: Credential::Code(
+            hcsim_platform::CodeKeys::default()
+                .sign(hcsim_platform::Issuer::Province(province("tibet")), 999_999),
+        ),
         place: place(province("beijing"), CheckpointKind::Bank),
         temperature: None,
     });

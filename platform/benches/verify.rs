@@ -5,12 +5,10 @@
 //! scans/s (each iteration verifies a batch of `BATCH` scans).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hcsim_platform::api::{
-    CheckpointKind, CodeId, CountyRef, Credential, DeciCelsius, Place, Request,
-};
+use hcsim_platform::api::{CheckpointKind, CountyRef, Credential, DeciCelsius, Place, Request};
 use hcsim_platform::identity::{DocKind, DocNumber, Identity, NameCode};
 use hcsim_platform::province::{Outcome, ProvincePlatform};
-use hcsim_platform::{Issuer, Minute, ProvinceId, RuleSet};
+use hcsim_platform::{CodeKeys, Issuer, Minute, ProvinceId, RuleSet};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,16 +58,14 @@ fn registered(file: &str, key: &str) -> (ProvincePlatform, Place) {
 
 /// Scans spread over the population with a fixed stride (no RNG needed).
 fn scans(p: ProvinceId, place: Place, by_id_card: bool) -> Vec<Request> {
+    let keys = CodeKeys::default();
     (0..BATCH as u32)
         .map(|k| {
             let i = k.wrapping_mul(7919) % PEOPLE;
             let credential = if by_id_card {
                 Credential::IdCard(identity(p, i).number)
             } else {
-                Credential::Code(CodeId {
-                    issuer: Issuer::Province(p),
-                    serial: i,
-                })
+                Credential::Code(keys.sign(Issuer::Province(p), i))
             };
             Request::Verify {
                 credential,

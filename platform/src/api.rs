@@ -21,11 +21,13 @@ pub enum Issuer {
     National,
 }
 
-/// The payload of a health code: issuer plus the issuer's record serial.
+/// The payload of a health code: issuer, the issuer's record serial, and
+/// the token that only the issuer's key gives that serial (`token.rs`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CodeId {
     pub issuer: Issuer,
     pub serial: u32,
+    pub token: crate::token::Token,
 }
 
 /// A county: province plus an index into that province's counties.
@@ -366,6 +368,30 @@ pub enum InboundAnswer {
 }
 
 impl Request {
+    /// The code the request presents, whose token must verify before the
+    /// request is served.
+    pub fn code(&self) -> Option<CodeId> {
+        match self {
+            Request::ApplyFamily { proxy: code, .. }
+            | Request::Declare { code, .. }
+            | Request::Temperature { code, .. }
+            | Request::PlaceScan { code, .. }
+            | Request::Query { code }
+            | Request::Offline { code }
+            | Request::Records { code }
+            | Request::Verify {
+                credential: Credential::Code(code) | Credential::Offline { code, .. },
+                ..
+            } => Some(*code),
+            Request::Apply { .. }
+            | Request::Verify { .. }
+            | Request::Feed { .. }
+            | Request::IntlDeclare { .. }
+            | Request::IntlStatus { .. }
+            | Request::Inbound(_) => None,
+        }
+    }
+
     pub fn op(&self) -> Op {
         match self {
             Request::Apply { .. } | Request::ApplyFamily { .. } => Op::Apply,
@@ -423,6 +449,10 @@ pub enum Refusal {
     IdentityLocked,
     /// The code or document is unknown to this platform.
     NotRegistered,
+    /// The code's token is not the one its issuer gave that serial: a
+    /// guessed, altered or forged code. Said before anything else, so it
+    /// tells nothing about whether the serial exists.
+    ForgedCode,
     /// Too many family members of this relation (Fujian: 4 parents, 3
     /// children, 1 spouse, 5 relatives, 13 in all).
     FamilyLimit {

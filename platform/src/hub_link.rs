@@ -105,16 +105,13 @@ mod tests {
             }
         }
     }
-    use crate::api::CodeId;
     use crate::color::Color;
     use crate::identity::{DocKind, DocNumber, Identity, NameCode};
+    use crate::token::CodeKeys;
 
     fn status(issuer: ProvinceId) -> HubAnswer {
         HubAnswer::Status {
-            code: CodeId {
-                issuer: Issuer::Province(issuer),
-                serial: 1,
-            },
+            code: CodeKeys::default().sign(Issuer::Province(issuer), 1),
             holder: Identity {
                 doc: DocKind::IdCard,
                 number: DocNumber(11_010_119_800_101_001),

@@ -14,9 +14,11 @@ pub mod recognition;
 pub mod region;
 pub mod rules;
 pub mod time;
+pub mod token;
 
 pub use api::{CodeId, Issuer, Request, Response};
 pub use color::{Color, Decision};
 pub use region::{ProvinceId, PROVINCES, PROVINCE_COUNT};
 pub use rules::{RuleError, RuleSet};
 pub use time::Minute;
+pub use token::{CodeKey, CodeKeys, Token};

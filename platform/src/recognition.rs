@@ -647,10 +647,7 @@ yellow = "orange"
             age: 30,
         };
         let verdict = |x: &mut ProvincePlatform, issuer: &str, color: Color| {
-            let code = crate::api::CodeId {
-                issuer: Issuer::Province(p(issuer)),
-                serial: 1,
-            };
+            let code = crate::token::CodeKeys::default().sign(Issuer::Province(p(issuer)), 1);
             let q = HubQuery {
                 from: x.province(),
                 lookup: HubLookup::Code(code),

@@ -82,6 +82,7 @@ fn verify() -> Request {
         credential: Credential::Code(CodeId {
             issuer: Issuer::Province(ProvinceId(0)),
             serial: 7,
+            token: Default::default(),
         }),
         place: Place {
             county: CountyRef {

@@ -85,6 +85,7 @@ fn fresh_oracle(scenario: &Scenario, world: &World) -> Oracle {
             rules: load_rules(scenario).expect("bundled rule sets").rules,
             rule_files: file_names(&files),
             share: scenario.oracle.share(world.citizens()),
+            code_keys: hcsim_platform::CodeKeys::from_seed(scenario.seed),
         },
         world,
     )

@@ -164,6 +164,7 @@ mod tests {
         CodeId {
             issuer: Issuer::Province(ProvinceId(0)),
             serial,
+            token: Default::default(),
         }
     }
 

@@ -13,6 +13,11 @@ pub fn mix(a: u64, b: u64, c: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A hash as a uniform draw in [0, 1): its top 53 bits.
+pub fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A generator for one agent at one moment, for one purpose.
 pub fn agent_rng(seed: u64, agent: u64, moment: u64, purpose: u64) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(mix(

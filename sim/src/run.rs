@@ -294,6 +294,8 @@ fn oracle_for(
             rules: rules.to_vec(),
             rule_files: crate::oracle::file_names(&files),
             share: scenario.oracle.share(world.citizens()),
+            // As `load::platform::setup` derives the platform's.
+            code_keys: hcsim_platform::CodeKeys::from_seed(scenario.seed),
         },
         world,
     )

@@ -592,9 +592,10 @@ impl Surges {
 
     fn code(&self, world: &World, id: u32) -> Option<CodeId> {
         let serial = *self.codes.get(id as usize)?;
-        (serial != NO_CODE).then(|| CodeId {
-            issuer: Issuer::Province(world.home_province(id)),
-            serial,
+        (serial != NO_CODE).then(|| {
+            world
+                .code_keys
+                .sign(Issuer::Province(world.home_province(id)), serial)
         })
     }
 

@@ -56,6 +56,7 @@ fn a_stalled_target_shows_in_corrected_latency_only() {
         let code = CodeId {
             issuer: Issuer::Province(ProvinceId(0)),
             serial: 0,
+            token: Default::default(),
         };
         let mut run = Run::new(
             schedule,
@@ -431,6 +432,7 @@ fn drive_http(
     let code = CodeId {
         issuer: Issuer::Province(ProvinceId(0)),
         serial: 0,
+        token: Default::default(),
     };
     let mut run = Run::new(
         schedule,

@@ -214,11 +214,9 @@ fn person(age: u8) -> Identity {
     }
 }
 
+/// The first code of `home()`, as a platform with the default keys signs it.
 fn code() -> CodeId {
-    CodeId {
-        issuer: Issuer::Province(home()),
-        serial: 0,
-    }
+    hcsim_platform::CodeKeys::default().sign(Issuer::Province(home()), 0)
 }
 
 fn county(k: u16) -> CountyRef {
@@ -702,6 +700,7 @@ fn tracking_one() -> hcsim::oracle::Oracle {
         rules,
         rule_files,
         share: 1.0,
+        code_keys: Default::default(),
     });
     o.track(0, home(), person(30).number);
     o
@@ -860,4 +859,45 @@ fn a_scan_of_a_quarantined_person_outside_what_the_order_allows_is_a_violation()
     verdict(&mut o, now.plus_minutes(3), 5, CheckpointKind::Mall);
     verdict(&mut o, now.plus_days(15), 0, CheckpointKind::Mall);
     assert_eq!(o.summary().violations, 0, "{:?}", o.summary());
+}
+
+/// Citizens who show a forged code (the next serial under their own token,
+/// as someone counting serials would) are refused, and the oracle's
+/// forged-code invariant holds; a platform that serves its codes without
+/// checking the token hands out other holders' colors and is caught.
+#[test]
+fn a_forged_code_never_gets_a_color_and_a_platform_serving_one_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
+    scenario.behaviour.forged_codes = 0.05;
+    let run = |dir: &str, m: Option<Mutant>| {
+        let opts = RunOptions {
+            threads: 2,
+            out_dir: tmp.path().join(dir),
+            progress: false,
+        };
+        run_with_rules(&scenario, &opts, provincial(m)).unwrap()
+    };
+    let clean = run("clean", None);
+    let oracle = oracle_of(&clean);
+    assert_eq!(oracle.violations, 0, "{:?}", oracle.by_kind);
+    // About 5 % of the day's code scans were forged, and refused.
+    let scans = &clean.summary.scans;
+    assert!(scans.unknown * 100 > scans.total * 2, "{scans:?}");
+
+    let broken = run("mutant", Some(Mutant::AcceptForgedCodes));
+    let caught = oracle_of(&broken)
+        .by_kind
+        .get("forged_code_colored")
+        .copied()
+        .unwrap_or(0);
+    assert!(caught > 100, "{:?}", oracle_of(&broken).by_kind);
+    let files = std::fs::read_dir(tmp.path().join("mutant/violations")).unwrap();
+    let kinds: Vec<String> = files
+        .map(|f| Violation::load(&f.unwrap().path()).unwrap().kind)
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k == "forged_code_colored"),
+        "{kinds:?}"
+    );
 }

@@ -407,10 +407,26 @@ mod tests {
     }
 
     #[test]
-    fn unknown_field_is_refused() {
-        let e = parse::<QueryBody>(br#"{"code":{"issuer":{"province":1},"serial":0},"cod":1}"#)
+    fn a_code_without_its_token_or_with_a_malformed_one_is_named() {
+        let e = parse::<QueryBody>(br#"{"code":{"issuer":{"province":1},"serial":0}}"#)
             .err()
             .unwrap();
+        assert_eq!(e.field, "code.token");
+        for token in ["12", r#""ABCDEF0123456789""#, r#""abcdef012345678""#] {
+            let body =
+                format!(r#"{{"code":{{"issuer":{{"province":1}},"serial":0,"token":{token}}}}}"#);
+            let e = parse::<QueryBody>(body.as_bytes()).err().unwrap();
+            assert_eq!(e.field, "code.token", "{token}");
+        }
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        let e = parse::<QueryBody>(
+            br#"{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"},"cod":1}"#,
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.field, "cod");
     }
 
@@ -426,7 +442,7 @@ mod tests {
 
     #[test]
     fn trailing_characters_after_a_valid_body_are_refused() {
-        let good = br#"{"code":{"issuer":{"province":1},"serial":0}}"#;
+        let good = br#"{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"}}"#;
         assert!(parse::<QueryBody>(good).is_ok());
         for tail in [&b"x"[..], b"{}", b" ]", b"\n1"] {
             let body = [&good[..], tail].concat();
@@ -463,12 +479,14 @@ mod tests {
 
     #[test]
     fn a_province_index_past_the_last_is_refused_wherever_it_appears() {
-        let e = parse::<QueryBody>(br#"{"code":{"issuer":{"province":255},"serial":0}}"#)
-            .err()
-            .unwrap();
+        let e = parse::<QueryBody>(
+            br#"{"code":{"issuer":{"province":255},"serial":0,"token":"0000000000000000"}}"#,
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.field, "code.issuer.province");
         assert!(e.message.contains("out of range 0..=30"), "{e}");
-        let e = parse::<VerifyBody>(br#"{"credential":{"code":{"issuer":{"province":1},"serial":0}},"place":{"county":{"province":31,"county":0},"kind":"mall"}}"#)
+        let e = parse::<VerifyBody>(br#"{"credential":{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"}},"place":{"county":{"province":31,"county":0},"kind":"mall"}}"#)
             .err()
             .unwrap();
         assert_eq!(e.field, "place.county.province");
@@ -477,7 +495,7 @@ mod tests {
     #[test]
     fn bad_now_is_named() {
         let b: QueryBody =
-            parse(br#"{"code":{"issuer":{"province":1},"serial":0},"now":"noon"}"#).unwrap();
+            parse(br#"{"code":{"issuer":{"province":1},"serial":0,"token":"0000000000000000"},"now":"noon"}"#).unwrap();
         let e = b.into_request().err().unwrap();
         assert_eq!(e.field, "now");
     }

@@ -14,6 +14,7 @@ use crate::international::IntlDeclarations;
 use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::rules::{IntlParams, RuleSet};
 use crate::time::Minute;
+use crate::token::CodeKeys;
 use inbound::Inbound;
 use national::NationalCodes;
 use rustc_hash::FxHashMap;
@@ -55,6 +56,8 @@ pub enum HubAnswer {
     },
     /// The hub has no record of the code or document.
     Unknown,
+    /// The code's token is not the one its issuer's key gives the serial.
+    Forged,
     /// The hub could not be reached in time (partition, overload).
     Unreachable,
 }
@@ -183,6 +186,9 @@ pub struct Hub {
     /// designations), delivered by the adapter before the next requests.
     outgoing: Vec<(ProvinceId, Feed)>,
     pub queries: u64,
+    /// Every platform's key: the hub signs national codes and checks the
+    /// codes of every issuer it is asked about.
+    keys: CodeKeys,
 }
 
 impl Default for Hub {
@@ -217,7 +223,15 @@ impl Hub {
             inbound: Inbound::default(),
             outgoing: Vec::new(),
             queries: 0,
+            keys: CodeKeys::default(),
         }
+    }
+
+    /// Signs and checks codes with `keys` (the same the provinces were
+    /// given their own key from).
+    pub fn with_code_keys(mut self, keys: CodeKeys) -> Hub {
+        self.keys = keys;
+        self
     }
 
     /// A hub under the national rule set: its colors for the national code
@@ -245,13 +259,18 @@ impl Hub {
     /// Requests the hub serves itself: the national code, the international
     /// version, the inbound services.
     pub fn handle(&mut self, now: Minute, req: &Request) -> Response {
+        if req.code().is_some_and(|c| !self.keys.signs(&c)) {
+            return Response::Refused(Refusal::ForgedCode);
+        }
         match req {
             Request::Apply {
                 identity,
                 national: true,
                 ..
             } => {
-                let code = self.national.apply(identity);
+                let code = self
+                    .keys
+                    .sign(Issuer::National, self.national.apply(identity));
                 let color = self.status_of(code).map_or(Color::Green, |s| s.color);
                 Response::Issued { code, color }
             }
@@ -336,11 +355,9 @@ impl Hub {
         }
     }
 
-    fn unpack(packed: u32) -> CodeId {
-        CodeId {
-            issuer: Self::issuer_of((packed >> SERIAL_BITS) as usize),
-            serial: packed & SERIAL_MASK,
-        }
+    fn unpack(&self, packed: u32) -> CodeId {
+        let issuer = Self::issuer_of((packed >> SERIAL_BITS) as usize);
+        self.keys.sign(issuer, packed & SERIAL_MASK)
     }
 
     /// Bytes the status tables and the document index hold on the heap,
@@ -394,13 +411,14 @@ impl Hub {
         let by_issuer = &self.by_issuer;
         self.by_document
             .get(d, |c| Self::number_at(by_issuer, c))
-            .map(Self::unpack)
+            .map(|c| self.unpack(c))
             .or_else(|| self.by_document_wide.get(&d).copied())
     }
 
     pub fn query(&mut self, q: &HubQuery) -> HubAnswer {
         self.queries += 1;
         let code = match q.lookup {
+            HubLookup::Code(c) if !self.keys.signs(&c) => return HubAnswer::Forged,
             HubLookup::Code(c) => c,
             HubLookup::Document(d) => match self.document_code(d) {
                 Some(c) => c,

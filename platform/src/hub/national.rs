@@ -3,7 +3,6 @@
 //! no data of its own: it shows what the provincial data says about the
 //! holder, in the national scheme's colors.
 
-use crate::api::{CodeId, Issuer};
 use crate::color::Color;
 use crate::doc_index::DocIndex;
 use crate::identity::Identity;
@@ -29,8 +28,8 @@ impl NationalCodes {
         self.holders.len()
     }
 
-    /// Applying again with the same document gives the same code back.
-    pub fn apply(&mut self, identity: &Identity) -> CodeId {
+    /// Applying again with the same document gives the same serial back.
+    pub fn apply(&mut self, identity: &Identity) -> u32 {
         let next = self.holders.len() as u32;
         self.holders.push(*identity);
         let holders = &self.holders;
@@ -40,10 +39,7 @@ impl NationalCodes {
         if serial != next {
             self.holders.pop();
         }
-        CodeId {
-            issuer: Issuer::National,
-            serial,
-        }
+        serial
     }
 
     pub fn get(&self, serial: u32) -> Option<Identity> {

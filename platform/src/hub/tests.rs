@@ -3,6 +3,7 @@
 use super::*;
 use crate::api::{CaseStatus, CountyRef, InboundAnswer, InboundRequest, QuarantineKind};
 use crate::identity::{DocKind, Identity, NameCode};
+use crate::token::Token;
 
 fn t(s: &str) -> Minute {
     Minute::parse(s).unwrap()
@@ -61,10 +62,7 @@ fn national_code_shows_the_provincial_status_never_more_leniently() {
     };
     assert_eq!((code.issuer, color), (Issuer::National, Color::Green));
     hub.publish(&Publication {
-        code: CodeId {
-            issuer: Issuer::Province(province("fujian")),
-            serial: 7,
-        },
+        code: CodeKeys::default().sign(Issuer::Province(province("fujian")), 7),
         holder: who,
         color: Color::Orange,
         at: t("2020-10-01T09:00"),
@@ -198,10 +196,7 @@ fn status_record_stays_small() {
 fn rare_status_parts_follow_the_latest_publication() {
     let mut hub = Hub::new();
     let who = person(2);
-    let code = CodeId {
-        issuer: Issuer::Province(province("hubei")),
-        serial: 3,
-    };
+    let code = CodeKeys::default().sign(Issuer::Province(province("hubei")), 3);
     let nat = NatShown {
         at: t("2020-10-01T07:00"),
         institution: 9,
@@ -244,7 +239,7 @@ fn rare_status_parts_follow_the_latest_publication() {
     );
     assert!(hub.extras.is_empty());
     // A serial of a code never published is unknown, not a blank status.
-    let unpublished = CodeId { serial: 1, ..code };
+    let unpublished = CodeKeys::default().sign(code.issuer, 1);
     assert_eq!(
         hub.query(&HubQuery {
             from: province("beijing"),
@@ -258,10 +253,7 @@ fn rare_status_parts_follow_the_latest_publication() {
 fn the_first_code_published_for_a_document_keeps_it() {
     let mut hub = Hub::new();
     let who = person(3);
-    let code = |p: &str, serial| CodeId {
-        issuer: Issuer::Province(province(p)),
-        serial,
-    };
+    let code = |p: &str, serial| CodeKeys::default().sign(Issuer::Province(province(p)), serial);
     for c in [code("hebei", 5), code("henan", 1)] {
         hub.publish(&Publication {
             code: c,
@@ -277,6 +269,88 @@ fn the_first_code_published_for_a_document_keeps_it() {
         lookup: HubLookup::Document(who.number),
     }) {
         HubAnswer::Status { code: c, .. } => assert_eq!(c, code("hebei", 5)),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The hub checks codes of every issuer: a cross-province query and a
+/// national code's own requests refuse a token the issuer's key does not
+/// give, whether or not the serial exists.
+#[test]
+fn the_hub_refuses_forged_codes_of_every_issuer() {
+    let keys = CodeKeys::from_seed(3);
+    let mut hub = Hub::new().with_code_keys(keys.clone());
+    let who = person(4);
+    let hubei = Issuer::Province(province("hubei"));
+    hub.publish(&Publication {
+        code: keys.sign(hubei, 0),
+        holder: who,
+        color: Color::Red,
+        at: t("2020-10-01T08:00"),
+        explanation: None,
+        nat: None,
+    });
+    let Response::Issued { code: national, .. } = hub.handle(
+        t("2020-10-01T08:00"),
+        &Request::Apply {
+            province: province("hubei"),
+            identity: who,
+            face_verified: true,
+            national: true,
+        },
+    ) else {
+        panic!()
+    };
+    assert!(keys.signs(&national));
+    let ask = |code| HubQuery {
+        from: province("beijing"),
+        lookup: HubLookup::Code(code),
+    };
+    assert!(matches!(
+        hub.query(&ask(keys.sign(hubei, 0))),
+        HubAnswer::Status { .. }
+    ));
+    assert!(matches!(
+        hub.query(&ask(national)),
+        HubAnswer::Status { .. }
+    ));
+    let flip = |c: CodeId| CodeId {
+        token: Token(c.token.0 ^ (1 << 63)),
+        ..c
+    };
+    let forged = [
+        flip(keys.sign(hubei, 0)),
+        flip(national),
+        // A serial that exists, under another platform secret's token.
+        CodeKeys::default().sign(hubei, 0),
+        // A serial nobody holds, under the genuine code's token.
+        CodeId {
+            serial: 1,
+            ..keys.sign(hubei, 0)
+        },
+    ];
+    for c in forged {
+        assert_eq!(hub.query(&ask(c)), HubAnswer::Forged, "{c:?}");
+    }
+    for req in [
+        Request::Query {
+            code: flip(national),
+        },
+        Request::Offline {
+            code: flip(national),
+        },
+    ] {
+        assert_eq!(
+            hub.handle(t("2020-10-01T09:00"), &req),
+            Response::Refused(Refusal::ForgedCode)
+        );
+    }
+    // By document the hub answers with the code as its issuer signs it.
+    match hub.query(&HubQuery {
+        from: province("beijing"),
+        lookup: HubLookup::Document(who.number),
+    }) {
+        HubAnswer::Status { code, .. } => assert_eq!(code, keys.sign(hubei, 0)),
         other => panic!("{other:?}"),
     }
 }

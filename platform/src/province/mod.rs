@@ -24,6 +24,7 @@ use crate::recognition::{RecognitionPolicy, Unreachable};
 use crate::region::ProvinceId;
 use crate::rules::{RuleSet, State};
 use crate::time::Minute;
+use crate::token::{CodeKey, CodeKeys};
 use durable::LogEntry;
 pub use durable::{DurableLog, RecoverError, Recovery};
 use journal::{Journal, Record};
@@ -102,6 +103,9 @@ pub struct ProvincePlatform {
     log: Option<DurableLog>,
     /// How this province treats codes from elsewhere.
     recognition: Arc<RecognitionPolicy>,
+    /// Signs this province's codes; a code of this province whose token it
+    /// does not give is refused before anything is looked up.
+    key: CodeKey,
 }
 
 impl ProvincePlatform {
@@ -119,7 +123,19 @@ impl ProvincePlatform {
             publications: Vec::new(),
             log: None,
             recognition: Arc::new(RecognitionPolicy::default()),
+            key: CodeKeys::default().province(province).clone(),
         }
+    }
+
+    /// Signs and checks this province's codes with `key` (the province's
+    /// own from the platform's `CodeKeys`).
+    pub fn with_code_key(mut self, key: CodeKey) -> ProvincePlatform {
+        self.key = key;
+        self
+    }
+
+    pub fn code_key(&self) -> &CodeKey {
+        &self.key
     }
 
     /// Writes every state change to `log` from now on (a fresh platform:
@@ -301,10 +317,17 @@ impl ProvincePlatform {
     }
 
     fn code_of(&self, i: usize) -> CodeId {
-        CodeId {
-            issuer: Issuer::Province(self.province),
-            serial: i as u32,
+        self.key.sign(Issuer::Province(self.province), i as u32)
+    }
+
+    /// A code of this province whose token this province's key does not
+    /// give its serial. Codes of other issuers are the hub's to check.
+    fn forged(&self, code: &CodeId) -> bool {
+        #[cfg(feature = "mutant")]
+        if self.rules.mutant() == Some(crate::rules::Mutant::AcceptForgedCodes) {
+            return false;
         }
+        code.issuer == Issuer::Province(self.province) && !self.key.signs(code)
     }
 
     fn publish(&mut self, i: usize, at: Minute) {
@@ -381,6 +404,9 @@ impl ProvincePlatform {
     }
 
     pub fn handle(&mut self, now: Minute, req: &Request) -> Outcome {
+        if req.code().is_some_and(|c| self.forged(&c)) {
+            return Outcome::Done(Response::Refused(Refusal::ForgedCode));
+        }
         self.advance(now);
         Outcome::Done(match req {
             Request::Apply {
@@ -552,6 +578,7 @@ impl ProvincePlatform {
                 })
             }
             HubAnswer::Unknown => Response::Refused(Refusal::NotRegistered),
+            HubAnswer::Forged => Response::Refused(Refusal::ForgedCode),
             // Never a green it cannot justify: without the hub, busy or a
             // referral to a manual check, as the policy says.
             HubAnswer::Unreachable => match self.recognition.unreachable(self.province) {

@@ -1102,3 +1102,134 @@ fn the_kept_census_matches_reading_everyone_as_states_change() {
     // Not everyone ends where they started: the census had something to track.
     assert!(p.x.census(t("2020-03-05T12:00"))[Color::Green.index()] < people.len() as u64);
 }
+
+/// Every request that presents a code: the genuine code is served, and the
+/// same code with one token bit flipped, or with the serial changed under
+/// the genuine token, is refused as forged and changes nothing.
+#[test]
+fn a_forged_or_altered_code_is_refused_on_every_request() {
+    let mut p = registered("anhui", "anhui", "2020-10-01T08:00");
+    let now = t("2020-10-01T09:00");
+    let place = Place {
+        county: county("anhui", 0),
+        kind: CheckpointKind::Mall,
+    };
+    let requests = |code: CodeId| {
+        vec![
+            Request::Declare {
+                code,
+                temperature: DeciCelsius::NORMAL,
+                symptoms: false,
+                contact: false,
+            },
+            Request::Temperature {
+                code,
+                temperature: DeciCelsius::NORMAL,
+                place,
+            },
+            Request::Verify {
+                credential: Credential::Code(code),
+                place,
+                temperature: None,
+            },
+            Request::Verify {
+                credential: Credential::Offline {
+                    code,
+                    issued: now,
+                    color: Color::Green,
+                },
+                place,
+                temperature: None,
+            },
+            Request::PlaceScan {
+                code,
+                place,
+                temperature: DeciCelsius::NORMAL,
+            },
+            Request::Query { code },
+            Request::Offline { code },
+            Request::Records { code },
+            Request::ApplyFamily {
+                proxy: code,
+                member: id(34010120100101002, 8),
+                relation: Relation::Child,
+            },
+        ]
+    };
+    let flipped = CodeId {
+        token: crate::token::Token(p.code.token.0 ^ 1),
+        ..p.code
+    };
+    // Serial 0 is the genuine one; the next one, unregistered, under its token.
+    let next = CodeId {
+        serial: p.code.serial + 1,
+        ..p.code
+    };
+    let before = p.x.journal.len();
+    for forged in [flipped, next] {
+        for req in requests(forged) {
+            assert_eq!(
+                done(p.x.handle(now, &req)),
+                Response::Refused(Refusal::ForgedCode),
+                "{req:?}"
+            );
+        }
+    }
+    assert_eq!(p.x.journal.len(), before, "a forged request wrote records");
+    for req in requests(p.code) {
+        let r = done(p.x.handle(now, &req));
+        assert!(
+            !matches!(r, Response::Refused(Refusal::ForgedCode)),
+            "{req:?}: {r:?}"
+        );
+    }
+    // Another province's code is the hub's to check, forged or not.
+    let foreign = crate::token::CodeKeys::from_seed(99)
+        .sign(Issuer::Province(ProvinceId::parse("hubei").unwrap()), 0);
+    assert!(matches!(
+        p.x.handle(
+            now,
+            &Request::Verify {
+                credential: Credential::Code(foreign),
+                place,
+                temperature: None,
+            }
+        ),
+        Outcome::NeedsHub(_)
+    ));
+}
+
+/// Codes signed under another platform secret are refused: the key, not
+/// the serial, decides.
+#[test]
+fn a_platform_refuses_codes_signed_under_another_secret() {
+    let anhui = ProvinceId::parse("anhui").unwrap();
+    let keys = crate::token::CodeKeys::from_seed(5);
+    let mut x = platform("anhui", "anhui").with_code_key(keys.province(anhui).clone());
+    let Response::Issued { code, .. } = done(x.handle(
+        t("2020-10-01T08:00"),
+        &Request::Apply {
+            province: anhui,
+            identity: id(34010119800101001, 40),
+            face_verified: true,
+            national: false,
+        },
+    )) else {
+        panic!()
+    };
+    assert!(keys.signs(&code));
+    let default_signed = crate::token::CodeKeys::default().sign(code.issuer, code.serial);
+    assert_eq!(
+        done(x.handle(
+            t("2020-10-01T09:00"),
+            &Request::Query {
+                code: default_signed
+            }
+        )),
+        Response::Refused(Refusal::ForgedCode)
+    );
+    assert!(matches!(
+        done(x.handle(t("2020-10-01T09:00"), &Request::Query { code })),
+        Response::Health { .. }
+    ));
+}

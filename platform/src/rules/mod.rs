@@ -259,6 +259,10 @@ pub enum Mutant {
     /// 8th person without writing them to its durable log, so a crash and
     /// restart loses them (what the fault audit must detect).
     UnloggedRecord,
+    /// Not a rule: the province serves its own codes without checking their
+    /// token, so a guessed serial reads its holder (what the oracle's
+    /// forged-code invariant must detect).
+    AcceptForgedCodes,
 }
 
 const NOT_IN_SCHEME: u8 = u8::MAX;

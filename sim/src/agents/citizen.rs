@@ -8,7 +8,7 @@ use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::engine::wheel::Wheel;
 use crate::metrics::op_slot;
 use crate::nat::{self, NatReason};
-use crate::rng::{agent_rng, mix, purpose};
+use crate::rng::{agent_rng, mix, purpose, unit};
 use hcsim_platform::api::{
     CheckpointKind, CodeId, Credential, DeciCelsius, Feed, InboundRequest, IntlDeclaration, Issuer,
     Refusal, Relation, Request, Response,
@@ -287,9 +287,10 @@ impl Citizens {
 
     fn code_of(&self, env: &Env, id: u32) -> Option<CodeId> {
         let serial = self.code[(id - self.base) as usize];
-        (serial != NO_CODE).then(|| CodeId {
-            issuer: Issuer::Province(env.world.home_province(id)),
-            serial,
+        (serial != NO_CODE).then(|| {
+            env.world
+                .code_keys
+                .sign(Issuer::Province(env.world.home_province(id)), serial)
         })
     }
 
@@ -547,12 +548,24 @@ impl Citizens {
         let national = rare.national;
         let credential = match self.code_of(env, id) {
             // Holders of the national code show it: equal validity.
-            Some(_) if person.smartphone() && national != NO_CODE => Credential::Code(CodeId {
-                issuer: Issuer::National,
-                serial: national,
-            }),
+            Some(_) if person.smartphone() && national != NO_CODE => {
+                Credential::Code(env.world.code_keys.sign(Issuer::National, national))
+            }
             Some(code) if person.smartphone() => Credential::Code(code),
             _ => Credential::IdCard(env.world.identity(id).number),
+        };
+        let credential = match credential {
+            // Drawn only when asked for, so ordinary days draw as before.
+            Credential::Code(code)
+                if env.behaviour.forged_codes > 0.0
+                    && unit(mix(h, id as u64, 0x464f_5247)) < env.behaviour.forged_codes =>
+            {
+                Credential::Code(CodeId {
+                    serial: code.serial.wrapping_add(1),
+                    ..code
+                })
+            }
+            c => c,
         };
         let (shard, local) = env.world.checkpoint_home(checkpoint);
         let visit = Visit {
@@ -776,10 +789,10 @@ impl Citizens {
     /// for want of face verification.
     fn apply_for_waiting_family(&mut self, env: &Env, adult: u32, sink: &mut Sink) {
         let a = (adult - self.base) as usize;
-        let proxy = CodeId {
-            issuer: Issuer::Province(env.world.home_province(adult)),
-            serial: self.code[a],
-        };
+        let proxy = env.world.code_keys.sign(
+            Issuer::Province(env.world.home_province(adult)),
+            self.code[a],
+        );
         let adult_age = env.world.people[adult as usize].age;
         for m in env.world.people[adult as usize].household_members() {
             let Some(k) = m.checked_sub(self.base).map(|k| k as usize) else {

@@ -285,7 +285,6 @@ mod tests {
     use crate::metrics::Metrics;
     use crate::scenario::Scenario;
     use crate::world::World;
-    use hcsim_platform::api::CodeId;
     use std::path::Path;
 
     fn world(inbound_case: f64) -> (Scenario, World) {
@@ -305,10 +304,10 @@ mod tests {
                 citizen: id,
                 document: w.identity(id).number,
                 home: w.home_province(id),
-                credential: Credential::Code(CodeId {
-                    issuer: hcsim_platform::Issuer::Province(w.home_province(id)),
-                    serial: id,
-                }),
+                credential: Credential::Code(
+                    w.code_keys
+                        .sign(hcsim_platform::Issuer::Province(w.home_province(id)), id),
+                ),
                 temperature: DeciCelsius(365),
             })
             .collect()

@@ -102,6 +102,7 @@ mod tests {
             code: CodeId {
                 issuer: Issuer::Province(ProvinceId(0)),
                 serial: 1,
+                token: Default::default(),
             },
         }
     }

@@ -43,6 +43,7 @@ fn query(serial: u32) -> Request {
         code: CodeId {
             issuer: Issuer::Province(anhui()),
             serial,
+            token: Default::default(),
         },
     }
 }
@@ -163,10 +164,12 @@ fn a_scan_of_another_provinces_code_also_queues_at_the_hub() {
     let foreign = scan(Credential::Code(CodeId {
         issuer: Issuer::Province(anhui()),
         serial: 1,
+        token: Default::default(),
     }));
     let local = scan(Credential::Code(CodeId {
         issuer: Issuer::Province(beijing),
         serial: 2,
+        token: Default::default(),
     }));
     // An ID card says where it was issued: 34 is Anhui.
     let card = scan(Credential::IdCard(DocNumber(
@@ -225,6 +228,7 @@ fn provinces_admitted_in_parallel_give_the_same_answers_and_figures() {
         let code = CodeId {
             issuer: Issuer::Province(issuer),
             serial: k,
+            token: Default::default(),
         };
         if k.is_multiple_of(2) {
             Request::Query { code }

@@ -16,7 +16,7 @@ use hcsim_platform::international::{IntlDeclarations, Transit};
 use hcsim_platform::province::{Outcome, ProvincePlatform};
 use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::ProvinceId;
-use hcsim_platform::{Minute, RuleSet};
+use hcsim_platform::{CodeKeys, Minute, RuleSet};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -56,6 +56,7 @@ pub fn refusal_name(r: &Refusal) -> &'static str {
     match r {
         Refusal::IdentityLocked => "identity_locked",
         Refusal::NotRegistered => "not_registered",
+        Refusal::ForgedCode => "forged_code",
         Refusal::FamilyLimit { .. } => "family_limit",
         Refusal::WrongPlatform => "wrong_platform",
         Refusal::OfflineExpired => "offline_expired",
@@ -271,9 +272,13 @@ impl Run<'_> {
         let person = self.case.person.number;
         // Validation guarantees a `register` step before any step needing a
         // code; an unissued code (registration refused) is "not registered".
-        let code = self.code.unwrap_or(CodeId {
-            issuer: hcsim_platform::Issuer::Province(self.case.province),
-            serial: u32::MAX,
+        // Signed like a real code (the case's platforms use the default
+        // keys), so it is unknown rather than forged.
+        let code = self.code.unwrap_or_else(|| {
+            CodeKeys::default().sign(
+                hcsim_platform::Issuer::Province(self.case.province),
+                u32::MAX,
+            )
         });
         match &step.action {
             Action::Register {
@@ -335,9 +340,8 @@ impl Run<'_> {
             } => {
                 let credential = match by {
                     By::Code => Credential::Code(code),
-                    By::National => Credential::Code(self.national.unwrap_or(CodeId {
-                        issuer: hcsim_platform::Issuer::National,
-                        serial: u32::MAX,
+                    By::National => Credential::Code(self.national.unwrap_or_else(|| {
+                        CodeKeys::default().sign(hcsim_platform::Issuer::National, u32::MAX)
                     })),
                     By::IdCard => Credential::IdCard(person),
                     By::Offline => match self.offline {

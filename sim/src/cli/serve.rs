@@ -6,7 +6,7 @@ use crate::scenario::Scenario;
 use anyhow::Context as _;
 use hcsim_adapters::http::server::MakePlatform;
 use hcsim_adapters::http::{Limits, Server};
-use hcsim_platform::Minute;
+use hcsim_platform::{CodeKeys, Minute};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +54,13 @@ pub struct Args {
     /// Days after the start a request's `now` may name (400 outside).
     #[arg(long, default_value_t = Limits::default().window_days)]
     pub window_days: u32,
+    /// Derive every platform's code key from this seed, as `hcsim run`
+    /// does from the scenario's `seed`: what `hcsim run --target` needs,
+    /// since its citizens show codes signed under those keys. Without it
+    /// the keys come from a random secret drawn at start, so codes are
+    /// unguessable and last only as long as the server.
+    #[arg(long)]
+    pub code_key_seed: Option<u64>,
     /// Largest `/v1/batch` body in MiB (413 past it).
     #[arg(long, default_value_t = Limits::default().batch_body_max / (1024 * 1024))]
     pub batch_max_mib: usize,
@@ -91,7 +98,12 @@ impl Args {
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let limits = args.limits()?;
     let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
-    let setup = setup(scenario.as_ref(), &args.rules_dir)?;
+    let mut setup = setup(scenario.as_ref(), &args.rules_dir)?;
+    setup.code_keys = match args.code_key_seed {
+        Some(seed) => CodeKeys::from_seed(seed),
+        // The thread RNG is a CSPRNG seeded by the operating system.
+        None => CodeKeys::from_secret(&rand::random::<[u8; 32]>()),
+    };
     let mut schemes: Vec<String> = setup.rules.iter().map(|r| r.scheme().to_string()).collect();
     schemes.sort();
     schemes.dedup();
@@ -130,6 +142,10 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             limits.body_budget / (1024 * 1024),
             limits.batch_body_max / (1024 * 1024)
         );
+        match args.code_key_seed {
+            Some(seed) => println!("code keys derived from seed {seed} (--code-key-seed)"),
+            None => println!("code keys from a random secret: codes issued now verify only until this server stops"),
+        }
         if args.allow_reset {
             println!("POST /v1/reset starts the platform over (--allow-reset)");
         }

@@ -245,6 +245,7 @@ mod tests {
         CodeId {
             issuer: Issuer::Province(ProvinceId(3)),
             serial: 42,
+            token: Default::default(),
         }
     }
 

@@ -9,7 +9,7 @@ use hcsim_platform::hub::Hub;
 use hcsim_platform::province::ProvincePlatform;
 use hcsim_platform::recognition::RecognitionPolicy;
 use hcsim_platform::rules::RuleSet;
-use hcsim_platform::ProvinceId;
+use hcsim_platform::{CodeKeys, ProvinceId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +67,10 @@ pub struct PlatformSetup {
     pub rules: Vec<Arc<RuleSet>>,
     pub recognition: Arc<RecognitionPolicy>,
     national: Option<RuleSet>,
+    /// Every platform's code key: from the scenario's seed (a run gives the
+    /// same codes wherever its platform runs), else the default keys;
+    /// `hcsim serve` replaces them (`--code-key-seed` or a random secret).
+    pub code_keys: CodeKeys,
 }
 
 /// The setup a scenario names, with `dir` (a rules directory) for what it
@@ -98,6 +102,7 @@ pub fn setup(scenario: Option<&Scenario>, dir: &Path) -> anyhow::Result<Platform
         rules,
         recognition,
         national,
+        code_keys: scenario.map_or_else(CodeKeys::default, |s| CodeKeys::from_seed(s.seed)),
     })
 }
 
@@ -105,6 +110,7 @@ impl PlatformSetup {
     pub fn province(&self, p: ProvinceId) -> ProvincePlatform {
         ProvincePlatform::new(p, self.rules[p.index()].clone())
             .with_recognition(self.recognition.clone())
+            .with_code_key(self.code_keys.province(p).clone())
     }
 
     /// The hub, under the national rule set when there is one.
@@ -113,6 +119,7 @@ impl PlatformSetup {
             Some(r) => Hub::with_rules(r),
             None => Hub::new(),
         }
+        .with_code_keys(self.code_keys.clone())
     }
 
     /// The platform as a `Direct` (no actors), for `serve` and `load`.

@@ -46,6 +46,21 @@ fn has_full_number(text: &str) -> bool {
     false
 }
 
+/// A forged code gets no color: the answer to a request presenting one
+/// shows no holder, no color and no record.
+pub fn forged_code_uncolored(r: &Response) -> Result<(), String> {
+    match r {
+        Response::Refused(_) | Response::Busy => Ok(()),
+        other => Err(format!(
+            "a forged code was answered `{}`",
+            serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.get("result").and_then(|r| r.as_str().map(str::to_string)))
+                .unwrap_or_else(|| "?".into())
+        )),
+    }
+}
+
 /// Every person shown in an answer is masked, and no message carries a
 /// full ID number.
 pub fn privacy(r: &Response) -> Result<(), String> {
@@ -100,6 +115,7 @@ mod tests {
         let code = hcsim_platform::CodeId {
             issuer: hcsim_platform::Issuer::National,
             serial: 1,
+            token: Default::default(),
         };
         let c = Credential::Offline {
             code,

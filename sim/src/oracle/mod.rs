@@ -77,6 +77,9 @@ pub struct Setup {
     pub rules: Vec<Arc<RuleSet>>,
     pub rule_files: Vec<String>,
     pub share: f64,
+    /// The keys the platform under test signs codes with: a code they do
+    /// not sign is forged, and its answer must carry no color.
+    pub code_keys: hcsim_platform::CodeKeys,
 }
 
 struct Tracked {
@@ -300,6 +303,20 @@ impl Oracle {
         remote: &mut Vec<Remote>,
     ) {
         self.counts.invariant_checks += 1;
+        if let Some(forged) = req.code().filter(|c| !self.setup.code_keys.signs(c)) {
+            if let Err(detail) = invariants::forged_code_uncolored(resp) {
+                let e = self.event(now, sender, req, resp);
+                self.violate(
+                    None,
+                    "forged_code_colored",
+                    now,
+                    "refused: forged_code".into(),
+                    answer(resp),
+                    format!("{detail}: {forged:?}"),
+                    e,
+                );
+            }
+        }
         if let Err(detail) = invariants::privacy(resp) {
             let slot = match sender {
                 Sender::Citizen(id) | Sender::Telecom(id) => self.by_citizen.get(&id).copied(),

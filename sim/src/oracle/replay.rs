@@ -66,6 +66,8 @@ pub fn replay(v: &Violation, rules: Vec<Arc<RuleSet>>, rule_files: Vec<String>) 
         rules: rules.clone(),
         rule_files,
         share: 1.0,
+        // The replay's platform is built without keys: the default ones.
+        code_keys: Default::default(),
     });
     let home = v.province.as_deref().and_then(ProvinceId::parse);
     if let (Some(c), Some(home), Some(doc)) = (v.citizen, home, document(v)) {

@@ -91,6 +91,11 @@ pub struct Behaviour {
     /// Smartphone users who also hold the national code (防疫健康信息码) and
     /// show it at checkpoints.
     pub national_code: f64,
+    /// Checkpoint scans at which a smartphone holder shows a forged code:
+    /// the next serial under their own code's token, as someone counting
+    /// serials would. 0 for real days; tests raise it to show that forged
+    /// codes are refused and the oracle catches a platform that accepts them.
+    pub forged_codes: f64,
     /// Trip destinations: false = gravity model (destination population
     /// over squared distance); true = every other province alike (to
     /// exercise every recognition pair at small scale).
@@ -140,6 +145,7 @@ impl Default for Behaviour {
             smartphone_elderly: 0.55,
             smartphone_child: 0.15,
             national_code: 0.02,
+            forged_codes: 0.0,
             uniform_destinations: false,
             inbound: 0.0,
             inbound_case: 0.0,
@@ -572,6 +578,7 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
     probability("smartphone_elderly", b.smartphone_elderly)?;
     probability("smartphone_child", b.smartphone_child)?;
     probability("national_code", b.national_code)?;
+    probability("forged_codes", b.forged_codes)?;
     probability("inbound", b.inbound)?;
     probability("inbound_case", b.inbound_case)?;
     probability("conceal", b.conceal)?;

@@ -26,6 +26,10 @@ pub struct ShardPlan {
 
 pub struct World {
     pub seed: u64,
+    /// The simulated platforms' code keys (`PlatformSetup` derives the same
+    /// from the seed): citizens keep only their code's serial and recompute
+    /// its token when they show it, as the holder's phone would display it.
+    pub code_keys: hcsim_platform::CodeKeys,
     pub geography: Geography,
     /// Indexed by global citizen id.
     pub people: Vec<Person>,
@@ -146,6 +150,7 @@ impl World {
             start_day: s.start.day(),
             days,
             seed: s.seed,
+            code_keys: hcsim_platform::CodeKeys::from_seed(s.seed),
             travel,
             geography,
             people,
