@@ -251,11 +251,15 @@ impl Platform for InProcess {
         // the answers are moved once rather than through an Option.
         let mut responses: Vec<Response> = vec![Response::Busy; n];
         let mut answered = vec![false; n];
-        // Sized once, from a first pass over the routes: growing them by
-        // doubling cost more than routing twice.
+        // Routed on the pool, then each province's batch sized once:
+        // growing them by doubling cost more than the first pass.
+        let routes: Vec<Route> = match &self.pool {
+            Some(pool) => pool.install(|| requests.par_iter().map(route).collect()),
+            None => requests.iter().map(route).collect(),
+        };
         let mut sizes = [0usize; PROVINCE_COUNT];
-        for req in &requests {
-            match route(req) {
+        for r in &routes {
+            match *r {
                 Route::Province(p) if p.index() < PROVINCE_COUNT => sizes[p.index()] += 1,
                 Route::Broadcast => sizes.iter_mut().for_each(|n| *n += 1),
                 _ => {}
@@ -291,9 +295,9 @@ impl Platform for InProcess {
         }
         let mut hub_requests: Vec<(u32, Request)> = Vec::new();
         let mut hub_feeds = Vec::new();
-        for (i, req) in requests.into_iter().enumerate() {
+        for ((i, req), to) in requests.into_iter().enumerate().zip(routes) {
             hub_feeds.extend(hub_copy(&req));
-            match route(&req) {
+            match to {
                 Route::Province(p) if faulty && self.faults.down[p.index()].is_some() => {
                     let k = self.faults.down[p.index()].unwrap_or_default();
                     let fault = self.faults.crash(k).fault;

@@ -419,7 +419,13 @@ impl<P: Platform> Capacity<P> {
         // lanes' traffic or settings, and the lanes draw in parallel.
         let n = requests.len();
         let mut by_lane: Vec<Vec<u32>> = vec![Vec::new(); DRAW_STREAMS];
-        let paths: Vec<Path> = requests.iter().map(path).collect();
+        let paths: Vec<Path> = match &self.pool {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                requests.par_iter().map(path).collect()
+            }),
+            None => requests.iter().map(path).collect(),
+        };
         for (i, p) in paths.iter().enumerate() {
             by_lane[stream_of(*p)].push(i as u32);
         }
