@@ -1,10 +1,11 @@
 //! The direct adapter: the same 31 provinces and hub as `InProcess`, each
 //! behind its own lock, called synchronously from whatever thread asks.
 //!
-//! `InProcess` suits the tick driver: one batch per tick, actors on
-//! arbiters. A server or a load generator instead has many callers with one
-//! request each; giving them a lock per province lets requests for different
-//! provinces run in parallel without an actor round trip per request.
+//! `InProcess` suits the tick driver: one batch per tick, each province's
+//! round a task on the run's pool. A server or a load generator instead has
+//! many callers with one request each; giving them a lock per province lets
+//! requests for different provinces run in parallel without waiting for a
+//! batch.
 //!
 //! Lock order is province → hub, never the reverse, and no province lock is
 //! held while waiting for another province, so callers cannot deadlock.
@@ -119,7 +120,7 @@ impl Direct {
     /// handles its share in request order, then the hub answers every
     /// query, then the provinces finish. A cross-province scan in the batch
     /// therefore sees every registration made anywhere in the same batch,
-    /// exactly as with the actors.
+    /// exactly as with `InProcess`.
     pub fn handle_batch(&self, now: Minute, requests: &[Request]) -> Vec<Response> {
         let mut responses: Vec<Option<Response>> = vec![None; requests.len()];
         let mut per_province: Vec<Vec<(usize, bool)>> = vec![Vec::new(); PROVINCE_COUNT];

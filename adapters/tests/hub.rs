@@ -1,4 +1,4 @@
-//! The hub through the actor platform: partitions, the national code, and
+//! The hub through the in-process platform: partitions, the national code, and
 //! the same-flight contact designation reaching the person's province.
 
 use super::*;
