@@ -373,9 +373,10 @@ fn mean_wait_minutes(seconds_sum: u64, scans: u64) -> f64 {
     }
 }
 
-/// The longest wait in whole minutes, rounded up: no wait exceeds it.
+/// The longest wait to the nearest whole minute (the schema's unit): a
+/// wait of seconds reads 0, not a minute.
 fn max_wait_minutes(seconds: u64) -> u64 {
-    seconds.div_ceil(60)
+    (seconds + 30) / 60
 }
 
 fn round3(x: f64) -> f64 {
