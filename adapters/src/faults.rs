@@ -260,7 +260,7 @@ impl FaultState {
             return;
         }
         let issuer = match q.lookup {
-            HubLookup::Code(c) => match c.issuer {
+            HubLookup::Code(c) | HubLookup::Offline { code: c, .. } => match c.issuer {
                 hcsim_platform::Issuer::Province(p) => Some(p),
                 hcsim_platform::Issuer::National => None,
             },

@@ -252,3 +252,96 @@ fn enumerating_serials_over_http_reads_no_holder() {
         server.shutdown().await;
     });
 }
+
+/// An offline code saved over HTTP and edited before it is shown (its
+/// saved minute moved on, its color changed, its seal guessed) is refused as
+/// forged by its issuer and, through the hub, in another province; shown as
+/// saved it gets a verdict in both.
+#[test]
+fn an_offline_code_edited_over_http_is_refused_as_forged() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = Server::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(direct()),
+            at("2020-10-01T00:00"),
+        )
+        .await
+        .unwrap();
+        let mut conn = hcsim_adapters::http::Connection::new(server.local_addr()).unwrap();
+        let mut post = async |path: &str, body: String| {
+            let bytes = conn
+                .request(Method::POST, path, Bytes::from(body), TIMEOUT)
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+        };
+        let identity = serde_json::to_string(&person(province("anhui"), 0)).unwrap();
+        let issued = post(
+            "/v1/code/apply",
+            format!(r#"{{"province":"anhui","identity":{identity},"face_verified":true,"now":"2020-10-01T08:00"}}"#),
+        )
+        .await;
+        let code = issued["code"].to_string();
+        let saved = post(
+            "/v1/code/offline",
+            format!(r#"{{"code":{code},"now":"2020-10-01T08:00"}}"#),
+        )
+        .await;
+        assert_eq!(saved["result"], "offline_code", "{saved}");
+        assert_eq!(saved["color"], "green", "{saved}");
+        let seal = saved["seal"].as_str().unwrap().to_string();
+        let offline = |issued: &str, color: &str, seal: &str| {
+            format!(r#"{{"offline":{{"code":{code},"issued":{issued},"color":"{color}","seal":"{seal}"}}}}"#)
+        };
+        let saved_at = saved["issued"].to_string();
+        let later = (saved["issued"].as_u64().unwrap() + 24 * 60).to_string();
+        let flipped = format!("{:016x}", u64::from_str_radix(&seal, 16).unwrap() ^ 1);
+        let refusal = serde_json::to_value(Response::Refused(Refusal::ForgedCode)).unwrap();
+        let verify = |scanned_in: &str, credential: String, now: &str| {
+            let p = province(scanned_in).index();
+            format!(
+                r#"{{"credential":{credential},"place":{{"county":{{"province":{p},"county":0}},"kind":"mall"}},"now":"{now}"}}"#
+            )
+        };
+        // The server's clock only moves on: the day of saving first, in the
+        // issuer's province and another.
+        for scanned_in in ["anhui", "hubei"] {
+            let now = "2020-10-01T09:00";
+            let shown = post(
+                "/v1/code/verify",
+                verify(scanned_in, offline(&saved_at, "green", &seal), now),
+            )
+            .await;
+            assert_eq!(shown["result"], "verdict", "{scanned_in}: {shown}");
+            for edited in [
+                offline(&saved_at, "white", &seal),
+                offline(&saved_at, "green", &flipped),
+            ] {
+                let answer = post("/v1/code/verify", verify(scanned_in, edited.clone(), now)).await;
+                assert_eq!(answer, refusal, "{scanned_in}: {edited}");
+            }
+        }
+        // A day on, the saved code has expired; moved on a day it is forged.
+        for scanned_in in ["anhui", "hubei"] {
+            let now = "2020-10-02T09:00";
+            let expired = post(
+                "/v1/code/verify",
+                verify(scanned_in, offline(&saved_at, "green", &seal), now),
+            )
+            .await;
+            assert_eq!(
+                expired,
+                serde_json::to_value(Response::Refused(Refusal::OfflineExpired)).unwrap(),
+                "{scanned_in}"
+            );
+            let kept_alive = offline(&later, "green", &seal);
+            let answer = post("/v1/code/verify", verify(scanned_in, kept_alive.clone(), now)).await;
+            assert_eq!(answer, refusal, "{scanned_in}: {kept_alive}");
+        }
+        server.shutdown().await;
+    });
+}

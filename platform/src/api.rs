@@ -134,10 +134,13 @@ pub enum Credential {
     /// People without a smartphone show their ID card; staff scan it.
     IdCard(DocNumber),
     /// A code saved for offline display: valid only until it expires.
+    /// `seal` is the issuer's MAC over code, `issued` and `color`
+    /// (`token.rs`), so an edited offline code is refused as forged.
     Offline {
         code: CodeId,
         issued: Minute,
         color: Color,
+        seal: crate::token::Token,
     },
 }
 
@@ -653,6 +656,7 @@ pub enum Response {
         code: CodeId,
         issued: Minute,
         color: Color,
+        seal: crate::token::Token,
     },
     Refused(Refusal),
     /// The holder's journal in `seq` order: nothing is ever edited or
@@ -676,6 +680,24 @@ pub enum Response {
 }
 
 impl Response {
+    /// The credential an `OfflineCode` answer saves, to show at a checkpoint.
+    pub fn offline_credential(&self) -> Option<Credential> {
+        match *self {
+            Response::OfflineCode {
+                code,
+                issued,
+                color,
+                seal,
+            } => Some(Credential::Offline {
+                code,
+                issued,
+                color,
+                seal,
+            }),
+            _ => None,
+        }
+    }
+
     /// The holder's color, where the response carries one.
     pub fn color(&self) -> Option<Color> {
         match self {

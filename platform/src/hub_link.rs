@@ -8,7 +8,7 @@
 //! answers `Unreachable` about them too rather than vouch for an old status.
 
 use crate::api::Issuer;
-use crate::hub::{HubAnswer, HubLookup, HubQuery};
+use crate::hub::{HubAnswer, HubQuery};
 use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::time::Minute;
 
@@ -70,8 +70,10 @@ impl HubLinks {
     pub fn vouch(&self, q: &HubQuery, answer: HubAnswer) -> HubAnswer {
         let issuer = match (&answer, q.lookup) {
             (HubAnswer::Status { code, .. }, _) => code.issuer,
-            (_, HubLookup::Code(code)) => code.issuer,
-            _ => return answer,
+            (_, lookup) => match lookup.code() {
+                Some(code) => code.issuer,
+                None => return answer,
+            },
         };
         match issuer {
             Issuer::Province(p) if self.get(p) == HubLink::Partitioned => HubAnswer::Unreachable,
@@ -95,6 +97,7 @@ fn slow_latency_ms(added_ms: u32, now: Minute, k: usize, q: &HubQuery) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::HubLookup;
 
     impl HubLinks {
         fn deliver(&self, now: Minute, k: usize, q: &HubQuery, answer: HubAnswer) -> HubAnswer {

@@ -11,9 +11,16 @@
 //! Each platform (a province, the national hub) has its own key. The hub
 //! holds every platform's key because it is the trust point of mutual
 //! recognition: it answers for codes of all issuers.
+//!
+//! A code saved for offline display also carries a seal: the same keyed
+//! hash over the code, the minute it was saved and the color it shows.
+//! The saved minute decides how long the code is valid, so without the
+//! seal anyone could keep an expired offline code alive by editing it.
 
-use crate::api::{CodeId, Issuer};
+use crate::api::{CodeId, Credential, Issuer, Request};
+use crate::color::Color;
 use crate::region::{ProvinceId, PROVINCE_COUNT};
+use crate::time::Minute;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -67,13 +74,51 @@ impl fmt::Debug for CodeKey {
 
 impl CodeKey {
     pub fn token(&self, issuer: Issuer, serial: u32) -> Token {
-        let (kind, index) = match issuer {
-            Issuer::Province(p) => (1u8, p.index() as u8),
-            Issuer::National => (2u8, 0),
-        };
+        let (kind, index) = issuer_bytes(issuer);
         let s = serial.to_le_bytes();
-        let message = [kind, index, s[0], s[1], s[2], s[3]];
-        let hash = blake3::keyed_hash(&self.0, &message);
+        self.mac(&[kind, index, s[0], s[1], s[2], s[3]])
+    }
+
+    /// The seal of `code` saved for offline display at `issued` showing
+    /// `color`. Its message is twice as long as a token's and starts with
+    /// a byte no issuer uses, so no token is ever a valid seal.
+    pub fn seal(&self, code: &CodeId, issued: Minute, color: Color) -> Token {
+        let (kind, index) = issuer_bytes(code.issuer);
+        let s = code.serial.to_le_bytes();
+        let t = issued.0.to_le_bytes();
+        self.mac(&[
+            OFFLINE_SEAL,
+            kind,
+            index,
+            s[0],
+            s[1],
+            s[2],
+            s[3],
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            color_byte(color),
+        ])
+    }
+
+    /// Whether `credential`'s seal is this key's: true for every credential
+    /// but an offline code, which carries one. Like `signs`, one comparison.
+    pub fn seals(&self, credential: &Credential) -> bool {
+        match credential {
+            Credential::Offline {
+                code,
+                issued,
+                color,
+                seal,
+            } => self.seal(code, *issued, *color).0 ^ seal.0 == 0,
+            Credential::Code(_) | Credential::IdCard(_) => true,
+        }
+    }
+
+    /// The first 64 bits of the keyed hash of `message`.
+    fn mac(&self, message: &[u8]) -> Token {
+        let hash = blake3::keyed_hash(&self.0, message);
         let mut first = [0u8; 8];
         first.copy_from_slice(&hash.as_bytes()[..8]);
         Token(u64::from_le_bytes(first))
@@ -93,6 +138,27 @@ impl CodeKey {
     /// could use to learn the token byte by byte.
     pub fn signs(&self, code: &CodeId) -> bool {
         self.token(code.issuer, code.serial).0 ^ code.token.0 == 0
+    }
+}
+
+/// The first byte of an offline seal's message (a token's is 1 or 2).
+const OFFLINE_SEAL: u8 = 3;
+
+fn issuer_bytes(issuer: Issuer) -> (u8, u8) {
+    match issuer {
+        Issuer::Province(p) => (1, p.index() as u8),
+        Issuer::National => (2, 0),
+    }
+}
+
+/// A fixed byte per color: reordering `Color` must not change seals.
+fn color_byte(c: Color) -> u8 {
+    match c {
+        Color::Green => 1,
+        Color::White => 2,
+        Color::Yellow => 3,
+        Color::Orange => 4,
+        Color::Red => 5,
     }
 }
 
@@ -164,6 +230,33 @@ impl CodeKeys {
     pub fn signs(&self, code: &CodeId) -> bool {
         self.of(code.issuer).is_some_and(|k| k.signs(code))
     }
+
+    /// The offline seal `code`'s issuer gives it (zero for an issuer no
+    /// platform answers for, as in `sign`).
+    pub fn seal(&self, code: &CodeId, issued: Minute, color: Color) -> Token {
+        self.of(code.issuer)
+            .map_or(Token(0), |k| k.seal(code, issued, color))
+    }
+
+    /// Whether `credential` is what its issuer made: the code's token and,
+    /// for an offline code, its seal.
+    pub fn vouches(&self, credential: &Credential) -> bool {
+        match credential {
+            Credential::Code(code) | Credential::Offline { code, .. } => self
+                .of(code.issuer)
+                .is_some_and(|k| k.signs(code) && k.seals(credential)),
+            Credential::IdCard(_) => true,
+        }
+    }
+
+    /// Whether everything `req` presents verifies: its code's token, and
+    /// the seal of an offline code shown at a checkpoint.
+    pub fn admits(&self, req: &Request) -> bool {
+        match req {
+            Request::Verify { credential, .. } => self.vouches(credential),
+            _ => req.code().is_none_or(|c| self.signs(&c)),
+        }
+    }
 }
 
 /// A platform built without keys signs with seed 0's: tests and tools.
@@ -209,6 +302,77 @@ mod tests {
         // Another platform's secret gives other tokens.
         assert!(!CodeKeys::from_seed(8).signs(&code));
         assert_ne!(keys.province(p("hubei")), keys.province(p("anhui")));
+    }
+
+    #[test]
+    fn an_offline_code_verifies_only_as_it_was_saved() {
+        let keys = CodeKeys::from_seed(7);
+        let code = keys.sign(Issuer::Province(p("guangdong")), 9);
+        let (issued, color) = (Minute(1_000), Color::Green);
+        let saved = Credential::Offline {
+            code,
+            issued,
+            color,
+            seal: keys.seal(&code, issued, color),
+        };
+        assert!(keys.vouches(&saved));
+        let Credential::Offline { seal, .. } = saved else {
+            unreachable!()
+        };
+        let altered = [
+            // Kept alive past its validity, or shown in a kinder color.
+            Credential::Offline {
+                code,
+                issued: Minute(1_000 + 24 * 60),
+                color,
+                seal,
+            },
+            Credential::Offline {
+                code,
+                issued,
+                color: Color::White,
+                seal,
+            },
+            // Another holder's code under this seal.
+            Credential::Offline {
+                code: keys.sign(code.issuer, 10),
+                issued,
+                color,
+                seal,
+            },
+            Credential::Offline {
+                code,
+                issued,
+                color,
+                seal: Token(seal.0 ^ (1 << 63)),
+            },
+            // The code's own token is not a seal.
+            Credential::Offline {
+                code,
+                issued,
+                color,
+                seal: code.token,
+            },
+        ];
+        for a in altered {
+            assert!(!keys.vouches(&a), "{a:?} verified");
+        }
+        assert!(!CodeKeys::from_seed(8).vouches(&saved));
+        // A forged code under a seal computed for it is still forged.
+        let forged = CodeId {
+            token: Token(code.token.0 ^ 1),
+            ..code
+        };
+        let resealed = Credential::Offline {
+            code: forged,
+            issued,
+            color,
+            seal: keys.seal(&forged, issued, color),
+        };
+        assert!(!keys.vouches(&resealed));
+        // Only an offline code carries a seal.
+        assert!(keys.vouches(&Credential::Code(code)));
+        assert!(keys.province(p("guangdong")).seals(&Credential::Code(code)));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use hcsim::run::{run_with_rules, RunOptions};
 use hcsim::scenario::Scenario;
 use hcsim_platform::api::{
     CaseStatus, CheckpointKind, CodeId, CountyRef, Credential, DeciCelsius, Feed, Place,
-    QuarantineKind, Request, RiskLevel,
+    QuarantineKind, Refusal, Request, Response, RiskLevel,
 };
 use hcsim_platform::identity::{DocKind, DocNumber, Identity, NameCode};
 use hcsim_platform::rules::{Mutant, RuleSet};
@@ -463,22 +463,33 @@ fn to_events(steps: &[Step]) -> Vec<Event> {
                     temperature: t.map(DeciCelsius),
                 },
             ),
-            Step::Offline { age_hours, future } => (
-                Sender::Checkpoint,
-                Request::Verify {
-                    credential: Credential::Offline {
-                        code: code(),
-                        issued: if future {
-                            now.plus_hours(age_hours + 1)
-                        } else {
-                            Minute(now.0.saturating_sub(age_hours * 60))
+            Step::Offline { age_hours, future } => {
+                let issued = if future {
+                    now.plus_hours(age_hours + 1)
+                } else {
+                    Minute(now.0.saturating_sub(age_hours * 60))
+                };
+                let code = code();
+                (
+                    Sender::Checkpoint,
+                    Request::Verify {
+                        // Sealed as the platform seals it: only its age is
+                        // under test.
+                        credential: Credential::Offline {
+                            code,
+                            issued,
+                            color: Color::Green,
+                            seal: hcsim_platform::CodeKeys::default().seal(
+                                &code,
+                                issued,
+                                Color::Green,
+                            ),
                         },
-                        color: Color::Green,
+                        place: place(CheckpointKind::Bank),
+                        temperature: None,
                     },
-                    place: place(CheckpointKind::Bank),
-                    temperature: None,
-                },
-            ),
+                )
+            }
             Step::PlaceScan(t) => (
                 Sender::Checkpoint,
                 Request::PlaceScan {
@@ -893,11 +904,43 @@ fn a_forged_code_never_gets_a_color_and_a_platform_serving_one_is_caught() {
         .unwrap_or(0);
     assert!(caught > 100, "{:?}", oracle_of(&broken).by_kind);
     let files = std::fs::read_dir(tmp.path().join("mutant/violations")).unwrap();
-    let kinds: Vec<String> = files
-        .map(|f| Violation::load(&f.unwrap().path()).unwrap().kind)
+    let violations: Vec<Violation> = files
+        .map(|f| Violation::load(&f.unwrap().path()).unwrap())
         .collect();
-    assert!(
-        kinds.iter().any(|k| k == "forged_code_colored"),
-        "{kinds:?}"
+    let forged = violations
+        .iter()
+        .find(|v| v.kind == "forged_code_colored")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                violations.iter().map(|v| &v.kind).collect::<Vec<_>>()
+            )
+        });
+
+    // The reproducer carries the registration of the holder whose record
+    // the forged code names: replayed against the platform that served
+    // it, the forged code is colored again; against the clean one, refused.
+    assert!(forged.citizen.is_some(), "{forged:?}");
+    assert!(forged.history.len() >= 2, "{:?}", forged.history);
+    let names: Vec<String> = ProvinceId::all()
+        .map(|p| forged.rules.get(p.key()).cloned().unwrap_or_default())
+        .collect();
+    let again = replay(
+        forged,
+        provincial(Some(Mutant::AcceptForgedCodes)),
+        names.clone(),
+    );
+    let kinds: Vec<&str> = again.violations.iter().map(|v| v.kind.as_str()).collect();
+    assert_eq!(kinds, ["forged_code_colored"], "{:?}", again.violations);
+    assert_eq!(again.violations[0].expected, forged.expected);
+    assert_eq!(again.violations[0].actual, forged.actual);
+    let last = again.steps.last().unwrap();
+    assert_eq!(last.event, *forged.history.last().unwrap());
+    assert!(last.response.color().is_some(), "{:?}", last.response);
+    let fixed = replay(forged, provincial(None), names);
+    assert!(fixed.violations.is_empty(), "{:?}", fixed.violations);
+    assert_eq!(
+        fixed.steps.last().unwrap().response,
+        Response::Refused(Refusal::ForgedCode)
     );
 }

@@ -263,6 +263,7 @@ pub(crate) enum WireResponse {
         code: CodeId,
         issued: Minute,
         color: Color,
+        seal: hcsim_platform::token::Token,
     },
     Refused(Refusal),
     Records {
@@ -361,10 +362,12 @@ impl From<WireResponse> for Response {
                 code,
                 issued,
                 color,
+                seal,
             } => Response::OfflineCode {
                 code,
                 issued,
                 color,
+                seal,
             },
             WireResponse::Refused(r) => Response::Refused(r),
             WireResponse::Records { code, records } => Response::Records {

@@ -6,7 +6,9 @@
 mod inbound;
 mod national;
 
-use crate::api::{CodeId, Explanation, Feed, Issuer, NatShown, Refusal, Request, Response};
+use crate::api::{
+    CodeId, Credential, Explanation, Feed, Issuer, NatShown, Refusal, Request, Response,
+};
 use crate::color::{Color, ALL_COLORS};
 use crate::doc_index::DocIndex;
 use crate::identity::{DocKind, DocNumber, Identity, MaskedIdentity, NameCode, NumberWords};
@@ -14,7 +16,7 @@ use crate::international::IntlDeclarations;
 use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::rules::{IntlParams, RuleSet};
 use crate::time::Minute;
-use crate::token::CodeKeys;
+use crate::token::{CodeKeys, Token};
 use inbound::Inbound;
 use national::NationalCodes;
 use rustc_hash::FxHashMap;
@@ -36,7 +38,25 @@ pub struct Publication {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum HubLookup {
     Code(CodeId),
+    /// An offline code shown at a checkpoint: its token and its seal are
+    /// checked before its status is given.
+    Offline {
+        code: CodeId,
+        issued: Minute,
+        color: Color,
+        seal: Token,
+    },
     Document(DocNumber),
+}
+
+impl HubLookup {
+    /// The code the lookup presents (none for a document).
+    pub fn code(&self) -> Option<CodeId> {
+        match *self {
+            HubLookup::Code(c) | HubLookup::Offline { code: c, .. } => Some(c),
+            HubLookup::Document(_) => None,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -259,7 +279,7 @@ impl Hub {
     /// Requests the hub serves itself: the national code, the international
     /// version, the inbound services.
     pub fn handle(&mut self, now: Minute, req: &Request) -> Response {
-        if req.code().is_some_and(|c| !self.keys.signs(&c)) {
+        if !self.keys.admits(req) {
             return Response::Refused(Refusal::ForgedCode);
         }
         match req {
@@ -294,6 +314,7 @@ impl Hub {
                         code: *code,
                         issued: now,
                         color: s.color,
+                        seal: self.keys.seal(code, now, s.color),
                     },
                 }
             }
@@ -420,6 +441,23 @@ impl Hub {
         let code = match q.lookup {
             HubLookup::Code(c) if !self.keys.signs(&c) => return HubAnswer::Forged,
             HubLookup::Code(c) => c,
+            HubLookup::Offline {
+                code,
+                issued,
+                color,
+                seal,
+            } => {
+                let shown = Credential::Offline {
+                    code,
+                    issued,
+                    color,
+                    seal,
+                };
+                if !self.keys.vouches(&shown) {
+                    return HubAnswer::Forged;
+                }
+                code
+            }
             HubLookup::Document(d) => match self.document_code(d) {
                 Some(c) => c,
                 None => return HubAnswer::Unknown,

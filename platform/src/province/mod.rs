@@ -320,14 +320,25 @@ impl ProvincePlatform {
         self.key.sign(Issuer::Province(self.province), i as u32)
     }
 
-    /// A code of this province whose token this province's key does not
-    /// give its serial. Codes of other issuers are the hub's to check.
-    fn forged(&self, code: &CodeId) -> bool {
+    /// A request presenting a code of this province whose token this
+    /// province's key does not give its serial, or an offline code of this
+    /// province whose seal it did not make. Codes of other issuers are the
+    /// hub's to check.
+    fn forged(&self, req: &Request) -> bool {
         #[cfg(feature = "mutant")]
         if self.rules.mutant() == Some(crate::rules::Mutant::AcceptForgedCodes) {
             return false;
         }
-        code.issuer == Issuer::Province(self.province) && !self.key.signs(code)
+        let own = |c: &CodeId| c.issuer == Issuer::Province(self.province);
+        let unsigned = req.code().is_some_and(|c| own(&c) && !self.key.signs(&c));
+        let unsealed = match req {
+            Request::Verify {
+                credential: credential @ Credential::Offline { code, .. },
+                ..
+            } => own(code) && !self.key.seals(credential),
+            _ => false,
+        };
+        unsigned || unsealed
     }
 
     fn publish(&mut self, i: usize, at: Minute) {
@@ -404,7 +415,7 @@ impl ProvincePlatform {
     }
 
     pub fn handle(&mut self, now: Minute, req: &Request) -> Outcome {
-        if req.code().is_some_and(|c| self.forged(&c)) {
+        if self.forged(req) {
             return Outcome::Done(Response::Refused(Refusal::ForgedCode));
         }
         self.advance(now);
@@ -486,11 +497,15 @@ impl ProvincePlatform {
             },
             Request::Offline { code } => match self.own(*code) {
                 None => Response::Refused(Refusal::NotRegistered),
-                Some(i) => Response::OfflineCode {
-                    code: *code,
-                    issued: now,
-                    color: self.rules.at(&self.people[i].state, now).color(),
-                },
+                Some(i) => {
+                    let color = self.rules.at(&self.people[i].state, now).color();
+                    Response::OfflineCode {
+                        code: *code,
+                        issued: now,
+                        color,
+                        seal: self.key.seal(code, now, color),
+                    }
+                }
             },
             Request::Records { code } => match self.records_of(*code) {
                 None => Response::Refused(Refusal::NotRegistered),
@@ -533,9 +548,22 @@ impl ProvincePlatform {
             Credential::IdCard(d) => self.serial_of(*d),
         };
         let Some(i) = local else {
-            let lookup = match credential {
-                Credential::Code(c) | Credential::Offline { code: c, .. } => HubLookup::Code(*c),
-                Credential::IdCard(d) => HubLookup::Document(*d),
+            // The hub holds the issuer's key: it checks the token and, for
+            // an offline code, the seal.
+            let lookup = match *credential {
+                Credential::Code(c) => HubLookup::Code(c),
+                Credential::Offline {
+                    code,
+                    issued,
+                    color,
+                    seal,
+                } => HubLookup::Offline {
+                    code,
+                    issued,
+                    color,
+                    seal,
+                },
+                Credential::IdCard(d) => HubLookup::Document(d),
             };
             return Outcome::NeedsHub(HubQuery {
                 from: self.province,

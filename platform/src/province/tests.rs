@@ -669,20 +669,16 @@ fn guangdong_records_are_append_only_and_the_latest_counts() {
 fn offline_codes_expire_and_are_never_passed_after() {
     let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
     let code = p.code;
-    let (issued, color) = match p.req("2020-03-01T08:00", Request::Offline { code }) {
-        Response::OfflineCode { issued, color, .. } => (issued, color),
-        other => panic!("{other:?}"),
-    };
+    let saved = p
+        .req("2020-03-01T08:00", Request::Offline { code })
+        .offline_credential()
+        .expect("an offline code");
     let place = p.place();
     let verify = |p: &mut P, at: &str| {
         p.req(
             at,
             Request::Verify {
-                credential: Credential::Offline {
-                    code,
-                    issued,
-                    color,
-                },
+                credential: saved,
                 place,
                 temperature: None,
             },
@@ -700,6 +696,124 @@ fn offline_codes_expire_and_are_never_passed_after() {
         verify(&mut p, "2020-03-02T08:00"),
         Response::Refused(Refusal::OfflineExpired)
     );
+}
+
+/// The saved minute decides how long an offline code is valid: a holder
+/// who moves it forward, or paints the saved color greener, shows a code
+/// the platform did not make, refused as forged, by the issuer and (via
+/// the hub) in another province alike.
+#[test]
+fn an_offline_code_edited_after_saving_is_refused_as_forged() {
+    let mut p = registered("guangdong", "guangdong", "2020-03-01T08:00");
+    let code = p.code;
+    let saved = p
+        .req("2020-03-01T08:00", Request::Offline { code })
+        .offline_credential()
+        .expect("an offline code");
+    let Credential::Offline {
+        issued,
+        color,
+        seal,
+        ..
+    } = saved
+    else {
+        unreachable!()
+    };
+    assert_eq!(color, Color::Green);
+    let place = p.place();
+    let verify = |p: &mut P, at: &str, credential| {
+        p.req(
+            at,
+            Request::Verify {
+                credential,
+                place,
+                temperature: None,
+            },
+        )
+    };
+    // A day later the saved code has expired; moved forward a day it
+    // would pass again.
+    assert_eq!(
+        verify(&mut p, "2020-03-02T09:00", saved),
+        Response::Refused(Refusal::OfflineExpired)
+    );
+    let kept_alive = Credential::Offline {
+        code,
+        issued: issued.plus_hours(24),
+        color,
+        seal,
+    };
+    assert_eq!(
+        verify(&mut p, "2020-03-02T09:00", kept_alive),
+        Response::Refused(Refusal::ForgedCode)
+    );
+    // Red since, the holder edits the color of a fresh save.
+    p.designate("2020-03-02T10:00", CaseStatus::Confirmed);
+    let red = p
+        .req("2020-03-02T10:00", Request::Offline { code })
+        .offline_credential()
+        .unwrap();
+    let Credential::Offline {
+        issued,
+        color,
+        seal,
+        ..
+    } = red
+    else {
+        unreachable!()
+    };
+    assert_eq!(color, Color::Red);
+    let painted = Credential::Offline {
+        code,
+        issued,
+        color: Color::Green,
+        seal,
+    };
+    assert_eq!(
+        verify(&mut p, "2020-03-02T11:00", painted),
+        Response::Refused(Refusal::ForgedCode)
+    );
+    assert!(matches!(
+        verify(&mut p, "2020-03-02T11:00", red),
+        Response::Verdict(v) if v.color == Color::Red
+    ));
+    // Elsewhere the hub checks the seal: the scanning province passes it on.
+    let mut hub = crate::hub::Hub::new();
+    for publication in p.x.drain_publications() {
+        hub.publish(&publication);
+    }
+    let mut elsewhere = platform("hubei", "hubei");
+    for (credential, sealed) in [(red, true), (painted, false)] {
+        let Outcome::NeedsHub(q) = elsewhere.handle(
+            t("2020-03-02T11:00"),
+            &Request::Verify {
+                credential,
+                place: Place {
+                    county: county("hubei", 0),
+                    kind: CheckpointKind::Mall,
+                },
+                temperature: None,
+            },
+        ) else {
+            panic!("a foreign offline code goes to the hub")
+        };
+        let crate::hub::HubLookup::Offline { seal: passed, .. } = q.lookup else {
+            panic!("{q:?}")
+        };
+        let Credential::Offline { seal: shown, .. } = credential else {
+            unreachable!()
+        };
+        assert_eq!(passed, shown);
+        let answer = hub.query(&q);
+        assert_eq!(
+            matches!(answer, crate::hub::HubAnswer::Status { .. }),
+            sealed,
+            "{answer:?}"
+        );
+        if !sealed {
+            assert_eq!(answer, crate::hub::HubAnswer::Forged);
+        }
+    }
 }
 
 // ---- Hubei ---------------------------------------------------------------
@@ -1137,6 +1251,7 @@ fn a_forged_or_altered_code_is_refused_on_every_request() {
                     code,
                     issued: now,
                     color: Color::Green,
+                    seal: crate::token::CodeKeys::default().seal(&code, now, Color::Green),
                 },
                 place,
                 temperature: None,

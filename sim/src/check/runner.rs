@@ -47,7 +47,8 @@ struct Run<'a> {
     entry: Option<(Minute, u32, u16)>,
     intl: IntlDeclarations,
     code: Option<CodeId>,
-    offline: Option<(CodeId, Minute, Color)>,
+    /// The offline code last saved, shown as saved (seal included).
+    offline: Option<Credential>,
     departure: Option<Minute>,
     flight: u32,
 }
@@ -344,14 +345,7 @@ impl Run<'_> {
                         CodeKeys::default().sign(hcsim_platform::Issuer::National, u32::MAX)
                     })),
                     By::IdCard => Credential::IdCard(person),
-                    By::Offline => match self.offline {
-                        Some((code, issued, color)) => Credential::Offline {
-                            code,
-                            issued,
-                            color,
-                        },
-                        None => Credential::Code(code),
-                    },
+                    By::Offline => self.offline.unwrap_or(Credential::Code(code)),
                 };
                 let mut place = self.place(*place);
                 if let Some(p) = scanned_in {
@@ -381,13 +375,10 @@ impl Run<'_> {
             }
             Action::Offline => {
                 let got = self.handle(now, Request::Offline { code });
-                if let Got::Platform(Response::OfflineCode {
-                    code,
-                    issued,
-                    color,
-                }) = &got
-                {
-                    self.offline = Some((*code, *issued, *color));
+                if let Got::Platform(r) = &got {
+                    if let Some(saved) = r.offline_credential() {
+                        self.offline = Some(saved);
+                    }
                 }
                 got
             }

@@ -121,6 +121,7 @@ mod tests {
             code,
             issued: Minute(1000),
             color: hcsim_platform::Color::Green,
+            seal: Default::default(),
         };
         assert!(!offline_expired(&c, Minute(1000 + 24 * 60 - 1), 24));
         assert!(offline_expired(&c, Minute(1000 + 24 * 60), 24));

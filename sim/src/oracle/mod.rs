@@ -303,11 +303,16 @@ impl Oracle {
         remote: &mut Vec<Remote>,
     ) {
         self.counts.invariant_checks += 1;
-        if let Some(forged) = req.code().filter(|c| !self.setup.code_keys.signs(c)) {
+        if let Some(forged) = req.code().filter(|_| !self.setup.code_keys.admits(req)) {
             if let Err(detail) = invariants::forged_code_uncolored(resp) {
                 let e = self.event(now, sender, req, resp);
+                // The reproducer carries the history of the holder whose
+                // record the forged code names, so that a replay registers
+                // them and the forged code names a record there too.
+                let genuine = self.setup.code_keys.sign(forged.issuer, forged.serial);
+                let holder = self.slot_of_code(&genuine);
                 self.violate(
-                    None,
+                    holder,
                     "forged_code_colored",
                     now,
                     "refused: forged_code".into(),

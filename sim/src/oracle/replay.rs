@@ -10,7 +10,7 @@ use hcsim_platform::hub::Hub;
 use hcsim_platform::identity::DocNumber;
 use hcsim_platform::province::ProvincePlatform;
 use hcsim_platform::rules::RuleSet;
-use hcsim_platform::{Minute, ProvinceId};
+use hcsim_platform::{CodeKeys, Issuer, Minute, ProvinceId, Token};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -74,17 +74,14 @@ pub fn replay(v: &Violation, rules: Vec<Arc<RuleSet>>, rule_files: Vec<String>) 
         oracle.track(c, home, doc);
     }
     let mut steps = Vec::new();
-    let mut codes: HashMap<CodeId, CodeId> = HashMap::new();
+    let mut codes = Renamed::new(v.seed);
     let mut i = 0;
     let mut last = Minute::ZERO;
     while i < v.history.len() {
         let now = v.history[i].now;
         let batch: Vec<&Event> = v.history[i..].iter().take_while(|e| e.now == now).collect();
         i += batch.len();
-        let requests: Vec<Request> = batch
-            .iter()
-            .map(|e| with_codes(&e.request, &codes))
-            .collect();
+        let requests: Vec<Request> = batch.iter().map(|e| codes.request(&e.request)).collect();
         let tags: Vec<Tag> = batch.iter().map(|e| tag(e.sender)).collect();
         let responses = platform.handle_batch(now, &requests);
         oracle.observe(now, &tags, &requests, &responses);
@@ -97,7 +94,7 @@ pub fn replay(v: &Violation, rules: Vec<Arc<RuleSet>>, rule_files: Vec<String>) 
                     .and_then(|c| serde_json::from_value::<CodeId>(c.clone()).ok()),
                 r,
             ) {
-                codes.insert(old, *code);
+                codes.issued(old, *code);
             }
         }
         for (e, r) in batch.into_iter().zip(responses) {
@@ -120,25 +117,87 @@ pub fn replay(v: &Violation, rules: Vec<Arc<RuleSet>>, rule_files: Vec<String>) 
     }
 }
 
-/// `r` with every code renamed as the fresh platform issued it.
-fn with_codes(r: &Request, codes: &HashMap<CodeId, CodeId>) -> Request {
-    let map = |c: &CodeId| codes.get(c).copied().unwrap_or(*c);
-    let mut r = r.clone();
-    match &mut r {
-        Request::Declare { code, .. }
-        | Request::Temperature { code, .. }
-        | Request::PlaceScan { code, .. }
-        | Request::Query { code }
-        | Request::Offline { code }
-        | Request::Records { code }
-        | Request::ApplyFamily { proxy: code, .. } => *code = map(code),
-        Request::Verify { credential, .. } => match credential {
-            Credential::Code(code) | Credential::Offline { code, .. } => *code = map(code),
-            Credential::IdCard(_) => {}
-        },
-        _ => {}
+/// The run's codes as the fresh platform issued them. The fresh platform
+/// numbers its registrations afresh and signs under its own keys, so a
+/// code is renamed by issuer and serial. A code whose token is not the one
+/// the run issued (forged or altered) keeps its difference from the
+/// genuine token, so it names the same holder and is as forged in the
+/// replay as it was in the run; an offline code's seal likewise.
+struct Renamed {
+    by_serial: HashMap<(Issuer, u32), (CodeId, CodeId)>,
+    /// The run's keys (a run derives them from its seed), for the seals of
+    /// offline codes, which a history does not show being made.
+    run_keys: CodeKeys,
+    replay_keys: CodeKeys,
+}
+
+impl Renamed {
+    fn new(seed: u64) -> Renamed {
+        Renamed {
+            by_serial: HashMap::new(),
+            run_keys: CodeKeys::from_seed(seed),
+            // The replay's platform is built without keys: the default ones.
+            replay_keys: CodeKeys::default(),
+        }
     }
-    r
+
+    /// `old`, issued in the run, is `new` in the replay.
+    fn issued(&mut self, old: CodeId, new: CodeId) {
+        self.by_serial.insert((old.issuer, old.serial), (old, new));
+    }
+
+    fn code(&self, c: CodeId) -> CodeId {
+        match self.by_serial.get(&(c.issuer, c.serial)) {
+            Some((old, new)) => CodeId {
+                token: Token(new.token.0 ^ old.token.0 ^ c.token.0),
+                ..*new
+            },
+            None => c,
+        }
+    }
+
+    fn credential(&self, c: Credential) -> Credential {
+        match c {
+            Credential::Code(code) => Credential::Code(self.code(code)),
+            Credential::Offline {
+                code,
+                issued,
+                color,
+                seal,
+            } => {
+                let renamed = self.code(code);
+                if renamed == code {
+                    return c;
+                }
+                let was = self.run_keys.seal(&code, issued, color);
+                let now = self.replay_keys.seal(&renamed, issued, color);
+                Credential::Offline {
+                    code: renamed,
+                    issued,
+                    color,
+                    seal: Token(now.0 ^ was.0 ^ seal.0),
+                }
+            }
+            Credential::IdCard(_) => c,
+        }
+    }
+
+    /// `r` with every code renamed.
+    fn request(&self, r: &Request) -> Request {
+        let mut r = r.clone();
+        match &mut r {
+            Request::Declare { code, .. }
+            | Request::Temperature { code, .. }
+            | Request::PlaceScan { code, .. }
+            | Request::Query { code }
+            | Request::Offline { code }
+            | Request::Records { code }
+            | Request::ApplyFamily { proxy: code, .. } => *code = self.code(*code),
+            Request::Verify { credential, .. } => *credential = self.credential(*credential),
+            _ => {}
+        }
+        r
+    }
 }
 
 /// Loads the rule sets a violation names; provinces it does not name get
