@@ -183,6 +183,18 @@ impl Identity {
         m.doc[n - tail..n].copy_from_slice(&full[n - tail..n]);
         m
     }
+
+    /// `masked` showing one more character of the document than the mask
+    /// allows (`Mutant::MaskOneShort`, tests of the oracle only).
+    #[cfg(feature = "mutant")]
+    pub(crate) fn masked_one_short(&self) -> MaskedIdentity {
+        let mut m = self.masked();
+        let mut full = [0u8; 18];
+        self.write_document(&mut full);
+        let (head, _) = self.doc.mask_keeps();
+        m.doc[head] = full[head];
+        m
+    }
 }
 
 /// The masking standard every document kind meets: the ID card's, 7 of 18

@@ -171,13 +171,30 @@ fn smoke_day_has_no_violations_and_a_broken_rule_has_reproducible_ones() {
 /// One deliberate bug per release and decision mechanism, each caught by
 /// the oracle in a whole run of a shipped scenario (not a hand-built
 /// history): a yellow code released a day before `min_days` (Anhui's
-/// fortnight has yellow codes whose seven days run out), and checkpoints
-/// passing yellow codes (the smoke day scans yellow codes everywhere).
+/// fortnight has yellow codes whose seven days run out); checkpoints
+/// passing yellow codes (the smoke day scans yellow codes everywhere);
+/// holders shown with one character too many; Fujian's orange and the
+/// yellow codes scanned in Fujian decided without the recognition policy's
+/// mapping (the smoke day has a few such scans); and a negative NAT from
+/// before the trigger counted toward a release (Hubei's yellow codes in
+/// the fortnight need one after it). The clean runs of both scenarios
+/// show no violation (`smoke_day_…` here, `shipped.rs`).
 #[test]
 fn each_rule_mechanism_mutant_is_caught_on_a_shipped_scenario() {
     for (file, m, kind) in [
         ("anhui-fortnight.toml", Mutant::MinDaysShort, "wrong_code"),
         ("smoke.toml", Mutant::YellowPasses, "wrong_decision"),
+        ("smoke.toml", Mutant::MaskOneShort, "unmasked_identity"),
+        (
+            "smoke.toml",
+            Mutant::RecognitionUnmapped,
+            "recognition_more_lenient",
+        ),
+        (
+            "anhui-fortnight.toml",
+            Mutant::StaleNegativeNat,
+            "wrong_code",
+        ),
     ] {
         let scenario = Scenario::load(&super::scenario(file)).unwrap();
         let tmp = tempfile::tempdir().unwrap();
@@ -943,4 +960,146 @@ fn a_forged_code_never_gets_a_color_and_a_platform_serving_one_is_caught() {
         fixed.steps.last().unwrap().response,
         Response::Refused(Refusal::ForgedCode)
     );
+}
+
+/// A run of the scenario at `path` under its own rule files, each broken
+/// by `m`; the oracle's findings.
+fn oracle_under(
+    path: &std::path::Path,
+    m: Option<Mutant>,
+    out: &std::path::Path,
+) -> hcsim_reports::summary::OracleSummary {
+    let scenario = Scenario::load(path).unwrap();
+    let rules = hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules"))
+        .unwrap()
+        .rules
+        .into_iter()
+        .map(|r| match m {
+            Some(m) => Arc::new((*r).clone().mutated(m)),
+            None => r,
+        })
+        .collect();
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: out.to_path_buf(),
+        progress: false,
+    };
+    run_with_rules(&scenario, &opts, rules)
+        .unwrap()
+        .summary
+        .oracle
+        .expect("an oracle")
+}
+
+/// `anhui-fortnight.toml` made to end quarantines: cases from the first
+/// day, orders of 16 days (longer than any release's 14), 18 days run.
+fn quarantines_that_end(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(super::scenario("anhui-fortnight.toml"))
+        .unwrap()
+        .replace("duration_hours = 336", "duration_hours = 432")
+        .replace(
+            "confirmed_per_million_day = 0.0",
+            "confirmed_per_million_day = 300.0\nquarantine_days = 16\nhotspots = { anhui = 5.0 }",
+        )
+        .replace(
+            "anhui = \"rules/anhui.toml\"",
+            &format!("anhui = {:?}", super::scenario("rules/anhui.toml")),
+        );
+    // Beside it, the shipped rules every province without its own file reads.
+    std::os::unix::fs::symlink(super::scenario("rules"), dir.join("rules")).unwrap();
+    let path = dir.join("quarantines-that-end.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// No shipped scenario ends a quarantine that holds a color: every
+/// shipped release waits at least 14 days and every order lasts 14 days
+/// from its trigger, so the end never binds (and only the fortnight runs
+/// that long). The smallest run where it does: the fortnight with cases
+/// from the first day and 16-day orders, over 18 days. Anhui's close
+/// contacts are red only while quarantined; their release comes at the
+/// order's end, a day after their 14 days and 14 check-ins.
+#[test]
+fn a_quarantine_released_before_its_end_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = quarantines_that_end(tmp.path());
+    let clean = oracle_under(&path, None, &tmp.path().join("clean"));
+    assert_eq!(clean.violations, 0, "{:?}", clean.by_kind);
+    assert!(clean.checks > 100_000, "{}", clean.checks);
+    let broken = oracle_under(
+        &path,
+        Some(Mutant::QuarantineEndsEarly),
+        &tmp.path().join("mutant"),
+    );
+    assert!(
+        broken.by_kind.get("wrong_code").copied().unwrap_or(0) > 0,
+        "{:?}",
+        broken.by_kind
+    );
+}
+
+/// No citizen of a run saves an offline code (only the policy cases'
+/// runner presents them), so offline expiry is shown on a fixed history:
+/// a code saved at 10:00 and shown 30 hours later, past the 24 hours of
+/// the default scheme and inside the broken platform's 48.
+#[test]
+fn an_offline_code_accepted_past_its_hours_is_caught() {
+    let day0 = Minute::parse("2020-10-01T10:00").unwrap();
+    let offline = Credential::Offline {
+        code: code(),
+        issued: day0.plus_minutes(5),
+        color: Color::Green,
+    };
+    let mut ev = vec![
+        event(
+            day0,
+            Sender::Citizen(0),
+            Request::Apply {
+                province: home(),
+                identity: person(30),
+                face_verified: true,
+                national: false,
+            },
+        ),
+        event(
+            day0.plus_minutes(5),
+            Sender::Citizen(0),
+            Request::Offline { code: code() },
+        ),
+        // Within its hours: passed by both platforms.
+        event(
+            day0.plus_hours(23),
+            Sender::Checkpoint,
+            Request::Verify {
+                credential: offline,
+                place: place(CheckpointKind::Bank),
+                temperature: None,
+            },
+        ),
+        event(
+            day0.plus_hours(30),
+            Sender::Checkpoint,
+            Request::Verify {
+                credential: offline,
+                place: place(CheckpointKind::Bank),
+                temperature: None,
+            },
+        ),
+    ];
+    for (i, e) in ev.iter_mut().enumerate() {
+        e.order = i as u64 + 1;
+    }
+    let v = history(ev, "default");
+    let (clean, names) = everywhere(load("default"), "default");
+    let ok = replay(&v, clean, names.clone());
+    assert!(ok.violations.is_empty(), "{:?}", ok.violations);
+    assert!(ok.checks >= 2, "{}", ok.checks);
+    let (broken, _) = everywhere(
+        load("default").mutated(Mutant::OfflineExpiresLate),
+        "default",
+    );
+    let bad = replay(&v, broken, names);
+    let kinds: Vec<&str> = bad.violations.iter().map(|v| v.kind.as_str()).collect();
+    assert_eq!(kinds, ["offline_expired_accepted"], "{:?}", bad.violations);
+    assert_eq!(bad.violations[0].at, day0.plus_hours(30).to_string());
 }

@@ -538,7 +538,13 @@ impl ProvincePlatform {
     ) -> Outcome {
         // An expired offline code is never passed, whoever issued it.
         if let Credential::Offline { issued, .. } = credential {
-            let expires = issued.plus_hours(self.rules.offline_valid_hours());
+            let hours = self.rules.offline_valid_hours();
+            #[cfg(feature = "mutant")]
+            let hours = match self.rules.mutant() {
+                Some(crate::rules::Mutant::OfflineExpiresLate) => hours + 24,
+                _ => hours,
+            };
+            let expires = issued.plus_hours(hours);
             if *issued > now || now >= expires {
                 return Outcome::Done(Response::Refused(Refusal::OfflineExpired));
             }
@@ -594,6 +600,11 @@ impl ProvincePlatform {
                 nat,
             } => {
                 let treated = self.recognition.treat(code.issuer, self.province, color);
+                #[cfg(feature = "mutant")]
+                let treated = match self.rules.mutant() {
+                    Some(crate::rules::Mutant::RecognitionUnmapped) => color,
+                    _ => treated,
+                };
                 Response::Verdict(Verdict {
                     color,
                     issuer: code.issuer,

@@ -1348,3 +1348,285 @@ fn a_platform_refuses_codes_signed_under_another_secret() {
         Response::Health { .. }
     ));
 }
+
+// ---- Boundaries a mutation run found unguarded ------------------------------
+
+/// Hubei's rules with one line changed.
+fn hubei_with(from: &str, to: &str) -> Arc<RuleSet> {
+    let text = include_str!("../../../scenarios/rules/hubei.toml").replace(from, to);
+    assert!(text.contains(to));
+    Arc::new(RuleSet::parse(&text, "hubei").unwrap_or_else(|e| panic!("{e}")))
+}
+
+#[test]
+fn a_green_code_carries_a_negative_nat_for_exactly_seven_days() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    p.nat("2020-04-21T09:00", false, 11);
+    // 7 × 1440 minutes after the sample, and not one more.
+    assert_eq!(
+        p.scan("2020-04-28T09:00", None).resume_work,
+        Some(ResumeBasis::NegativeNat {
+            at: t("2020-04-21T09:00"),
+            institution: 11
+        })
+    );
+    assert_eq!(p.scan("2020-04-28T09:01", None).resume_work, None);
+    assert_eq!(p.scan("2020-04-22T09:00", None).resume_work.is_some(), true);
+}
+
+#[test]
+fn a_positive_igg_counts_only_where_the_rule_accepts_it_and_after_it() {
+    let igg = |p: &mut P, at: &str| {
+        let person = p.who.number;
+        p.feed(
+            at,
+            Feed::IggResult {
+                person,
+                at: t(at),
+                positive: true,
+            },
+        );
+    };
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    igg(&mut p, "2020-04-21T09:00");
+    let code = p.code;
+    assert_eq!(
+        p.x.resume_work_ok(code, t("2020-04-21T08:59")),
+        None,
+        "an arrival before the test"
+    );
+    assert_eq!(
+        p.x.resume_work_ok(code, t("2020-05-21T09:00")),
+        Some(ResumeBasis::PositiveIgg {
+            at: t("2020-04-21T09:00")
+        })
+    );
+    let mut strict = P {
+        x: ProvincePlatform::new(
+            ProvinceId::parse("hubei").unwrap(),
+            hubei_with("igg_positive = true", "igg_positive = false"),
+        ),
+        ..registered("hubei", "hubei", "2020-04-20T08:00")
+    };
+    strict.code = match strict.req(
+        "2020-04-20T08:00",
+        Request::Apply {
+            province: strict.x.province(),
+            identity: strict.who,
+            face_verified: true,
+            national: false,
+        },
+    ) {
+        Response::Issued { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    igg(&mut strict, "2020-04-21T09:00");
+    let code = strict.code;
+    assert_eq!(strict.x.resume_work_ok(code, t("2020-04-22T09:00")), None);
+    assert_eq!(strict.scan("2020-04-22T09:00", None).resume_work, None);
+}
+
+#[test]
+fn a_color_the_scheme_does_not_explain_shows_no_reason() {
+    let mut p = P {
+        x: ProvincePlatform::new(
+            ProvinceId::parse("hubei").unwrap(),
+            hubei_with("explain = [\"yellow\", \"red\"]", "explain = [\"red\"]"),
+        ),
+        ..registered("hubei", "hubei", "2020-04-20T08:00")
+    };
+    p.code = match p.req(
+        "2020-04-20T08:00",
+        Request::Apply {
+            province: p.x.province(),
+            identity: p.who,
+            face_verified: true,
+            national: false,
+        },
+    ) {
+        Response::Issued { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    let v = p.scan("2020-04-20T09:00", Some(381));
+    assert_eq!((v.color, v.explanation), (Color::Yellow, None));
+}
+
+#[test]
+fn the_latest_negative_nat_is_the_latest_sample_first_received_on_a_tie() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    let shown = |p: &mut P, at: &str| p.scan(at, None).nat.map(|n| n.institution);
+    p.nat("2020-04-21T10:00", false, 1);
+    p.nat("2020-04-21T10:00", false, 2);
+    assert_eq!(shown(&mut p, "2020-04-21T11:00"), Some(1));
+    p.nat("2020-04-21T12:00", false, 4);
+    assert_eq!(shown(&mut p, "2020-04-21T13:00"), Some(4));
+}
+
+#[test]
+fn an_offline_code_is_valid_from_the_minute_it_was_saved() {
+    let mut p = registered("default", "hebei", "2020-03-01T08:00");
+    let place = p.place();
+    let offline = |issued: &str| Request::Verify {
+        credential: Credential::Offline {
+            code: p.code,
+            issued: t(issued),
+            color: Color::Green,
+        },
+        place,
+        temperature: None,
+    };
+    let (now, later) = (offline("2020-03-01T09:00"), offline("2020-03-01T09:01"));
+    assert!(matches!(
+        p.req("2020-03-01T09:00", now),
+        Response::Verdict(_)
+    ));
+    assert_eq!(
+        p.req("2020-03-01T09:00", later),
+        Response::Refused(Refusal::OfflineExpired)
+    );
+}
+
+#[test]
+fn a_province_refuses_national_and_other_provinces_applications() {
+    let mut p = registered("default", "hebei", "2020-03-01T08:00");
+    let apply = |province: &str, national: bool| Request::Apply {
+        province: ProvinceId::parse(province).unwrap(),
+        identity: id(13010119800101002, 30),
+        face_verified: true,
+        national,
+    };
+    for (province, national) in [("hebei", true), ("beijing", false)] {
+        assert_eq!(
+            p.req("2020-03-01T09:00", apply(province, national)),
+            Response::Refused(Refusal::WrongPlatform)
+        );
+    }
+    assert_eq!(p.x.registered(), 1);
+}
+
+#[test]
+fn counts_and_colors_read_back_from_the_platform() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    assert_eq!(p.x.registered(), 1);
+    let before = p.x.journal_len();
+    assert!(before >= 1, "the registration is journaled");
+    p.declare("2020-04-20T09:00", 365, false);
+    assert_eq!(p.x.journal_len(), before + 1);
+    assert_eq!(
+        p.x.color_of(p.code, t("2020-04-20T09:00")),
+        Some(Color::Green)
+    );
+    p.scan("2020-04-20T10:00", Some(381));
+    assert_eq!(
+        p.x.color_of(p.code, t("2020-04-20T10:00")),
+        Some(Color::Yellow)
+    );
+
+    let mut fresh = platform("default", "hebei");
+    let empty = fresh.heap_bytes();
+    fresh.reserve(1000);
+    let person = std::mem::size_of::<Person>();
+    assert!(fresh.heap_bytes() >= empty + 1000 * person);
+    assert!(fresh.heap_bytes() < 2 * 1000 * person + fresh.by_document.heap_bytes() + 1);
+}
+
+#[test]
+fn a_release_due_at_this_minute_is_published_at_it() {
+    // National: yellow from a 37.5 reading, one check-in and a day.
+    let mut p = registered("national", "beijing", "2020-03-01T08:00");
+    assert_eq!(p.scan("2020-03-01T09:00", Some(375)).color, Color::Yellow);
+    p.declare("2020-03-01T20:00", 365, false);
+    p.x.drain_publications();
+    p.x.advance(t("2020-03-02T08:59"));
+    assert!(p.x.drain_publications().is_empty());
+    p.x.advance(t("2020-03-02T09:00"));
+    let out = p.x.drain_publications();
+    let seen: Vec<(Color, Minute)> = out.iter().map(|x| (x.color, x.at)).collect();
+    assert_eq!(seen, [(Color::Green, t("2020-03-02T09:00"))]);
+}
+
+#[test]
+fn a_minor_is_one_under_the_minor_age_and_stays_white_until_verified() {
+    let mut x = platform("guangdong", "guangdong");
+    let apply = |x: &mut ProvincePlatform, age: u8, face: bool| {
+        done(x.handle(
+            t("2020-03-01T08:00"),
+            &Request::Apply {
+                province: x.province(),
+                identity: id(44010120030101000 + age as u64, age),
+                face_verified: face,
+                national: false,
+            },
+        ))
+    };
+    assert!(matches!(
+        apply(&mut x, 17, false),
+        Response::Issued {
+            color: Color::White,
+            ..
+        }
+    ));
+    assert!(
+        matches!(
+            apply(&mut x, 17, false),
+            Response::Issued {
+                color: Color::White,
+                ..
+            }
+        ),
+        "applying again unverified keeps the white code"
+    );
+    assert!(matches!(
+        apply(&mut x, 17, true),
+        Response::Issued {
+            color: Color::Green,
+            ..
+        }
+    ));
+    assert_eq!(
+        apply(&mut x, 18, false),
+        Response::Refused(Refusal::FaceNotVerified)
+    );
+}
+
+#[test]
+fn a_family_member_applied_for_twice_keeps_one_code() {
+    let mut p = registered("default", "hebei", "2020-03-01T08:00");
+    let member = id(13010120100101005, 10);
+    let family = |p: &mut P, member| {
+        p.req(
+            "2020-03-01T09:00",
+            Request::ApplyFamily {
+                proxy: p.code,
+                member,
+                relation: Relation::Child,
+            },
+        )
+    };
+    let first = family(&mut p, member);
+    let Response::Issued { code, .. } = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(family(&mut p, member), first);
+    assert_eq!(p.x.registered(), 2);
+    assert_ne!(code, p.code);
+    let who = p.who;
+    assert!(matches!(
+        family(&mut p, who),
+        Response::Refused(Refusal::Other { .. })
+    ));
+}
+
+#[test]
+fn a_stay_in_a_county_no_trigger_reads_is_not_journaled() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    let before = p.x.journal_len();
+    p.stay("2020-03-01T09:00", RiskLevel::Low);
+    assert_eq!(
+        p.x.journal_len(),
+        before,
+        "no trigger reads a low-risk stay"
+    );
+    p.stay("2020-03-01T10:00", RiskLevel::Medium);
+    assert_eq!(p.x.journal_len(), before + 1);
+}

@@ -34,6 +34,16 @@ impl ProvincePlatform {
         }
     }
 
+    /// Person `i` as checkpoint staff and the holder see them: masked.
+    fn holder(&self, i: usize) -> crate::identity::MaskedIdentity {
+        let id = self.people[i].identity();
+        #[cfg(feature = "mutant")]
+        if self.rules.mutant() == Some(crate::rules::Mutant::MaskOneShort) {
+            return id.masked_one_short();
+        }
+        id.masked()
+    }
+
     pub(super) fn verdict(&self, i: usize, now: Minute) -> Verdict {
         let p = &self.people[i];
         let state = self.rules.at(&p.state, now);
@@ -42,7 +52,7 @@ impl ProvincePlatform {
             color,
             issuer: Issuer::Province(self.province),
             decision: self.rules.checkpoint_decision(color),
-            holder: p.identity().masked(),
+            holder: self.holder(i),
             explanation: self.explanation(&state),
             nat: self.nat_shown(i),
             via_hub: false,
@@ -55,7 +65,7 @@ impl ProvincePlatform {
         let state = self.rules.at(&p.state, now);
         Response::Health {
             color: state.color(),
-            holder: p.identity().masked(),
+            holder: self.holder(i),
             explanation: self.explanation(&state),
             nat: self.nat_shown(i),
             credit_violations: self

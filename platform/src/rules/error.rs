@@ -165,5 +165,61 @@ mod tests {
         assert_eq!(key_before(text, value).as_deref(), Some("key"));
         let text = "省= 1";
         assert_eq!(key_before(text, text.find('1').unwrap()), None);
+        let text = "t = { a = 1, snake_case-key = 2 }";
+        let value = text.find('2').unwrap();
+        assert_eq!(key_before(text, value).as_deref(), Some("snake_case-key"));
+        let text = "\"quoted\" = 3";
+        let value = text.find('3').unwrap();
+        assert_eq!(key_before(text, value).as_deref(), Some("quoted"));
+    }
+
+    #[test]
+    fn a_backticked_name_is_read_after_its_phrase() {
+        let m = "unknown field `min_dayz`, expected one of `min_days`";
+        assert_eq!(backticked(m, "unknown field").as_deref(), Some("min_dayz"));
+        assert_eq!(
+            backticked(m, "expected one of").as_deref(),
+            Some("min_days")
+        );
+        assert_eq!(backticked(m, "missing field"), None);
+        assert_eq!(backticked("missing field `x", "missing field"), None);
+    }
+
+    #[test]
+    fn the_key_on_a_line_is_left_of_its_equals_sign() {
+        let text = "a = 1\n  bee = 2\n\"q\" = 3\n[t]\n{ x = 1 }\nword\n= 4\n[u] = 5\n";
+        let on = |line| key_on_line(text, line);
+        assert_eq!(on(1).as_deref(), Some("a"));
+        assert_eq!(on(2).as_deref(), Some("bee"));
+        assert_eq!(on(3).as_deref(), Some("q"));
+        // A header, an inline table, a line with no `=`, an empty key.
+        for line in [4, 5, 6, 7, 8] {
+            assert_eq!(on(line), None, "line {line}");
+        }
+        assert_eq!(on(0), None);
+        assert_eq!(on(99), None);
+    }
+
+    #[test]
+    fn an_error_with_no_key_on_its_line_belongs_to_the_key_above() {
+        let at = |text: &str, line| enclosing_key(text, line);
+        // Inside an unclosed array: the key whose value it is.
+        assert_eq!(at("a = 1\nb = [\n  \"x\",\n", 3).as_deref(), Some("b"));
+        // A bare word on the error's own line is the key being written...
+        assert_eq!(at("a = 1\nincomplete", 2).as_deref(), Some("incomplete"));
+        // ...but not on a line above it.
+        assert_eq!(at("b = [\nword\n  \"x\",\n", 3).as_deref(), Some("b"));
+        // Comments, blank lines and inline tables are looked past.
+        assert_eq!(at("c = [\n# note\n\n{ y = 1 },\n", 4).as_deref(), Some("c"));
+        // Dotted keys with `_` and `-` are keys; a table header ends the
+        // search, and an empty key is none.
+        assert_eq!(
+            at("snake_case-key.sub = [\n  \"x\",\n", 2).as_deref(),
+            Some("snake_case-key.sub")
+        );
+        assert_eq!(at("[t]\n  \"x\",\n", 2), None);
+        assert_eq!(at("= [\n  \"x\",\n", 2), None);
+        assert_eq!(at("a b = [\n  \"x\",\n", 2), None);
+        assert_eq!(at("", 0), None);
     }
 }

@@ -263,6 +263,24 @@ pub enum Mutant {
     /// token, so a guessed serial reads its holder (what the oracle's
     /// forged-code invariant must detect).
     AcceptForgedCodes,
+    /// A quarantine order is taken to end a day before its `end`, so the
+    /// color it holds (standing trigger, `quarantine_over`) is released a
+    /// day early.
+    QuarantineEndsEarly,
+    /// A trigger leaves an earlier negative NAT standing: the release's
+    /// "negative NAT after the trigger" reads any negative result since
+    /// registration, not only those sampled after the clock started.
+    StaleNegativeNat,
+    /// A scan of another province's code is decided on the issuer's color
+    /// as shown, without the recognition policy's mapping (a Fujian orange
+    /// code is referred, not refused, where the policy makes it red).
+    RecognitionUnmapped,
+    /// Offline codes are accepted for a day longer than the scheme's
+    /// `offline_valid_hours`.
+    OfflineExpiresLate,
+    /// Holders are shown with one more character of their document number
+    /// than the mask allows (8 of 18 for an ID card).
+    MaskOneShort,
 }
 
 const NOT_IN_SCHEME: u8 = u8::MAX;

@@ -1,6 +1,7 @@
 //! The loader's error messages, exactly as a policy team reads them.
 
 use super::*;
+use crate::time::Minute;
 
 const BASE: &str = r#"scheme = "test"
 colors = ["green", "yellow", "red"]
@@ -235,4 +236,167 @@ fn never_panics_on_truncated_or_garbled_input() {
     }
     // Most prefixes lack a required table or key.
     assert!(cuts_refused > text.len() / 7 / 2, "{cuts_refused}");
+}
+
+/// A trigger block appended to `BASE`: five lines.
+const CONFIRMED: &str =
+    "[[trigger]]\non = \"case\"\nstatus = \"confirmed\"\ncolor = \"red\"\nreason = \"r\"\n";
+
+#[test]
+fn color_and_quarantine_sets_hold_what_was_added_once_or_twice() {
+    let s = ColorSet::EMPTY.with(Color::Red).with(Color::Red);
+    assert!(s.contains(Color::Red), "adding twice keeps it");
+    let s = s.with(Color::Green);
+    assert_eq!(s.iter().collect::<Vec<_>>(), [Color::Green, Color::Red]);
+    assert!(!s.contains(Color::Yellow));
+    let q = QuarantineSet::NONE
+        .with(QuarantineKind::Home)
+        .with(QuarantineKind::Home);
+    assert!(q.contains(QuarantineKind::Home));
+    assert!(!q.contains(QuarantineKind::Centralized));
+}
+
+#[test]
+fn trigger_names_are_the_words_of_the_file() {
+    let r = RuleSet::load(&root().join("scenarios/rules/guangdong.toml")).unwrap();
+    let names: Vec<&str> = r.triggers().iter().map(|t| t.on.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "case",
+            "positive_nat",
+            "case",
+            "case",
+            "arrival",
+            "quarantine",
+            "quarantine",
+            "authority",
+            "unverified_minor"
+        ]
+    );
+    let others = [
+        (TriggerOn::Declaration, "declaration"),
+        (TriggerOn::SameBuilding, "same_building"),
+        (
+            TriggerOn::CheckpointTemperature {
+                threshold: DeciCelsius(380),
+            },
+            "checkpoint_temperature",
+        ),
+    ];
+    for (on, name) in others {
+        assert_eq!(on.name(), name);
+    }
+    assert!(r.has_unverified_minor());
+    assert!(r.require_face_verification());
+    assert_eq!(r.title(), "粤康码");
+    assert!(r.origin().ends_with("scenarios/rules/guangdong.toml"));
+}
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn the_base_scheme_read_back_field_by_field() {
+    let r = RuleSet::parse(BASE, "base.toml").unwrap();
+    // No `title`: the scheme's name stands in.
+    assert_eq!(
+        (r.scheme(), r.title(), r.origin()),
+        ("test", "test", "base.toml")
+    );
+    assert!(r.has_color(Color::Yellow));
+    assert!(!r.has_color(Color::Orange));
+    assert!(!r.has_color(Color::White));
+    // No `explain`: every color but green explains itself.
+    assert!(!r.explains(Color::Green));
+    assert!(r.explains(Color::Yellow) && r.explains(Color::Red));
+    assert!(!r.require_face_verification());
+    assert!(!r.has_unverified_minor());
+    assert_eq!(r.international(), &IntlParams::default());
+    // Colors outside the scheme by severity: white as green, orange
+    // between, red refused.
+    assert_eq!(r.decision(Color::White), Decision::Pass);
+    let two = RuleSet::load(&root().join("scenarios/rules/fujian.toml")).unwrap();
+    assert_eq!(two.decision(Color::Red), Decision::Refuse);
+    assert_eq!(two.decision(Color::Yellow), Decision::Refer);
+    assert_eq!(two.decision(Color::White), Decision::Pass);
+}
+
+#[test]
+fn a_checkpoint_reading_matters_from_the_lowest_threshold_or_the_fever() {
+    let r = RuleSet::parse(BASE, "x").unwrap();
+    // Fever 37.3 by default, no checkpoint trigger.
+    assert!(!r.checkpoint_reading_matters(DeciCelsius(372)));
+    assert!(r.checkpoint_reading_matters(DeciCelsius(373)));
+    let low = BASE.replace(
+        "[release.red]",
+        &format!(
+            "{}\n{}[release.red]",
+            CONFIRMED.replace(
+                "on = \"case\"\nstatus = \"confirmed\"",
+                "on = \"checkpoint_temperature\"\nthreshold = 37.0"
+            ),
+            CONFIRMED.replace(
+                "on = \"case\"\nstatus = \"confirmed\"",
+                "on = \"checkpoint_temperature\"\nthreshold = 38.5"
+            ),
+        ),
+    );
+    let r = RuleSet::parse(&low, "x").unwrap();
+    assert!(!r.checkpoint_reading_matters(DeciCelsius(369)));
+    assert!(r.checkpoint_reading_matters(DeciCelsius(370)));
+    assert!(r.checkpoint_reading_matters(DeciCelsius(372)));
+}
+
+#[test]
+fn international_parameters_and_their_transition() {
+    let r = RuleSet::load(&root().join("scenarios/rules/national.toml")).unwrap();
+    let i = r.international();
+    assert_eq!(
+        (i.validity_hours, i.reminder_hours, i.streak_days),
+        (24, 2, 14)
+    );
+    assert_eq!(
+        i.transition,
+        Some((
+            Minute::parse("2020-04-08T00:00").unwrap(),
+            Minute::parse("2020-04-22T00:00").unwrap()
+        ))
+    );
+    let own =
+        format!("{BASE}\n[international]\nvalidity_hours = 48\nlisted_countries = [156, 840]\n");
+    let r = RuleSet::parse(&own, "x").unwrap();
+    let i = r.international();
+    assert_eq!((i.validity_hours, i.transition), (48, None));
+    assert_eq!(i.listed_countries, Some(vec![156, 840]));
+    assert_eq!(
+        err(&format!(
+            "{BASE}\n[international]\ntransition_start = \"2020-04-22\"\ntransition_end = \"2020-04-08\"\n"
+        )),
+        "scenarios/rules/anhui.toml:25: field `transition_end`: is before transition_start"
+    );
+    assert_eq!(
+        err(&format!("{BASE}\n[international]\ntransition_end = \"2020-04-08\"\n")),
+        "scenarios/rules/anhui.toml:24: field `transition_start`: the transition needs both transition_start and transition_end"
+    );
+}
+
+#[test]
+fn at_most_254_triggers() {
+    // BASE's trigger and 253 more load; one more is refused, at its own
+    // header: BASE's 21 lines and a blank, then five lines per trigger,
+    // so the 255th (the 254th appended) starts on line 23 + 5 × 253.
+    let many = |n: usize| format!("{BASE}\n{}", CONFIRMED.repeat(n));
+    assert_eq!(
+        RuleSet::parse(&many(253), "x").unwrap().triggers().len(),
+        254
+    );
+    assert_eq!(
+        err(&many(254)),
+        "scenarios/rules/anhui.toml:1288: field `trigger`: 255 triggers is out of range: at most 254"
+    );
 }
