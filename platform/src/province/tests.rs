@@ -1630,3 +1630,79 @@ fn a_stay_in_a_county_no_trigger_reads_is_not_journaled() {
     p.stay("2020-03-01T10:00", RiskLevel::Medium);
     assert_eq!(p.x.journal_len(), before + 1);
 }
+
+#[test]
+fn recovery_counts_each_frame_and_drops_half_a_frame() {
+    assert_eq!(format!("{:?}", DurableLog::new()), "DurableLog(0 bytes)");
+    let log = DurableLog::new();
+    let mut x = platform("hubei", "hubei").with_durable_log(log.clone());
+    let mut codes = Vec::new();
+    for n in [1, 2] {
+        match done(x.handle(
+            t("2020-04-20T08:00"),
+            &Request::Apply {
+                province: x.province(),
+                identity: id(42010119800101000 + n, 40),
+                face_verified: true,
+                national: false,
+            },
+        )) {
+            Response::Issued { code, .. } => codes.push(code),
+            other => panic!("{other:?}"),
+        }
+    }
+    done(x.handle(
+        t("2020-04-20T09:00"),
+        &Request::Declare {
+            code: codes[0],
+            temperature: DeciCelsius(365),
+            symptoms: false,
+            contact: false,
+        },
+    ));
+    // Each registration is a `Registered` frame and its journaled
+    // registration record; the declaration one record more.
+    let expect = Recovery {
+        entries: 5,
+        records: 3,
+        registered: 2,
+        torn_bytes: 0,
+    };
+    let copy = DurableLog::from_bytes(log.bytes());
+    let now = t("2020-04-20T10:00");
+    let rules = rules("hubei");
+    let (_, r) = ProvincePlatform::recover(x.province(), rules.clone(), copy, now).unwrap();
+    assert_eq!(r, expect);
+    // A torn write: the 8-byte header and half of a 5-byte risk entry
+    // (variant, province, county, minute and level, a byte each).
+    log.tear();
+    let (_, r) = ProvincePlatform::recover(x.province(), rules, log, now).unwrap();
+    assert_eq!(
+        r,
+        Recovery {
+            torn_bytes: 10,
+            ..expect
+        }
+    );
+}
+
+#[test]
+fn a_filed_temperature_reads_back_with_its_value() {
+    let mut p = registered("qinghai", "qinghai", "2020-03-20T08:00");
+    let place = p.place();
+    let code = p.code;
+    p.req(
+        "2020-03-20T09:00",
+        Request::Temperature {
+            code,
+            temperature: DeciCelsius(366),
+            place,
+        },
+    );
+    let v = p.x.filed_records_of(code).unwrap();
+    let last = v.last().unwrap();
+    assert_eq!(
+        (last.kind, last.temperature),
+        ("temperature", Some(DeciCelsius(366)))
+    );
+}
