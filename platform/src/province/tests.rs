@@ -1371,7 +1371,7 @@ fn a_green_code_carries_a_negative_nat_for_exactly_seven_days() {
         })
     );
     assert_eq!(p.scan("2020-04-28T09:01", None).resume_work, None);
-    assert_eq!(p.scan("2020-04-22T09:00", None).resume_work.is_some(), true);
+    assert!(p.scan("2020-04-22T09:00", None).resume_work.is_some());
 }
 
 #[test]
