@@ -1706,3 +1706,39 @@ fn a_filed_temperature_reads_back_with_its_value() {
         ("temperature", Some(DeciCelsius(366)))
     );
 }
+
+#[test]
+fn a_fact_at_the_minute_already_applied_is_applied_not_replayed() {
+    // A replay republishes the holder; a fact that changes nothing,
+    // arriving at the minute of the last one, publishes nothing.
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    assert_eq!(p.scan("2020-04-20T09:00", Some(381)).color, Color::Yellow);
+    p.x.drain_publications();
+    p.declare("2020-04-20T09:00", 365, false);
+    assert!(p.x.drain_publications().is_empty());
+    // An older one is replayed, and the holder republished.
+    p.declare("2020-04-20T08:30", 365, false);
+    assert_eq!(p.x.drain_publications().len(), 1);
+}
+
+#[test]
+fn a_green_code_carries_the_latest_positive_igg() {
+    let mut p = registered("hubei", "hubei", "2020-04-20T08:00");
+    let person = p.who.number;
+    for at in ["2020-04-21T09:00", "2020-04-25T09:00", "2020-04-19T09:00"] {
+        p.feed(
+            "2020-04-25T10:00",
+            Feed::IggResult {
+                person,
+                at: t(at),
+                positive: true,
+            },
+        );
+    }
+    assert_eq!(
+        p.scan("2020-04-26T09:00", None).resume_work,
+        Some(ResumeBasis::PositiveIgg {
+            at: t("2020-04-25T09:00")
+        })
+    );
+}
