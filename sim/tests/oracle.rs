@@ -1049,6 +1049,7 @@ fn an_offline_code_accepted_past_its_hours_is_caught() {
         code: code(),
         issued: day0.plus_minutes(5),
         color: Color::Green,
+        seal: hcsim_platform::CodeKeys::default().seal(&code(), day0.plus_minutes(5), Color::Green),
     };
     let mut ev = vec![
         event(

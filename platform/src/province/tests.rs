@@ -1471,6 +1471,7 @@ fn an_offline_code_is_valid_from_the_minute_it_was_saved() {
             code: p.code,
             issued: t(issued),
             color: Color::Green,
+            seal: CodeKeys::default().seal(&p.code, t(issued), Color::Green),
         },
         place,
         temperature: None,
