@@ -10,8 +10,13 @@
 //!   across the metrics tested, and fail only when the change is both
 //!   significant and beyond the metric's threshold. Each states the
 //!   smallest change its seeds could detect (`power`).
-//! - Every metric of the scenario and seed that was the same in every
-//!   baseline seed is compared exactly.
+//! - A metric that was the same in every baseline seed is compared exactly
+//!   only when it is so by construction (`metrics::Spread`: set by the
+//!   scenario, or 0 in every correct run). Otherwise it is a rare event the
+//!   baseline's seeds happened to miss: the candidate seeds that show
+//!   another value are tested (`stats::unseen_p`, Fisher's exact test),
+//!   Holm-corrected with the rest, so one chance queue in 16 seeds passes
+//!   and a queue in most of them fails.
 //!
 //! A baseline of one run (format 1), or a single candidate run, cannot
 //! tell change from noise: its `[baseline]` checks fall back to the plain
@@ -144,20 +149,48 @@ pub struct SampleTest {
     pub candidate_median: f64,
     pub baseline_sd: f64,
     pub candidate_sd: f64,
-    /// Candidate median / baseline median − 1; `None` when the baseline's
-    /// median is 0.
+    /// Candidate median / baseline median − 1 (for a value the baseline
+    /// never showed, the candidates' mean / the baseline's value − 1: the
+    /// median sees it only once it is in half the seeds); ±∞ from 0.
     pub change: Option<f64>,
-    pub u: f64,
     pub p: f64,
     /// Holm-adjusted across the metrics tested.
     pub p_holm: f64,
-    pub method: stats::Method,
+    pub method: TestMethod,
     pub detectable: Detectable,
+}
+
+/// How a check's samples were tested.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TestMethod {
+    /// The Mann–Whitney U test of the candidates against the baseline.
+    Ranks { u: f64, method: stats::Method },
+    /// Every baseline seed showed `value` and `differing` candidate seeds
+    /// did not: the chance of that unchanged (`stats::unseen_p`).
+    Unseen { value: f64, differing: usize },
+}
+
+impl TestMethod {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            TestMethod::Ranks {
+                method: stats::Method::Exact,
+                ..
+            } => "mann-whitney-u, exact",
+            TestMethod::Ranks {
+                method: stats::Method::Normal,
+                ..
+            } => "mann-whitney-u, normal approximation",
+            TestMethod::Unseen { .. } => "fisher exact, a value no baseline seed showed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckResult {
-    /// `limits`, `baseline` or `exact`: where the check came from.
+    /// `limits`, `baseline`, `exact` (the same in every seed by
+    /// construction) or `rare` (the same in every baseline seed by chance):
+    /// where the check came from.
     pub group: &'static str,
     pub metric: String,
     /// The check as a person reads it: `busy_rate <= 1.00 %`.
@@ -285,6 +318,13 @@ impl Verdict {
                 out += &format!("  {line}\n");
             }
         }
+        if self.checks.iter().any(|c| {
+            c.test
+                .as_ref()
+                .is_some_and(|t| matches!(t.method, TestMethod::Unseen { .. }))
+        }) {
+            out += RARE_RULE;
+        }
         for w in &self.warnings {
             out += &format!("warning: {w}\n");
         }
@@ -317,14 +357,10 @@ impl Verdict {
                 });
                 if let Some(t) = &c.test {
                     v["test"] = json!({
-                        "method": format!("mann-whitney-u, {}", match t.method {
-                            stats::Method::Exact => "exact",
-                            stats::Method::Normal => "normal approximation",
-                        }),
+                        "method": t.method.describe(),
                         "baseline": { "n": t.baseline_n, "median": t.baseline_median, "sd": t.baseline_sd },
                         "candidate": { "n": t.candidate_n, "median": t.candidate_median, "sd": t.candidate_sd },
                         "change": t.change,
-                        "u": t.u,
                         "p": t.p,
                         "p_holm": t.p_holm,
                         "detectable_change": match t.detectable {
@@ -332,6 +368,16 @@ impl Verdict {
                             _ => Value::Null,
                         },
                     });
+                    match t.method {
+                        TestMethod::Ranks { u, .. } => v["test"]["u"] = json!(u),
+                        TestMethod::Unseen { value, differing } => {
+                            v["test"]["baseline_value"] = json!(value);
+                            v["test"]["differing_seeds"] = json!(differing);
+                            if let Detectable::Seeds(x) = t.detectable {
+                                v["test"]["fails_from_seeds"] = json!(x);
+                            }
+                        }
+                    }
                 }
                 if let Some((b, seed)) = &c.window {
                     v["window"] = json!({
@@ -356,6 +402,16 @@ impl Verdict {
         serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
     }
 }
+
+/// The rare-value rule, under the table of any gate that applied it.
+const RARE_RULE: &str = "\nrare values: a metric that was the same in every baseline seed is \
+compared exactly only when it is so by construction (set by the scenario, or 0 in every \
+correct run); otherwise the baseline's seeds may simply have missed a rare event. If x of \
+the K candidate seeds show a value none of the N baseline seeds showed, the chance of \
+that with nothing changed is C(K, x) / C(N + K, x) (Fisher's exact test), Holm-corrected \
+with the other tests; it fails when significant (and, under [baseline], beyond the \
+threshold, judged on the candidates' mean). One that could not reach alpha whichever \
+seeds were the baseline's cannot fail, and is not counted in Holm's correction.\n";
 
 fn signed_percent(v: f64) -> String {
     if v.is_infinite() {
@@ -416,24 +472,37 @@ pub fn evaluate_samples(
             }
         }
     }
-    let mut tested = Vec::new();
+    let mut family = Family {
+        tested: Vec::new(),
+        untested: 0,
+    };
+    let tested = &mut family.tested;
     for (name, ratio) in &thresholds.baseline {
         if let Some(def) = metrics::find(&name.0) {
             let (check, samples_of) = relative(def, ratio, samples, &baseline);
-            if let Some(pair) = samples_of {
+            if let Some((pair, kind)) = samples_of {
                 tested.push(Tested {
                     index: checks.len(),
-                    ratio,
+                    ratio: Some(ratio),
                     pair,
+                    kind,
+                    counted: true,
                 });
             }
             checks.push(check);
         }
     }
-    let (power, warnings) = judge_tests(&mut checks, &tested, alpha);
     if let BaselineSource::Loaded { baseline, .. } = &baseline {
-        checks.extend(exact(thresholds, samples, baseline));
+        constants(
+            thresholds,
+            samples,
+            baseline,
+            alpha,
+            &mut checks,
+            &mut family,
+        );
     }
+    let (power, warnings) = judge_tests(&mut checks, &family, alpha);
     let first = samples.first().map(|s| s.run.summary);
     Verdict {
         scenario: first.map(|s| s.scenario.name.clone()).unwrap_or_default(),
@@ -459,6 +528,8 @@ fn check(group: &'static str, def: &MetricDef, name: String, limit: String) -> C
         reason: String::new(),
         class: if group == "limits" {
             Class::of_limit(def.name)
+        } else if def.spread == metrics::Spread::Invariant {
+            Class::Correctness
         } else {
             Class::Regression
         },
@@ -608,12 +679,42 @@ struct Pair {
     candidate: Vec<f64>,
 }
 
-/// A `[baseline]` check whose samples are to be tested: where it is in the
-/// verdict, and its threshold.
+/// Which test a pair of samples gets.
+#[derive(Clone, Copy)]
+enum Kind {
+    Ranks,
+    /// Every baseline sample was this value, and the metric is not fixed
+    /// by construction.
+    Unseen(f64),
+}
+
+/// A check whose samples are to be tested: where it is in the verdict, its
+/// `[baseline]` threshold if it has one, and which test.
 struct Tested<'a> {
     index: usize,
-    ratio: &'a RatioLimit,
+    ratio: Option<&'a RatioLimit>,
     pair: Pair,
+    kind: Kind,
+    /// Counted in Holm's correction: every `[baseline]` test, and a rare
+    /// value's test only when it could fail (`Family`).
+    counted: bool,
+}
+
+/// Holm's family: the tests checked, and how many metrics outside
+/// `[baseline]` could have failed a rare-value test but were not tested
+/// (their baseline varied), which count as p = 1.
+///
+/// A rare-value test is a permutation test: unchanged, the baseline's and
+/// the candidate's seeds are exchangeable, so given all N + K values of
+/// a metric, whichever seeds are labelled baseline, the test can fail only
+/// if x = the seeds off one value is few enough for C(K, x) / C(N + K, x)
+/// to reach α. Which metrics can is fixed by the pooled values, whatever
+/// the labels; one that cannot never fails, so leaving it out of the count
+/// keeps the family-wise rate (Tarone's refinement for discrete tests),
+/// and a quiet day's dozen rare metrics do not dilute the other tests.
+struct Family<'a> {
+    tested: Vec<Tested<'a>>,
+    untested: usize,
 }
 
 /// A `[baseline]` metric's check, and its two samples when they are to be
@@ -623,7 +724,7 @@ fn relative(
     ratio: &RatioLimit,
     samples: &[Sample],
     baseline: &BaselineSource,
-) -> (CheckResult, Option<Pair>) {
+) -> (CheckResult, Option<(Pair, Kind)>) {
     let (lo, hi) = ratio.bounds(def);
     let name = match (ratio.regress_by, ratio.tolerance, lo, hi) {
         (Some(r), _, None, Some(_)) => {
@@ -680,13 +781,22 @@ fn relative(
             return (c, None);
         }
     };
-    if base.deterministic(def.name).is_some() {
-        // The same in every baseline seed: any difference is a change.
+    let constant = base.constant(def.name);
+    if constant.is_some() && def.spread.fixed() {
+        // The same in every seed by construction: any difference is a change.
         let (status, reason) = exact_status(base_median, &candidate, def);
         c.status = status;
         c.reason = reason;
         c.limit = format!("= {} (every baseline seed)", show(base_median));
         return (c, None);
+    }
+    if let Some(v) = constant {
+        c.limit += &format!(" ({} in all {} baseline seeds)", show(v), base_values.len());
+        let pair = Pair {
+            baseline: base_values.clone(),
+            candidate,
+        };
+        return (c, Some((pair, Kind::Unseen(v))));
     }
     if base_values.len() < 2 || candidate.len() < 2 {
         // One run on either side: no noise to measure, only the ratio.
@@ -703,36 +813,54 @@ fn relative(
         }
         return (c, None);
     }
-    (
-        c,
-        Some(Pair {
-            baseline: base_values.clone(),
-            candidate,
-        }),
-    )
+    let pair = Pair {
+        baseline: base_values.clone(),
+        candidate,
+    };
+    (c, Some((pair, Kind::Ranks)))
 }
 
 /// Holm across the tested metrics, then each one's verdict: FAIL when its
-/// adjusted p is ≤ α and the change is beyond its threshold.
+/// adjusted p is ≤ α and, under `[baseline]`, its change is beyond the
+/// threshold.
 fn judge_tests(
     checks: &mut [CheckResult],
-    tested: &[Tested],
+    family: &Family,
     alpha: f64,
 ) -> (Vec<String>, Vec<String>) {
-    let tests: Vec<Option<stats::MannWhitney>> = tested
+    let tested = &family.tested;
+    let tests: Vec<Option<(f64, TestMethod)>> = tested.iter().map(run_test).collect();
+    let p: Vec<f64> = tests.iter().map(|t| t.map_or(1.0, |t| t.0)).collect();
+    let counted: Vec<f64> = p
         .iter()
-        .map(|t| stats::mann_whitney(&t.pair.candidate, &t.pair.baseline))
+        .zip(tested)
+        .filter(|(_, t)| t.counted)
+        .map(|(p, _)| *p)
+        .chain(std::iter::repeat_n(1.0, family.untested))
         .collect();
-    let p: Vec<f64> = tests.iter().map(|t| t.map_or(1.0, |t| t.p)).collect();
-    let adjusted = stats::holm(&p);
+    let mut holm = stats::holm(&counted).into_iter();
+    // A test left out of the count cannot reach α: its own p stands.
+    let adjusted: Vec<f64> = p
+        .iter()
+        .zip(tested)
+        .map(|(p, t)| {
+            if t.counted {
+                holm.next().unwrap_or(1.0)
+            } else {
+                *p
+            }
+        })
+        .collect();
     // Holm's first step is the strictest: the level power is stated at.
-    let level = alpha / tested.len().max(1) as f64;
+    let level = alpha / counted.len().max(1) as f64;
     let (mut power, mut warnings) = (Vec::new(), Vec::new());
+    // Rare-value tests' power, one line for all with the same seeds.
+    let mut rare: std::collections::BTreeMap<_, Vec<&str>> = Default::default();
     for ((t, test), p_holm) in tested.iter().zip(&tests).zip(adjusted) {
-        let (ratio, base, cand) = (t.ratio, &t.pair.baseline, &t.pair.candidate);
+        let (base, cand) = (&t.pair.baseline, &t.pair.candidate);
         let c = &mut checks[t.index];
         let def = metrics::find(&c.metric).expect("a tested metric is known");
-        let Some(test) = test else {
+        let Some((p, method)) = *test else {
             c.reason = "a sample is not a finite number".into();
             continue;
         };
@@ -740,86 +868,209 @@ fn judge_tests(
             stats::median(base).unwrap_or(0.0),
             stats::median(cand).unwrap_or(0.0),
         );
-        let change = if bm != 0.0 {
-            Some(cm / bm - 1.0)
-        } else if cm == 0.0 {
-            Some(0.0)
-        } else {
-            Some(f64::INFINITY.copysign(cm))
+        let change = match t.kind {
+            Kind::Ranks => relative_change(bm, cm),
+            Kind::Unseen(v) => relative_change(v, cand.iter().sum::<f64>() / cand.len() as f64),
         };
-        let detectable = power::detectable_change(base, cand.len(), level);
-        let (lo, hi) = ratio.bounds(def);
-        let r = change.map(|c| 1.0 + c);
-        let beyond = r.is_some_and(|r| lo.is_some_and(|lo| r < lo) || hi.is_some_and(|hi| r > hi));
+        let beyond = t.ratio.is_none_or(|ratio| {
+            let (lo, hi) = ratio.bounds(def);
+            let r = 1.0 + change;
+            lo.is_some_and(|lo| r < lo) || hi.is_some_and(|hi| r > hi)
+        });
         let significant = p_holm <= alpha;
         c.status = if significant && beyond {
             Status::Fail
         } else {
             Status::Pass
         };
-        c.reason = match (significant, beyond) {
-            (true, true) => format!(
-                "{} → {}: a significant change beyond the threshold",
-                format::value(bm, def.unit),
-                format::value(cm, def.unit)
-            ),
-            (true, false) => "significant, within the threshold".into(),
-            (false, true) => "beyond the threshold, but not significant: noise".into(),
-            (false, false) => String::new(),
-        };
-        let threshold = ratio.smallest_failing_change(def);
         let seeds = cand.len();
-        match detectable {
-            Detectable::Change(d) => {
-                power.push(format!(
-                    "{}: with {seeds} samples against {}, a {} change is detectable",
-                    def.name,
-                    base.len(),
-                    format::percent(d)
-                ));
-                if threshold < d {
-                    warnings.push(format!(
-                        "{}: its threshold ({}) is below the smallest change {seeds} samples can \
-                         detect ({}); a regression between them passes unseen: add seeds",
-                        def.name,
-                        format::percent(threshold),
-                        format::percent(d)
-                    ));
-                }
+        let detectable = match t.kind {
+            Kind::Ranks => {
+                c.reason = match (significant, beyond) {
+                    (true, true) => format!(
+                        "{} → {}: a significant change beyond the threshold",
+                        format::value(bm, def.unit),
+                        format::value(cm, def.unit)
+                    ),
+                    (true, false) => "significant, within the threshold".into(),
+                    (false, true) => "beyond the threshold, but not significant: noise".into(),
+                    (false, false) => String::new(),
+                };
+                let detectable = power::detectable_change(base, seeds, level);
+                let ratio = t.ratio.expect("a rank test has its threshold");
+                state_power(def, ratio, &detectable, (base.len(), seeds))
+                    .into_iter()
+                    .for_each(|(line, warning)| {
+                        power.push(line);
+                        warnings.extend(warning);
+                    });
+                detectable
             }
-            Detectable::Never => {
-                power.push(format!(
-                    "{}: with {seeds} samples against {}, no change is detectable at this α",
-                    def.name,
-                    base.len()
-                ));
-                warnings.push(format!(
-                    "{}: {seeds} samples against {} cannot reach significance: add seeds",
-                    def.name,
-                    base.len()
-                ));
+            Kind::Unseen(v) => {
+                c.reason = unseen_reason(def, v, cand, base.len(), p, (significant, beyond));
+                let needed = stats::unseen_seeds_needed(base.len(), seeds, level);
+                rare.entry((base.len(), seeds, needed))
+                    .or_default()
+                    .push(def.name);
+                needed.map_or(Detectable::Never, Detectable::Seeds)
             }
-            Detectable::ZeroMedian => power.push(format!(
-                "{}: the baseline's median is 0, so no relative change is stated",
-                def.name
-            )),
-        }
+        };
         c.test = Some(SampleTest {
             baseline_n: base.len(),
-            candidate_n: cand.len(),
+            candidate_n: seeds,
             baseline_median: bm,
             candidate_median: cm,
             baseline_sd: stats::std_dev(base),
             candidate_sd: stats::std_dev(cand),
-            change,
-            u: test.u,
-            p: test.p,
+            change: Some(change),
+            p,
             p_holm,
-            method: test.method,
+            method,
             detectable,
         });
     }
+    for ((n, k, needed), names) in rare {
+        let names = names.join(", ");
+        match needed {
+            Some(x) => power.push(format!(
+                "{names}: the same in all {n} baseline seeds; another value fails when it \
+                 shows in {x} or more of {k} seeds"
+            )),
+            None => {
+                power.push(format!(
+                    "{names}: the same in all {n} baseline seeds; no number of {k} seeds \
+                     showing another value is significant at this α"
+                ));
+                warnings.push(format!(
+                    "{names}: {k} seeds against {n} cannot tell a new value from chance: add seeds"
+                ));
+            }
+        }
+    }
     (power, warnings)
+}
+
+/// A pair's p-value and how it was found; `None` when a sample is not a
+/// finite number.
+fn run_test(t: &Tested) -> Option<(f64, TestMethod)> {
+    let (base, cand) = (&t.pair.baseline, &t.pair.candidate);
+    match t.kind {
+        Kind::Ranks => stats::mann_whitney(cand, base).map(|m| {
+            (
+                m.p,
+                TestMethod::Ranks {
+                    u: m.u,
+                    method: m.method,
+                },
+            )
+        }),
+        Kind::Unseen(value) => {
+            if cand.iter().chain(base).any(|v| !v.is_finite()) {
+                return None;
+            }
+            let differing = cand.iter().filter(|c| **c != value).count();
+            Some((
+                stats::unseen_p(base.len(), cand.len(), differing),
+                TestMethod::Unseen { value, differing },
+            ))
+        }
+    }
+}
+
+/// Candidate / baseline − 1; from a baseline of 0, 0 or ±∞.
+fn relative_change(base: f64, candidate: f64) -> f64 {
+    if base != 0.0 {
+        candidate / base - 1.0
+    } else if candidate == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY.copysign(candidate)
+    }
+}
+
+/// A rank test's power line, and its warning when the threshold is finer
+/// than the test.
+fn state_power(
+    def: &MetricDef,
+    ratio: &RatioLimit,
+    detectable: &Detectable,
+    (n, seeds): (usize, usize),
+) -> Option<(String, Option<String>)> {
+    let threshold = ratio.smallest_failing_change(def);
+    Some(match detectable {
+        Detectable::Change(d) => (
+            format!(
+                "{}: with {seeds} samples against {n}, a {} change is detectable",
+                def.name,
+                format::percent(*d)
+            ),
+            (threshold < *d).then(|| {
+                format!(
+                    "{}: its threshold ({}) is below the smallest change {seeds} samples can \
+                     detect ({}); a regression between them passes unseen: add seeds",
+                    def.name,
+                    format::percent(threshold),
+                    format::percent(*d)
+                )
+            }),
+        ),
+        Detectable::Never => (
+            format!(
+                "{}: with {seeds} samples against {n}, no change is detectable at this α",
+                def.name
+            ),
+            Some(format!(
+                "{}: {seeds} samples against {n} cannot reach significance: add seeds",
+                def.name
+            )),
+        ),
+        Detectable::ZeroMedian => (
+            format!(
+                "{}: the baseline's median is 0, so no relative change is stated",
+                def.name
+            ),
+            None,
+        ),
+        Detectable::Seeds(_) => return None,
+    })
+}
+
+/// Why a metric every baseline seed had at `value` passed or failed.
+fn unseen_reason(
+    def: &MetricDef,
+    value: f64,
+    candidate: &[f64],
+    n: usize,
+    p: f64,
+    (significant, beyond): (bool, bool),
+) -> String {
+    let differing: Vec<f64> = candidate.iter().copied().filter(|v| *v != value).collect();
+    // The value farthest from the baseline's names the change.
+    let Some(far) = differing.iter().copied().reduce(|a, b| {
+        if (b - value).abs() > (a - value).abs() {
+            b
+        } else {
+            a
+        }
+    }) else {
+        return String::new();
+    };
+    let seen = format!(
+        "{}{} in {} of {} seeds, never in the baseline's {n}",
+        if differing.iter().any(|d| *d != far) {
+            "up to "
+        } else {
+            ""
+        },
+        format::value(far, def.unit),
+        differing.len(),
+        candidate.len()
+    );
+    match (significant, beyond) {
+        (true, true) => format!("{seen}: more often than chance (p = {})", p_text(p)),
+        (true, false) => format!("{seen}: significant, within the threshold"),
+        (false, _) => format!("{seen}: chance would do it (p = {})", p_text(p)),
+    }
 }
 
 /// Every candidate value equal to the baseline's one value.
@@ -844,29 +1095,84 @@ fn exact_status(expected: f64, candidate: &[f64], def: &MetricDef) -> (Status, S
     }
 }
 
-/// The metrics the same in every baseline seed, that `[baseline]` does not
-/// already check: each compared exactly.
-fn exact(thresholds: &Thresholds, samples: &[Sample], baseline: &Baseline) -> Vec<CheckResult> {
-    metrics::METRICS
+/// The metrics the same in every baseline seed that `[baseline]` does not
+/// already check: compared exactly when fixed by construction (`exact`),
+/// otherwise tested for a value the baseline's seeds never showed (`rare`).
+fn constants(
+    thresholds: &Thresholds,
+    samples: &[Sample],
+    baseline: &Baseline,
+    alpha: f64,
+    checks: &mut Vec<CheckResult>,
+    family: &mut Family,
+) {
+    let unchecked = metrics::METRICS
         .iter()
-        .filter(|def| !thresholds.baseline.keys().any(|k| k.0 == def.name))
-        .filter_map(|def| {
-            let expected = baseline.deterministic(def.name)?;
-            let shown = format::value(expected, def.unit);
+        .filter(|def| !thresholds.baseline.keys().any(|k| k.0 == def.name));
+    for def in unchecked {
+        let values = values(def, samples);
+        let Some(expected) = baseline.constant(def.name) else {
+            if !def.spread.fixed() && def.source == metrics::Source::Summary {
+                if let (Some(base), Ok(cand)) = (baseline.metrics.get(def.name), &values) {
+                    family.untested += usize::from(could_fail(base, cand, alpha));
+                }
+            }
+            continue;
+        };
+        let shown = format::value(expected, def.unit);
+        if def.spread.fixed() {
             let mut c = check(
                 "exact",
                 def,
                 format!("{} = {shown}", def.name),
                 format!("= {shown} (every baseline seed)"),
             );
-            match values(def, samples) {
+            match values {
                 Err(why) => c.reason = why,
                 Ok(v) => {
                     c.value = stats::median(&v);
                     (c.status, c.reason) = exact_status(expected, &v, def);
                 }
             }
-            Some(c)
-        })
-        .collect()
+            checks.push(c);
+            continue;
+        }
+        let base = baseline.metrics[def.name].clone();
+        let mut c = check(
+            "rare",
+            def,
+            format!("{} rarely ≠ {shown}", def.name),
+            format!("= {shown} in all {} baseline seeds", base.len()),
+        );
+        match values {
+            Err(why) => c.reason = why,
+            Ok(v) if v.is_empty() => c.reason = "no runs".into(),
+            Ok(candidate) => {
+                c.value = stats::median(&candidate);
+                family.tested.push(Tested {
+                    index: checks.len(),
+                    ratio: None,
+                    counted: could_fail(&base, &candidate, alpha),
+                    pair: Pair {
+                        baseline: base,
+                        candidate,
+                    },
+                    kind: Kind::Unseen(expected),
+                });
+            }
+        }
+        checks.push(c);
+    }
+}
+
+/// Whether some labelling of these N + K pooled values as baseline and
+/// candidate gives a rare-value test that reaches `alpha`: the baseline all
+/// one value v and the candidate holding every seed off v.
+fn could_fail(baseline: &[f64], candidate: &[f64], alpha: f64) -> bool {
+    let (n, k) = (baseline.len(), candidate.len());
+    let pooled: Vec<f64> = baseline.iter().chain(candidate).copied().collect();
+    pooled.iter().any(|v| {
+        let off = pooled.iter().filter(|w| *w != v).count();
+        off <= k && pooled.len() - off >= n && stats::unseen_p(n, k, off) <= alpha
+    })
 }

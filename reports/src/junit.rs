@@ -5,7 +5,7 @@
 
 use crate::format::escape;
 use crate::gate::power::Detectable;
-use crate::gate::{CheckResult, Status, Verdict};
+use crate::gate::{CheckResult, Status, TestMethod, Verdict};
 
 pub fn render(v: &Verdict) -> String {
     let (tests, failures, skipped) = (
@@ -82,12 +82,21 @@ fn properties(c: &CheckResult) -> String {
             ("candidate_median", t.candidate_median.to_string()),
             ("candidate_sd", t.candidate_sd.to_string()),
             ("change", t.change.map_or("n/a".into(), |c| c.to_string())),
-            ("u", t.u.to_string()),
+            ("method", t.method.describe().to_string()),
             ("p", t.p.to_string()),
             ("p_holm", t.p_holm.to_string()),
         ]);
-        if let Detectable::Change(d) = t.detectable {
-            props.push(("detectable_change", d.to_string()));
+        match t.method {
+            TestMethod::Ranks { u, .. } => props.push(("u", u.to_string())),
+            TestMethod::Unseen { value, differing } => props.extend([
+                ("baseline_value", value.to_string()),
+                ("differing_seeds", differing.to_string()),
+            ]),
+        }
+        match t.detectable {
+            Detectable::Change(d) => props.push(("detectable_change", d.to_string())),
+            Detectable::Seeds(x) => props.push(("fails_from_seeds", x.to_string())),
+            _ => {}
         }
     }
     if let Some((b, seed)) = &c.window {

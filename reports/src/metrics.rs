@@ -51,11 +51,35 @@ pub enum Source {
     Performance,
 }
 
+/// Whether a figure of the scenario and seed can differ between seeds. The
+/// gate compares exactly only a figure that cannot: one that merely was the
+/// same in every seed of a baseline may be a rare event none of them drew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Drawn with the seed: it varies, or it is a rare event (a queue, a
+    /// retry, a two-minute wait) that a baseline's seeds may all have missed.
+    Seeded,
+    /// Set by the scenario alone (its population, its world), whatever the
+    /// seed.
+    Scenario,
+    /// 0 in every run of a correct project under any seed: a wrong answer
+    /// or a lost record is a defect, never chance.
+    Invariant,
+}
+
+impl Spread {
+    /// The same in every seed by construction.
+    pub fn fixed(self) -> bool {
+        self != Spread::Seeded
+    }
+}
+
 pub struct MetricDef {
     pub name: &'static str,
     pub description: &'static str,
     pub unit: Unit,
     pub source: Source,
+    pub spread: Spread,
     read: fn(&Run) -> Reading,
 }
 
@@ -193,13 +217,19 @@ fn oracle(run: &Run, f: fn(&crate::summary::OracleSummary) -> u64) -> Reading {
     }
 }
 
+/// `metric!(name, unit, source, [spread,] description, read)`; the spread
+/// is `Seeded` unless given.
 macro_rules! metric {
     ($name:literal, $unit:ident, $source:ident, $desc:literal, $read:expr) => {
+        metric!($name, $unit, $source, Seeded, $desc, $read)
+    };
+    ($name:literal, $unit:ident, $source:ident, $spread:ident, $desc:literal, $read:expr) => {
         MetricDef {
             name: $name,
             description: $desc,
             unit: Unit::$unit,
             source: Source::$source,
+            spread: Spread::$spread,
             read: $read,
         }
     };
@@ -207,13 +237,19 @@ macro_rules! metric {
 
 /// Every metric, in the order tables show them.
 pub static METRICS: &[MetricDef] = &[
-    metric!("citizens", Count, Summary, "simulated citizens", |r| count(
-        r.summary.citizens
-    )),
+    metric!(
+        "citizens",
+        Count,
+        Summary,
+        Scenario,
+        "simulated citizens",
+        |r| count(r.summary.citizens)
+    ),
     metric!(
         "checkpoints",
         Count,
         Summary,
+        Scenario,
         "checkpoints in the world",
         |r| count(r.summary.checkpoints)
     ),
@@ -438,6 +474,7 @@ pub static METRICS: &[MetricDef] = &[
         "recognition_disagreements",
         Count,
         Summary,
+        Invariant,
         "recognitions that mapped a code to a more lenient one",
         |r| oracle(r, |o| o.recognition_disagreements)
     ),
@@ -445,6 +482,7 @@ pub static METRICS: &[MetricDef] = &[
         "violations",
         Count,
         Summary,
+        Invariant,
         "oracle disagreements with the platform's codes",
         |r| oracle(r, |o| o.violations)
     ),
@@ -452,6 +490,7 @@ pub static METRICS: &[MetricDef] = &[
         "lost_records",
         Count,
         Summary,
+        Invariant,
         "acknowledged declarations the platform lost",
         lost_records
     ),

@@ -5,8 +5,8 @@ use super::fixture;
 use hcsim_reports::gate::baseline::Provenance;
 use hcsim_reports::gate::timeline::{longest_breach, Breach};
 use hcsim_reports::gate::{
-    evaluate, evaluate_samples, Baseline, BaselineSource, Class, Sample, Status, Thresholds,
-    Verdict,
+    evaluate, evaluate_samples, Baseline, BaselineSource, Class, Sample, Status, TestMethod,
+    Thresholds, Verdict,
 };
 use hcsim_reports::metrics::Run;
 use hcsim_reports::summary::{Performance, Summary};
@@ -349,7 +349,13 @@ fn holm_corrects_across_the_metrics_tested_and_power_is_stated() {
         find(&v, "events_per_second", "baseline").status,
         Status::Pass
     );
-    assert_eq!(v.power.len(), 2);
+    let tests = |v: &Verdict| {
+        v.power
+            .iter()
+            .filter(|l| l.contains("samples against"))
+            .count()
+    };
+    assert_eq!(tests(&v), 2, "{:?}", v.power);
     let text = v.to_text();
     assert!(
         text.contains("scan_p99_ms: with 12 samples against 20, a ")
@@ -372,20 +378,18 @@ fn holm_corrects_across_the_metrics_tested_and_power_is_stated() {
 }
 
 #[test]
-fn metrics_the_same_in_every_baseline_seed_are_compared_exactly() {
+fn metrics_fixed_by_construction_are_compared_exactly() {
     let base = Runs::new(6, |i| spread(40.0, i, 6), |_| 1e6).baseline();
-    assert_eq!(base.deterministic("checkpoints"), Some(900.0));
-    assert_eq!(base.deterministic("scan_p99_ms"), None, "it varies");
-    assert_eq!(
-        base.deterministic("events_per_second"),
-        None,
-        "the machine's"
-    );
+    assert_eq!(base.constant("checkpoints"), Some(900.0));
+    assert_eq!(base.constant("scan_p99_ms"), None, "it varies");
+    assert_eq!(base.constant("events_per_second"), None, "the machine's");
     let mut cand = Runs::new(3, |i| spread(40.0, i, 3), |_| 1e6);
     let v = compare(P99_RISE, &base, &cand);
     let c = find(&v, "checkpoints", "exact");
     assert_eq!((c.status, c.class), (Status::Pass, Class::Regression));
     assert!(v.checks.iter().all(|c| c.metric != "events_per_second"));
+    // The world is the scenario's: one seed with another is a change,
+    // however few seeds ran.
     cand.summaries[1].checkpoints = 901;
     let v = compare(P99_RISE, &base, &cand);
     let c = find(&v, "checkpoints", "exact");
@@ -394,9 +398,126 @@ fn metrics_the_same_in_every_baseline_seed_are_compared_exactly() {
         c.reason,
         "901 in 1 of 3 seeds (the baseline had 900 in every seed)"
     );
-    // A one-run baseline cannot tell what is deterministic.
+    // A one-run baseline cannot tell what is constant.
     let one = Runs::new(1, |_| 40.0, |_| 1e6).baseline();
-    assert_eq!(one.deterministic("checkpoints"), None);
+    assert_eq!(one.constant("checkpoints"), None);
+}
+
+/// 64 baseline seeds in which `still_queued` (people queueing at the end)
+/// is 0 and the longest wait 1 minute, as on the smoke day, and 16
+/// candidate seeds of which `queued` end with a queue.
+fn rare_runs(n: usize, queued: usize) -> Runs {
+    let mut runs = Runs::new(n, |i| spread(40.0, i, n), |_| 1e6);
+    for (i, s) in runs.summaries.iter_mut().enumerate() {
+        s.scans.still_queued = u64::from(i < queued);
+        s.scans.wait_minutes_max = 1;
+    }
+    runs
+}
+
+#[test]
+fn a_rare_event_no_baseline_seed_showed_passes_once_and_fails_when_common() {
+    let base = rare_runs(64, 0).baseline();
+    assert_eq!(base.constant("still_queued"), Some(0.0));
+    // One queue in 16 seeds: with none in 64, that one seed of 80 falls
+    // among the 16 with chance 16/80 = 0.2. Noise.
+    let once = rare_runs(16, 1);
+    let v = compare(P99_RISE, &base, &once);
+    let c = find(&v, "still_queued", "rare");
+    assert_eq!(c.status, Status::Pass, "{}", v.to_text());
+    assert_eq!(c.name, "still_queued rarely ≠ 0");
+    assert_eq!(
+        c.reason,
+        "1 in 1 of 16 seeds, never in the baseline's 64: chance would do it (p = 0.2000)"
+    );
+    let t = c.test.as_ref().unwrap();
+    assert_eq!(
+        t.method,
+        TestMethod::Unseen {
+            value: 0.0,
+            differing: 1
+        }
+    );
+    assert!((t.p - 0.2).abs() < 1e-12, "{t:?}");
+    assert!(v.passed(), "{}", v.to_text());
+    // The terminal says why, and from how many seeds it would fail.
+    let text = v.to_text();
+    assert!(
+        text.contains("rare values: a metric that was the same"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("still_queued")
+            && l.contains("the same in all 64 baseline seeds; another value fails when it shows in 3 or more of 16 seeds")),
+        "{text}"
+    );
+
+    // A queue in 10 of 16 seeds: C(16, 10) / C(80, 10) ≈ 5e-9.
+    let often = rare_runs(16, 10);
+    let v = compare(P99_RISE, &base, &often);
+    let c = find(&v, "still_queued", "rare");
+    assert_eq!(
+        (c.status, c.class),
+        (Status::Fail, Class::Regression),
+        "{}",
+        v.to_text()
+    );
+    assert!(
+        c.reason
+            .starts_with("1 in 10 of 16 seeds, never in the baseline's 64: more often than chance"),
+        "{}",
+        c.reason
+    );
+    assert!(c.test.as_ref().unwrap().p_holm < 1e-6);
+    assert!(!v.passed());
+}
+
+#[test]
+fn a_rare_event_under_a_baseline_threshold_is_judged_on_the_candidates_mean() {
+    // The longest wait: 1 minute in every baseline seed, 2 in some
+    // candidates; `[baseline]` allows a rise of 5 %.
+    let thresholds = "[baseline]\nwait_minutes_max = { regress_by = 0.05 }\n";
+    let base = rare_runs(64, 0).baseline();
+    let mut once = rare_runs(16, 0);
+    once.summaries[3].scans.wait_minutes_max = 2;
+    let v = compare(thresholds, &base, &once);
+    let c = find(&v, "wait_minutes_max", "baseline");
+    assert_eq!(c.status, Status::Pass, "{}", v.to_text());
+    assert!(
+        c.limit.ends_with("(1 min in all 64 baseline seeds)"),
+        "{}",
+        c.limit
+    );
+    // The mean rose 1/16 = 6.25 %: beyond 5 %, but chance.
+    let t = c.test.as_ref().unwrap();
+    assert!((t.change.unwrap() - 0.0625).abs() < 1e-12, "{t:?}");
+    assert!(
+        c.reason.ends_with("chance would do it (p = 0.2000)"),
+        "{}",
+        c.reason
+    );
+
+    let mut often = rare_runs(16, 0);
+    for s in &mut often.summaries[..12] {
+        s.scans.wait_minutes_max = 2;
+    }
+    let v = compare(thresholds, &base, &often);
+    let c = find(&v, "wait_minutes_max", "baseline");
+    assert_eq!(c.status, Status::Fail, "{}", v.to_text());
+    // Significant, but a 5 % rise in the mean needs more than 5 % of a
+    // minute: a threshold of 100 % lets 12 of 16 seeds at 2 min pass.
+    let v = compare(
+        "[baseline]\nwait_minutes_max = { regress_by = 1.0 }\n",
+        &base,
+        &often,
+    );
+    let c = find(&v, "wait_minutes_max", "baseline");
+    assert_eq!(c.status, Status::Pass, "{}", v.to_text());
+    assert!(
+        c.reason.ends_with("significant, within the threshold"),
+        "{}",
+        c.reason
+    );
 }
 
 #[test]

@@ -176,10 +176,12 @@ impl Baseline {
         })
     }
 
-    /// Whether every sample of `metric` is the same value and the metric is
-    /// a function of the scenario and seed: then a candidate must match it
-    /// exactly. Needs at least two seeds to tell.
-    pub fn deterministic(&self, metric: &str) -> Option<f64> {
+    /// The one value of `metric` when it was the same in every seed and is
+    /// a function of the scenario and seed. Needs at least two seeds to
+    /// tell. That alone does not make it deterministic: a rare event can be
+    /// missed by every seed (the gate compares exactly only a metric whose
+    /// `metrics::Spread` says it is fixed).
+    pub fn constant(&self, metric: &str) -> Option<f64> {
         let def = crate::metrics::find(metric)?;
         let values = self.metrics.get(metric)?;
         let first = *values.first()?;

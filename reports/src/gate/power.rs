@@ -19,6 +19,9 @@ pub enum Detectable {
     Never,
     /// The baseline's median is 0: a relative change is not defined.
     ZeroMedian,
+    /// A value every baseline seed missed fails once it shows in this many
+    /// candidate seeds (`stats::unseen_seeds_needed`).
+    Seeds(usize),
 }
 
 /// The smallest relative shift of the median that a two-sided test at

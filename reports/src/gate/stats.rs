@@ -1,6 +1,7 @@
 //! The gate's statistics: the Mann–Whitney U rank test between a baseline's
-//! samples and a candidate's, Holm's step-down correction across the metrics
-//! a gate tests, and the sample summaries its tables show.
+//! samples and a candidate's, the exact test of a value the baseline never
+//! showed (`unseen_p`), Holm's step-down correction across the metrics a
+//! gate tests, and the sample summaries its tables show.
 //!
 //! A rank test because run metrics are not normal (latency percentiles,
 //! counts of rare events) and a handful of extreme seeds must not decide a
@@ -68,6 +69,31 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
         p: p.min(1.0),
         method: Method::Normal,
     })
+}
+
+/// A value none of the baseline's `n` seeds showed, shown by `x` of the
+/// candidate's `k`: the chance of that if nothing changed. Unchanged, all
+/// n + k seeds are exchangeable draws, so the x seeds that show the value
+/// are any x of them, and all x falling among the candidate's k has
+/// probability C(k, x) / C(n + k, x) = ∏_{i<x} (k − i) / (n + k − i):
+/// the one-sided p-value of Fisher's exact test of the 2 × 2 table
+/// (0 of n, x of k). Exact whatever the value's true rate, unlike a bound
+/// on that rate (the rule of three: 0 of n puts it below 3/n at 95 %).
+/// 1 when x = 0.
+pub fn unseen_p(n: usize, k: usize, x: usize) -> f64 {
+    if x > k {
+        return 0.0;
+    }
+    (0..x)
+        .map(|i| (k - i) as f64 / (n + k - i) as f64)
+        .product()
+}
+
+/// The fewest of `k` candidate seeds that must show a value none of the
+/// baseline's `n` showed for `unseen_p` to reach `level`; `None` when even
+/// all `k` cannot.
+pub fn unseen_seeds_needed(n: usize, k: usize, level: f64) -> Option<usize> {
+    (1..=k).find(|&x| unseen_p(n, k, x) <= level)
 }
 
 /// Mid-ranks (1-based) of `values` in their original order, and the size of
@@ -271,6 +297,27 @@ mod tests {
         let z = ((t.u - 1800.0).abs() - 0.5) / f64::sqrt(var);
         close(t.p, libm::erfc(z / std::f64::consts::SQRT_2), 1e-15);
         assert!(t.p < 1e-6, "{}", t.p);
+    }
+
+    #[test]
+    fn unseen_values_by_hand() {
+        // 64 baseline seeds all 0, one of 16 candidates shows 1: the one
+        // differing seed of 80 is among the 16 with chance 16/80.
+        close(unseen_p(64, 16, 1), 0.2, 1e-15);
+        // Two of 16: (16 × 15) / (80 × 79) = 240 / 6320.
+        close(unseen_p(64, 16, 2), 240.0 / 6320.0, 1e-15);
+        // All 3 of 3 against 2: 1 / C(5, 3) = 0.1, as Fisher's table
+        // (0 of 2, 3 of 3) gives (R: fisher.test(matrix(c(0, 2, 3, 0), 2),
+        // alternative = "greater")$p.value = 0.1).
+        close(unseen_p(2, 3, 3), 0.1, 1e-15);
+        assert_eq!(unseen_p(64, 16, 0), 1.0);
+        // 5 of 16 is the fewest below 0.01 / 30: (16·15·14·13·12) /
+        // (80·79·78·77·76) = 524160 / 2884801920 = 1.82e-4; 4 of 16 gives
+        // 43680 / 37957920 = 1.15e-3.
+        close(unseen_p(64, 16, 5), 524_160.0 / 2_884_801_920.0, 1e-18);
+        assert_eq!(unseen_seeds_needed(64, 16, 0.01 / 30.0), Some(5));
+        // One candidate seed against 64 never reaches 1 %: 1/65.
+        assert_eq!(unseen_seeds_needed(64, 1, 0.01), None);
     }
 
     #[test]
