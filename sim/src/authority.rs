@@ -6,10 +6,11 @@
 //! publishes NAT results and county risk levels. It runs at the tick
 //! barrier with its own random stream.
 
+use crate::agents::registration::first_code_day;
 use crate::engine::message::{Notice, ShardMsg};
 use crate::nat::{self, NatDaily, NatReason};
 use crate::rng::{agent_rng, purpose};
-use crate::scenario::Epidemic;
+use crate::scenario::{Behaviour, Epidemic};
 use crate::world::World;
 use hcsim_platform::api::{CaseStatus, Feed, QuarantineKind, Request, RiskLevel};
 use hcsim_platform::{Minute, ProvinceId};
@@ -39,6 +40,8 @@ pub const CONTACT_SETTINGS: [&str; 2] = ["household", "workplace"];
 
 pub struct Authority {
     epidemic: Epidemic,
+    /// Who applies for a first code during the run (`first_code_day`).
+    behaviour: Behaviour,
     scale: f64,
     /// Cases per county per day (day → count), for risk levels.
     county_cases: Vec<BTreeMap<u32, u32>>,
@@ -64,17 +67,14 @@ pub struct Directives {
 
 const AUTHORITY_AGENT: u64 = u64::MAX - 1;
 
-/// The shards spread the population's applications over the run's first
-/// hour; the authority speaks of nobody before that.
-pub const REGISTRATION_MINUTES: u32 = 60;
-
 /// Samples are taken at testing sites between these minutes of the day.
 const SAMPLING_HOURS: (u32, u32) = (8 * 60, 18 * 60);
 
 impl Authority {
-    pub fn new(world: &World, epidemic: &Epidemic, scale: f64) -> Authority {
+    pub fn new(world: &World, epidemic: &Epidemic, behaviour: &Behaviour, scale: f64) -> Authority {
         Authority {
             epidemic: epidemic.clone(),
+            behaviour: behaviour.clone(),
             scale,
             county_cases: vec![BTreeMap::new(); world.geography.counties.len()],
             county_level: world
@@ -93,10 +93,9 @@ impl Authority {
     }
 
     /// Publishes the lab results due by `now`, and acts once per
-    /// simulated day at the first tick of the day once the population has
-    /// applied for its codes (registration takes the run's first hour), so
-    /// that nothing the authority says about a person precedes the
-    /// person's application.
+    /// simulated day at the day's first tick: the population holds its
+    /// codes before the clock starts (`engine::registration`), so there is
+    /// no registration hour to wait for.
     pub fn step(&mut self, world: &World, start: Minute, now: Minute) -> Directives {
         let mut d = Directives::default();
         let due: Vec<Minute> = self.pending.range(..=now).map(|(k, _)| *k).collect();
@@ -121,7 +120,7 @@ impl Authority {
             }
         }
         let day = now.day() - start.day();
-        if self.last_day == Some(day) || now.since(start) < REGISTRATION_MINUTES {
+        if self.last_day == Some(day) {
             return d;
         }
         self.last_day = Some(day);
@@ -196,6 +195,11 @@ impl Authority {
     /// Takes a sample now: the result (positive for an active case) is
     /// published a turnaround later.
     fn sample(&mut self, world: &World, id: u32, day: u32, at: Minute, reason: NatReason) {
+        // A newcomer is not tested before the day after their application:
+        // no result may precede it (the oracle's `nat_causality`).
+        if first_code_day(world, &self.behaviour, id).is_some_and(|d| d >= day) {
+            return;
+        }
         let positive = self.active_cases.contains(&id);
         self.counts.nat_tests += 1;
         self.counts.nat_positive += u64::from(positive);

@@ -571,9 +571,14 @@ impl Surges {
     /// registrations.
     pub fn observe(&mut self, tag: &Tag, response: &Response) {
         if let (Agent::Citizen(id), Response::Issued { code, .. }) = (tag.agent, response) {
-            if let Some(slot) = self.codes.get_mut(id as usize) {
-                *slot = code.serial;
-            }
+            self.learn(id, code.serial);
+        }
+    }
+
+    /// Learns a code issued before the clock started.
+    pub fn learn(&mut self, id: u32, serial: u32) {
+        if let Some(slot) = self.codes.get_mut(id as usize) {
+            *slot = serial;
         }
     }
 

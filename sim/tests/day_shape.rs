@@ -103,3 +103,39 @@ fn checkpoint_waits_are_finer_than_a_tick() {
     // Every hour's waits are minutes, not hours.
     assert!(s.scans.wait_minutes_max <= 15, "{:?}", s.scans);
 }
+
+/// Platform requests per hour of the day (timeline points summed).
+fn hourly_requests(s: &Summary) -> Vec<u64> {
+    let per_hour = (60 / s.timeline.interval_minutes).max(1) as usize;
+    s.timeline
+        .points
+        .chunks(per_hour)
+        .map(|h| h.iter().map(|p| p.platform_requests).sum())
+        .collect()
+}
+
+/// The population holds its codes when the day starts: the first hour
+/// carries no registration storm (it is the night's traffic, far below
+/// the morning), only newcomers apply, and the oracle still follows every
+/// checked citizen from their first code.
+#[test]
+fn the_national_day_starts_registered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = national_day("2020-10-08T00:00", 1, tmp.path());
+    let s = &run.summary;
+    let citizens = run.performance.citizens;
+    let applications = s.requests.get("apply").copied().unwrap_or(0);
+    assert!(
+        applications * 100 < citizens,
+        "{applications} applications from {citizens} citizens"
+    );
+    let hours = hourly_requests(s);
+    let morning = hours[7..10].iter().copied().max().unwrap();
+    assert!(hours[0] * 10 < morning, "hourly requests {hours:?}");
+    let oracle = s.oracle.as_ref().unwrap();
+    assert!(oracle.citizens_checked > 0, "{oracle:?}");
+    // Checked answers from every checked citizen's first code on: without
+    // the registration they would be strangers to the oracle.
+    assert!(oracle.checks > 2 * oracle.citizens_checked, "{oracle:?}");
+    assert_eq!(oracle.violations, 0);
+}

@@ -1,8 +1,10 @@
-//! Citizens: register, declare, open their code, commute, shop, travel, and
+//! Citizens: declare, open their code (most hold one before the run:
+//! `registration`; newcomers apply), commute, shop, travel, and
 //! get scanned. State is struct-of-arrays indexed by `id - base`.
 
 use super::flight::{self, Boarding};
 use super::plan::{past_midnight, plan, DayRole, Days, Slot};
+use super::registration::{self, Registered, NO_CODE};
 use super::{Env, Sink};
 use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::engine::wheel::Wheel;
@@ -20,13 +22,14 @@ use rustc_hash::FxHashMap;
 const NONE16: u16 = u16::MAX;
 /// The day before the run's first, as a day index (it wraps).
 const EVE: u32 = u32::MAX;
-const NO_CODE: u32 = u32::MAX;
 const FLIGHT_BIT: u8 = 4;
 /// Refused a code for want of face verification: waits for a household
 /// adult to apply for them as family (Fujian's 家庭成员申领).
 const FAMILY_BIT: u8 = 8;
 /// The citizen has an entry in `Citizens::rare`.
 const RARE_BIT: u8 = 16;
+/// A newcomer who applied for their first code during the run.
+const APPLIED_BIT: u8 = 32;
 
 /// State only a few citizens have on a given day (a trip, an illness, an
 /// isolation order, a national code, a recent entry from abroad), kept out
@@ -141,43 +144,48 @@ impl Citizens {
         }
     }
 
-    /// Registers citizens `range` (local indices): each applies for their
-    /// province's code and gets their first wake. The engine spreads
-    /// registration over the first simulated hour so a national run never
-    /// holds every citizen's application in flight at once.
-    pub fn register(
-        &mut self,
-        env: &Env,
-        range: std::ops::Range<usize>,
-        now: Minute,
-        wheel: &mut Wheel,
-        sink: &mut Sink,
-    ) {
-        for i in range {
+    /// Schedules every citizen's first wake of the run.
+    pub fn start(&mut self, env: &Env, now: Minute, wheel: &mut Wheel) {
+        let (day, minute) = (env.day_of(now), now.minute_of_day() as u16 + 1);
+        for i in 0..self.len() {
             let id = self.base + i as u32;
-            let identity = env.world.identity(id);
-            let mut rng = agent_rng(env.seed, id as u64, 0, purpose::APPLY);
-            // Guangdong gives minors whose face verification fails a white code.
-            let face_verified = identity.age >= 18 || rng.random_bool(0.95);
-            let request = Request::Apply {
-                province: env.world.home_province(id),
-                identity,
-                face_verified,
-                national: false,
-            };
-            self.send(env, id, request, sink);
-            if holds_national_code(env, id) {
-                let request = Request::Apply {
-                    province: env.world.home_province(id),
-                    identity,
-                    face_verified,
-                    national: true,
-                };
-                self.send(env, id, request, sink);
-            }
-            let (day, minute) = (env.day_of(now), now.minute_of_day() as u16 + 1);
             if day != 0 || !self.schedule_eve(env, id, minute, wheel) {
                 self.schedule_from(env, id, day, minute, wheel);
+            }
+        }
+    }
+
+    /// Takes the codes issued before the run started.
+    pub fn registered(&mut self, r: Registered) {
+        // Copied, not moved: a vector that crossed a process boundary has
+        // another capacity, and heap bytes are a deterministic figure.
+        if r.codes.len() == self.code.len() {
+            self.code.copy_from_slice(&r.codes);
+        }
+        for (i, color) in r.colors {
+            self.color[i as usize] = color;
+        }
+        for (i, serial) in r.national {
+            self.rare_mut(i as usize).national = serial;
+        }
+        for i in r.waiting_family {
+            self.state[i as usize] |= FAMILY_BIT;
+        }
+    }
+
+    /// A newcomer applies for their first code on their day (at their
+    /// first wake of it, or later if the run started after it).
+    fn apply_if_new(&mut self, env: &Env, id: u32, now: Minute, sink: &mut Sink) {
+        let i = (id - self.base) as usize;
+        if self.code[i] != NO_CODE || self.state[i] & APPLIED_BIT != 0 {
+            return;
+        }
+        if registration::first_code_day(env.world, env.behaviour, id)
+            .is_some_and(|d| env.day_of(now) >= d)
+        {
+            self.state[i] |= APPLIED_BIT;
+            for request in registration::applications(env.world, env.behaviour, id) {
+                self.send(env, id, request, sink);
             }
         }
     }
@@ -260,6 +268,7 @@ impl Citizens {
             d if k > 0 && past_midnight(now.minute_of_day()) => d.wrapping_sub(1),
             d => d,
         };
+        self.apply_if_new(env, id, now, sink);
         self.publish_result(env, id, now, sink);
         // A day's first step is always Morning (`plan` sorts it first), and
         // Morning may change the plan: draw the plan only after it.
@@ -831,16 +840,6 @@ impl Citizens {
             }
         }
     }
-}
-
-/// Smartphone users hold the national code with probability
-/// `national_code`, by a hash of their id (stable over the run).
-fn holds_national_code(env: &Env, id: u32) -> bool {
-    let share = env.behaviour.national_code;
-    let h = mix(env.seed, id as u64, 0x4e41_544c); // "NATL"
-    share > 0.0
-        && env.world.people[id as usize].smartphone()
-        && (h >> 11) as f64 / (1u64 << 53) as f64 <= share
 }
 
 enum Target {

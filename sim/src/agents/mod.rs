@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod citizen;
 pub mod flight;
 pub mod plan;
+pub mod registration;
 
 use crate::engine::message::Outbox;
 use crate::metrics::Metrics;

@@ -93,7 +93,12 @@ impl<'a, P: Platform> Barrier<'a, P> {
         progress: &'a mut dyn FnMut(&TickProgress),
     ) -> Self {
         Barrier {
-            authority: Authority::new(&world, &scenario.epidemic, scenario.population_scale),
+            authority: Authority::new(
+                &world,
+                &scenario.epidemic,
+                &scenario.behaviour,
+                scenario.population_scale,
+            ),
             surges: Surges::new(&world, &scenario.surges, scenario.start),
             retries: Retries::new(scenario.capacity.retry, scenario.tick_minutes),
             faults: Faults::new(scenario.seed, &scenario.faults),
@@ -108,6 +113,22 @@ impl<'a, P: Platform> Barrier<'a, P> {
             events: 0,
             colors_over_time: Vec::new(),
             seconds: BarrierSeconds::default(),
+        }
+    }
+
+    /// The codes issued before the clock started (`registration`): the
+    /// surges learn them as they learn those issued during the run.
+    pub fn registered(&mut self, registered: &Deliveries) {
+        for (plan, messages) in self.world.shards.iter().zip(registered) {
+            for m in messages {
+                if let ShardMsg::Registered(r) = m {
+                    for (id, &serial) in plan.citizens.clone().zip(&r.codes) {
+                        if serial != crate::agents::registration::NO_CODE {
+                            self.surges.learn(id, serial);
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -72,6 +72,9 @@ pub enum ShardMsg {
         flight: u32,
         passenger: crate::agents::flight::Boarding,
     },
+    /// The codes the shard's citizens held before the run started: its
+    /// first delivery.
+    Registered(Box<crate::agents::registration::Registered>),
 }
 
 /// A shard's output for one tick.

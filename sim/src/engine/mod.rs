@@ -21,6 +21,7 @@ pub mod dataflow;
 pub mod message;
 pub mod observer;
 pub mod placement;
+pub mod registration;
 pub mod report;
 pub mod shard;
 pub mod wheel;
@@ -183,11 +184,14 @@ pub fn follow(
 
 /// Runs the scenario's ticks from process 0: its share of the shards on
 /// its workers, and the barrier on the calling task, which owns
-/// `platform`, `oracle` and `observer`.
+/// `platform`, `oracle` and `observer`. `registered` (from
+/// `registration::register_population`) is the shards' first delivery.
+#[allow(clippy::too_many_arguments)]
 pub async fn drive<P: Platform>(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
+    registered: Deliveries,
     platform: &mut P,
     oracle: Option<&mut Oracle>,
     progress: &mut dyn FnMut(&TickProgress),
@@ -200,12 +204,18 @@ pub async fn drive<P: Platform>(
 
     let started = Instant::now();
     let mut barrier = Barrier::new(scenario, world, platform, oracle, observer, progress);
+    barrier.registered(&registered);
     let shards = scenario.shards as usize;
+    let mut registered = Some(registered);
     let served: Result<(Vec<ShardReport>, Vec<WorkerSeconds>), EngineError> = async {
         while let Some(call) = rx.recv().await {
             match call {
                 Call::Step { close, open, reply } => {
-                    let mut out: Deliveries = vec![Vec::new(); shards];
+                    // Empty when nobody registered before the clock.
+                    let mut out: Deliveries = registered
+                        .take()
+                        .filter(|r| r.len() == shards)
+                        .unwrap_or_else(|| vec![Vec::new(); shards]);
                     let step = async {
                         if let Some((tick, batches)) = close {
                             barrier.close(tick, batches, &mut out).await?;

@@ -30,8 +30,8 @@ pub struct Shard {
     flights: Flights,
     wheel: Wheel,
     due: Vec<u32>,
-    /// Citizens registered so far (local indices below this have applied).
-    registered: usize,
+    /// Whether the citizens' first wakes are scheduled.
+    started: bool,
     pub metrics: Metrics,
 }
 
@@ -68,7 +68,7 @@ impl Shard {
             flights: Flights::default(),
             wheel: Wheel::new(horizon),
             due: Vec::new(),
-            registered: 0,
+            started: false,
             metrics: Metrics::default(),
         }
     }
@@ -99,15 +99,12 @@ impl Shard {
         };
         let mut events = 0u64;
 
-        if self.registered < self.citizens.len() {
-            // Registration is spread over the first simulated hour.
-            let ticks = (60 / self.tick_minutes).max(1) as usize;
-            let chunk = self.citizens.len().div_ceil(ticks);
-            let range = self.registered..(self.registered + chunk).min(self.citizens.len());
-            self.registered = range.end;
-            events += range.len() as u64;
-            self.citizens
-                .register(&env, range, now, &mut self.wheel, &mut sink);
+        if !self.started {
+            // Codes were issued before the clock started (the inbox's
+            // `Registered`); the run starts with everyone's day.
+            self.started = true;
+            events += self.citizens.len() as u64;
+            self.citizens.start(&env, now, &mut self.wheel);
         }
 
         events += inbox.len() as u64;
@@ -153,6 +150,7 @@ impl Shard {
                 ShardMsg::Board { flight, passenger } => {
                     self.flights.board(&env, flight, passenger)
                 }
+                ShardMsg::Registered(registered) => self.citizens.registered(*registered),
             }
         }
 

@@ -88,6 +88,12 @@ pub struct Behaviour {
     pub smartphone_elderly: f64,
     /// Smartphone ownership among children aged 12 and under.
     pub smartphone_child: f64,
+    /// Applies for a first code today: a newcomer. Everyone else held one
+    /// before the run started (registered untimed, `agents::registration`).
+    /// 0.0002 after the 2020 roll-out: Fujian's 974,522 out-of-province
+    /// applications by the end of June 2020 over its 41.54 M residents
+    /// (DOMAIN.md) come to ~0.02 % a day over the roll-out's months.
+    pub first_code: f64,
     /// Smartphone users who also hold the national code (防疫健康信息码) and
     /// show it at checkpoints.
     pub national_code: f64,
@@ -144,6 +150,7 @@ impl Default for Behaviour {
             symptoms: 0.002,
             smartphone_elderly: 0.55,
             smartphone_child: 0.15,
+            first_code: 0.0002,
             national_code: 0.02,
             forged_codes: 0.0,
             uniform_destinations: false,
@@ -577,6 +584,7 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
     probability("symptoms", b.symptoms)?;
     probability("smartphone_elderly", b.smartphone_elderly)?;
     probability("smartphone_child", b.smartphone_child)?;
+    probability("first_code", b.first_code)?;
     probability("national_code", b.national_code)?;
     probability("forged_codes", b.forged_codes)?;
     probability("inbound", b.inbound)?;

@@ -57,6 +57,8 @@ pub struct World {
     first_day: u32,
     start_day: u32,
     days: Vec<calendar::Calendar>,
+    /// Calendar days the run spans (a day from 08:00 spans two).
+    pub run_days: u32,
 }
 
 impl World {
@@ -145,7 +147,9 @@ impl World {
         let travel = travel::Travel::build(&geography, s.behaviour.uniform_destinations);
         let first_day = s.start.day().saturating_sub(1);
         let days = (first_day..=s.end().day() + 1).map(calendar::of).collect();
+        let last = s.start.plus_minutes(s.duration_minutes.max(1) - 1);
         World {
+            run_days: last.day() - s.start.day() + 1,
             first_day,
             start_day: s.start.day(),
             days,
