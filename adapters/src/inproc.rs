@@ -376,14 +376,17 @@ impl Platform for InProcess {
             || links_down
         {
             let (tags, hub_requests): (Vec<u32>, Vec<Request>) = hub_requests.into_iter().unzip();
-            let result = self.hub.round(HubRound {
-                now,
-                publications,
-                queries: queries.clone(),
-                requests: hub_requests,
-                feeds: hub_feeds,
-                links,
-            });
+            let result = self.hub.round_on(
+                HubRound {
+                    now,
+                    publications,
+                    queries: queries.clone(),
+                    requests: hub_requests,
+                    feeds: hub_feeds,
+                    links,
+                },
+                self.pool.as_deref(),
+            );
             for (i, r) in tags.into_iter().zip(result.responses) {
                 (responses[i as usize], answered[i as usize]) = (r, true);
             }

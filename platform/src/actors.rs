@@ -163,18 +163,21 @@ impl Handler<HubRound> for HubActor {
 impl HubActor {
     /// The hub's round, by whoever owns the hub this tick.
     pub fn round(&mut self, msg: HubRound) -> HubRoundResult {
+        self.round_on(msg, None)
+    }
+
+    /// The hub's round, its publications and queries spread over `pool`
+    /// when given. Publications apply in order, then feeds and the hub's
+    /// own requests in order (they change what queries see), then the
+    /// queries, which only read: the answers do not depend on the pool.
+    pub fn round_on(&mut self, msg: HubRound, pool: Option<&rayon::ThreadPool>) -> HubRoundResult {
         let links = msg.links;
-        let mut waiting = Vec::new();
-        for p in std::mem::take(&mut self.backlog)
-            .into_iter()
-            .chain(msg.publications)
-        {
-            if link_up(&links, p.code.issuer) {
-                self.hub.publish(&p);
-            } else {
-                waiting.push(p);
-            }
-        }
+        let (ready, waiting): (Vec<Publication>, Vec<Publication>) =
+            std::mem::take(&mut self.backlog)
+                .into_iter()
+                .chain(msg.publications)
+                .partition(|p| link_up(&links, p.code.issuer));
+        self.hub.publish_all(&ready, pool);
         self.backlog = waiting;
         for (to, feed) in &msg.feeds {
             self.hub.note_feed(*to, feed);
@@ -184,18 +187,26 @@ impl HubActor {
             .iter()
             .map(|r| self.hub.handle(msg.now, r))
             .collect();
-        let answers = msg
-            .queries
-            .iter()
-            .enumerate()
-            .map(|(k, q)| {
-                if links.cut(msg.now, k, q) {
-                    HubAnswer::Unreachable
-                } else {
-                    links.vouch(q, self.hub.query(q))
-                }
-            })
-            .collect();
+        let hub = &self.hub;
+        let answer = |(k, q): (usize, &HubQuery)| {
+            if links.cut(msg.now, k, q) {
+                (HubAnswer::Unreachable, false)
+            } else {
+                (links.vouch(q, hub.answer(q)), true)
+            }
+        };
+        let answered: Vec<(HubAnswer, bool)> = match pool {
+            Some(pool) if msg.queries.len() >= QUERIES_ON_POOL_MIN => pool.install(|| {
+                use rayon::prelude::*;
+                msg.queries.par_iter().enumerate().map(answer).collect()
+            }),
+            _ => msg.queries.iter().enumerate().map(answer).collect(),
+        };
+        let mut answers = Vec::with_capacity(answered.len());
+        for (a, asked) in answered {
+            self.hub.queries += u64::from(asked);
+            answers.push(a);
+        }
         HubRoundResult {
             answers,
             responses,
@@ -203,6 +214,9 @@ impl HubActor {
         }
     }
 }
+
+/// Queries in a round from which the hub answers them on the pool.
+const QUERIES_ON_POOL_MIN: usize = 1024;
 
 /// The hub's counters, for the run report.
 #[derive(Message)]

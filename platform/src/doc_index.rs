@@ -36,6 +36,25 @@ fn hash(number: DocNumber) -> u64 {
     FxBuildHasher.hash_one(number.0)
 }
 
+fn insert_into(
+    table: &mut HashTable<u32>,
+    number: DocNumber,
+    value: u32,
+    number_of: &impl Fn(u32) -> DocNumber,
+) -> u32 {
+    match table.entry(
+        hash(number),
+        |&v| number_of(v) == number,
+        |&v| hash(number_of(v)),
+    ) {
+        Entry::Occupied(o) => *o.get(),
+        Entry::Vacant(v) => {
+            v.insert(value);
+            value
+        }
+    }
+}
+
 impl DocIndex {
     /// The shard of `number`: a multiply-shift of its own, so the bits that
     /// pick the shard are not the ones the shard's table uses.
@@ -62,17 +81,42 @@ impl DocIndex {
         number_of: impl Fn(u32) -> DocNumber,
     ) -> u32 {
         let shard = self.shard(number);
-        match self.shards[shard].entry(
-            hash(number),
-            |&v| number_of(v) == number,
-            |&v| hash(number_of(v)),
-        ) {
-            Entry::Occupied(o) => *o.get(),
-            Entry::Vacant(v) => {
-                v.insert(value);
-                value
+        insert_into(&mut self.shards[shard], number, value, &number_of)
+    }
+
+    /// `insert` of every entry in order, each shard's entries on `pool`
+    /// beside the others': shards share nothing, and within a shard the
+    /// entries keep their order, so the first of a document still wins.
+    pub fn insert_all(
+        &mut self,
+        entries: &[(DocNumber, u32)],
+        number_of: impl Fn(u32) -> DocNumber + Sync,
+        pool: Option<&rayon::ThreadPool>,
+    ) {
+        let pool = match pool {
+            Some(pool) if self.shards.len() > 1 => pool,
+            _ => {
+                for &(number, value) in entries {
+                    self.insert(number, value, &number_of);
+                }
+                return;
             }
+        };
+        let mut per_shard: Vec<Vec<(DocNumber, u32)>> = vec![Vec::new(); self.shards.len()];
+        for &(number, value) in entries {
+            per_shard[self.shard(number)].push((number, value));
         }
+        pool.install(|| {
+            use rayon::prelude::*;
+            self.shards
+                .par_iter_mut()
+                .zip(per_shard)
+                .for_each(|(table, entries)| {
+                    for (number, value) in entries {
+                        insert_into(table, number, value, &number_of);
+                    }
+                })
+        });
     }
 
     /// Makes room for `additional` more entries at once, so a run that
@@ -178,6 +222,42 @@ mod tests {
         }
         for (i, n) in all.iter().enumerate() {
             assert_eq!(index.get(*n, of_all), Some(i as u32));
+        }
+    }
+
+    /// The pool changes who does the work, never the result: values stored
+    /// for numbers seen twice in a batch are the first of the batch's.
+    #[test]
+    fn inserting_a_batch_on_the_pool_equals_inserting_it_in_order() {
+        let numbers: Vec<DocNumber> = (0..SHARD_PLANNED as u64 * 3)
+            .map(|k| DocNumber(11010519800101000 + (k % 150_000) * 17))
+            .collect();
+        let of = |v: u32| numbers[v as usize];
+        let entries: Vec<(DocNumber, u32)> = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, i as u32))
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let mut in_order = DocIndex::default();
+        let mut batched = DocIndex::default();
+        for index in [&mut in_order, &mut batched] {
+            index.reserve(numbers.len(), of);
+        }
+        assert!(batched.shards.len() > 1);
+        for &(n, v) in &entries {
+            in_order.insert(n, v, of);
+        }
+        batched.insert_all(&entries, of, Some(&pool));
+        assert_eq!(batched.len(), 150_000);
+        assert_eq!(batched.len(), in_order.len());
+        for n in &numbers {
+            let first = batched.get(*n, of);
+            assert_eq!(first, in_order.get(*n, of));
+            assert!(first.unwrap() < 150_000, "the first value wins");
         }
     }
 }

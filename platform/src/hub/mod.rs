@@ -164,6 +164,36 @@ impl Published {
     }
 }
 
+/// A published status's rare parts.
+type Extras = (Option<Explanation>, Option<NatShown>);
+/// What a publication does to `Hub::extras`: set (`Some`) or clear (`None`)
+/// the entry of (issuer slot, serial).
+type ExtrasChange = ((u8, u32), Option<Extras>);
+
+/// Publications in a round from which the hub updates its tables on the
+/// pool: below it, splitting the work costs more than it saves.
+const PUBLISH_ON_POOL_MIN: usize = 4096;
+
+/// Writes `p` into its issuer's status table; returns the change to the
+/// extras it needs, if any.
+fn set_status(table: &mut Vec<Published>, slot: usize, p: &Publication) -> Option<ExtrasChange> {
+    let i = p.code.serial as usize;
+    if table.len() <= i {
+        table.resize(i + 1, Published::ABSENT);
+    }
+    let has_extras = p.explanation.is_some() || p.nat.is_some();
+    let key = (slot as u8, p.code.serial);
+    let change = if has_extras {
+        Some((key, Some((p.explanation.clone(), p.nat))))
+    } else if table[i].flags & EXTRAS != 0 {
+        Some((key, None))
+    } else {
+        None
+    };
+    table[i] = Published::new(p, has_extras);
+    change
+}
+
 /// `Hub::by_document` packs a code into a `u32`: the issuer slot in the top
 /// bits, the serial below. Serials that do not fit (more than 134 M codes
 /// from one issuer) go to `Hub::by_document_wide` instead.
@@ -194,7 +224,7 @@ pub struct Hub {
     by_issuer: Vec<Vec<Published>>,
     /// Explanations and NAT results, keyed by (issuer slot, serial); most
     /// published statuses have neither.
-    extras: FxHashMap<(u8, u32), (Option<Explanation>, Option<NatShown>)>,
+    extras: FxHashMap<(u8, u32), Extras>,
     /// Document → packed code (`SERIAL_BITS`) of the first code published
     /// for it; the document is read from the code's record.
     by_document: DocIndex,
@@ -394,19 +424,9 @@ impl Hub {
 
     pub fn publish(&mut self, p: &Publication) {
         let slot = Self::slot(p.code.issuer);
-        let table = &mut self.by_issuer[slot];
-        let i = p.code.serial as usize;
-        if table.len() <= i {
-            table.resize(i + 1, Published::ABSENT);
+        if let Some((key, extras)) = set_status(&mut self.by_issuer[slot], slot, p) {
+            self.set_extras(key, extras);
         }
-        let has_extras = p.explanation.is_some() || p.nat.is_some();
-        let key = (slot as u8, p.code.serial);
-        if has_extras {
-            self.extras.insert(key, (p.explanation.clone(), p.nat));
-        } else if table[i].flags & EXTRAS != 0 {
-            self.extras.remove(&key);
-        }
-        table[i] = Published::new(p, has_extras);
         let number = p.holder.number;
         if p.code.serial > SERIAL_MASK {
             if self.document_code(number).is_none() {
@@ -421,6 +441,69 @@ impl Hub {
         let by_issuer = &self.by_issuer;
         self.by_document
             .insert(number, packed, |c| Self::number_at(by_issuer, c));
+    }
+
+    /// `publish` of each publication in order, with the issuers' tables,
+    /// then the document index's shards, updated on `pool` side by side:
+    /// each issuer's table and each shard sees its publications in order,
+    /// and nothing else reads them meanwhile, so the hub ends as one by
+    /// one. A code's holder never changes, so the index may resolve codes
+    /// against the tables as they stand at the end.
+    pub fn publish_all(&mut self, publications: &[Publication], pool: Option<&rayon::ThreadPool>) {
+        use rayon::prelude::*;
+        // Wide serials interleave two indexes; they only occur past 134 M
+        // codes of one issuer, where the order matters more than the time.
+        let wide = !self.by_document_wide.is_empty()
+            || publications.iter().any(|p| p.code.serial > SERIAL_MASK);
+        let pool = match pool {
+            Some(pool) if !wide && publications.len() >= PUBLISH_ON_POOL_MIN => pool,
+            _ => {
+                publications.iter().for_each(|p| self.publish(p));
+                return;
+            }
+        };
+        let mut by_slot: Vec<Vec<&Publication>> = vec![Vec::new(); self.by_issuer.len()];
+        for p in publications {
+            by_slot[Self::slot(p.code.issuer)].push(p);
+        }
+        let extras: Vec<Vec<ExtrasChange>> = pool.install(|| {
+            self.by_issuer
+                .par_iter_mut()
+                .zip(by_slot)
+                .enumerate()
+                .map(|(slot, (table, publications))| {
+                    publications
+                        .into_iter()
+                        .filter_map(|p| set_status(table, slot, p))
+                        .collect()
+                })
+                .collect()
+        });
+        // Keyed by issuer slot, so no two slots' changes touch one entry.
+        for (key, change) in extras.into_iter().flatten() {
+            self.set_extras(key, change);
+        }
+        let entries: Vec<(DocNumber, u32)> = publications
+            .iter()
+            .map(|p| {
+                let slot = Self::slot(p.code.issuer) as u32;
+                (p.holder.number, (slot << SERIAL_BITS) | p.code.serial)
+            })
+            .collect();
+        let by_issuer = &self.by_issuer;
+        self.by_document
+            .insert_all(&entries, |c| Self::number_at(by_issuer, c), Some(pool));
+    }
+
+    fn set_extras(&mut self, key: (u8, u32), change: Option<Extras>) {
+        match change {
+            Some(extras) => {
+                self.extras.insert(key, extras);
+            }
+            None => {
+                self.extras.remove(&key);
+            }
+        }
     }
 
     fn number_at(by_issuer: &[Vec<Published>], packed: u32) -> DocNumber {
@@ -438,6 +521,11 @@ impl Hub {
 
     pub fn query(&mut self, q: &HubQuery) -> HubAnswer {
         self.queries += 1;
+        self.answer(q)
+    }
+
+    /// `query`'s answer, without counting it: many can be answered at once.
+    pub fn answer(&self, q: &HubQuery) -> HubAnswer {
         let code = match q.lookup {
             HubLookup::Code(c) if !self.keys.signs(&c) => return HubAnswer::Forged,
             HubLookup::Code(c) => c,

@@ -354,3 +354,65 @@ fn the_hub_refuses_forged_codes_of_every_issuer() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A round's publications applied on the pool leave the hub as applying
+/// them one by one does: the first code of a document, the latest status
+/// of a code and its rare parts set and cleared in order.
+#[test]
+fn publishing_a_round_on_the_pool_equals_publishing_in_order() {
+    let keys = CodeKeys::default();
+    let nat = NatShown {
+        at: t("2020-10-01T07:00"),
+        institution: 9,
+    };
+    let why = Explanation::new("contact".into(), "stay home".into());
+    let mut publications = Vec::new();
+    let mut codes = Vec::new();
+    for serial in 0..3_000u32 {
+        for p in 0..31u8 {
+            let code = keys.sign(Issuer::Province(ProvinceId(p)), serial);
+            // Documents shared between provinces: the first code published wins.
+            let who = person(u64::from(serial) * 20 + u64::from(p % 20));
+            codes.push(code);
+            publications.push(Publication {
+                code,
+                holder: who,
+                color: Color::Green,
+                at: t("2020-10-01T08:00"),
+                explanation: (serial % 7 == 0).then(|| why.clone()),
+                nat: (serial % 5 == 0).then_some(nat),
+            });
+        }
+    }
+    // Later in the round, some codes change again: rare parts set and cleared.
+    for k in (0..publications.len()).step_by(11) {
+        let mut p = publications[k].clone();
+        p.color = Color::Yellow;
+        p.explanation = p.explanation.is_none().then(|| why.clone());
+        p.nat = None;
+        publications.push(p);
+    }
+    let per_province = vec![3_000; 31];
+    let mut in_order = Hub::new();
+    in_order.reserve(&per_province);
+    let mut on_pool = Hub::new();
+    on_pool.reserve(&per_province);
+    assert!(publications.len() >= PUBLISH_ON_POOL_MIN);
+    publications.iter().for_each(|p| in_order.publish(p));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    on_pool.publish_all(&publications, Some(&pool));
+    assert_eq!(on_pool.extras, in_order.extras);
+    assert!(!on_pool.extras.is_empty());
+    let from = province("beijing");
+    let documents = publications
+        .iter()
+        .map(|p| HubLookup::Document(p.holder.number));
+    let by_code = codes.iter().map(|c| HubLookup::Code(*c));
+    for lookup in documents.chain(by_code) {
+        let q = HubQuery { from, lookup };
+        assert_eq!(on_pool.answer(&q), in_order.answer(&q), "{lookup:?}");
+    }
+}

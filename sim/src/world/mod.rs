@@ -145,7 +145,9 @@ impl World {
             })
             .collect();
         let travel = travel::Travel::build(&geography, s.behaviour.uniform_destinations);
-        let first_day = s.start.day().saturating_sub(1);
+        // From two days before the start: the eve's plan reads the eve's
+        // own previous day, and every citizen plans the eve.
+        let first_day = s.start.day().saturating_sub(2);
         let days = (first_day..=s.end().day() + 1).map(calendar::of).collect();
         let last = s.start.plus_minutes(s.duration_minutes.max(1) - 1);
         World {
