@@ -200,12 +200,12 @@ impl DegradeParams {
 /// (it only answers cross-province lookups, ~1 % of scans). Load scales
 /// with simulated citizens, not with the census, so the rule keeps the same
 /// utilisation at any `population_scale`. The default of 5,000 citizens per
-/// server is what the ordinary-day scenarios need to see no busy answer:
-/// their peak is the first hour's registration wave, when every shard
-/// registers a 60th of its citizens a minute and one province's counties
-/// can come first in several shards at once (national-day: Tianjin peaks
-/// at 103 queued applications on 4 servers; an average day uses < 1 % of
-/// the servers).
+/// server was sized when runs started unregistered and the first hour's
+/// registration wave was the ordinary day's peak. With the population
+/// registered before the clock it leaves wide headroom (national-day: no
+/// platform ever queues, utilisation about 0.1 %), so the ordinary-day
+/// scenarios see no busy answer; scenarios that study capacity set
+/// `servers` or `citizens_per_server` themselves.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CapacityConfig {
     pub defaults: PlatformSpec,
