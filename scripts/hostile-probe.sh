@@ -98,7 +98,7 @@ PY
 printf '%-10s %8s %12s %12s %9s %9s %9s\n' attack conns "healthz p50" "healthz max" failures "RSS MiB" "peak MiB"
 read -r p50 max fail < <(probe)
 printf '%-10s %8s %10s ms %10s ms %9s %9s %9s\n' none 0 "$p50" "$max" "$fail" "$(rss_mib)" "$(hwm_mib)"
-for kind in slowloris bodies idle; do
+for kind in ${KINDS:-slowloris bodies idle}; do
     exec 3< <(attack "$kind")
     read -r opened <&3
     read -r p50 max fail < <(probe)

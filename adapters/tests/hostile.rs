@@ -140,7 +140,7 @@ fn slowloris_fills_the_cap_and_healthz_still_answers_then_the_heads_time_out() {
 }
 
 #[test]
-fn past_the_overflow_service_connections_get_503_unread() {
+fn past_the_overflow_service_connections_get_503_unread_and_healthz_200() {
     runtime().block_on(async {
         let server = serve(tight()).await;
         let addr = server.local_addr();
@@ -152,6 +152,18 @@ fn past_the_overflow_service_connections_get_503_unread() {
         // Cap and overflow are full: answered at once, without being read.
         let mut s = connect(addr).await;
         assert_eq!(status(&mut s).await, Some(503));
+        // A health check is still answered there: a full server is not a
+        // dead one. Work is not, even when it arrives at once.
+        assert_eq!(
+            request(addr, HEALTH).await,
+            Some(200),
+            "healthz past the overflow"
+        );
+        assert_eq!(
+            request(addr, &query()).await,
+            Some(503),
+            "work past the overflow"
+        );
         drop(slow);
         server.shutdown().await;
     });

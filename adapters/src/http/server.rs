@@ -313,17 +313,53 @@ fn overflow_answer(method: &Method, path: &str) -> HttpResponse {
     ))
 }
 
-/// Past the overflow service too: a `503` written without reading, then the
-/// connection is closed.
+/// Past the overflow service too: the connection's first bytes are peeked
+/// at for a moment (a health check sends its request at once), so a
+/// supervisor still tells a full server from a dead one: `GET /healthz`
+/// gets `200`, anything else `503`, written without reading the request;
+/// then the connection is closed. Nothing is held past the peek's bytes.
 async fn refuse_unread(mut stream: TcpStream) {
     const BODY: &str = r#"{"error":"too many connections; retry later"}"#;
-    let reply = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    );
+    const HEALTHY: &str = r#"{"status":"ok"}"#;
+    let reply = if asks_health(&stream).await {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{HEALTHY}",
+            HEALTHY.len()
+        )
+    } else {
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+            BODY.len()
+        )
+    };
     let write = stream.write_all(reply.as_bytes());
     let _ = tokio::time::timeout(OVERFLOW_DEADLINE, write).await;
     let _ = stream.shutdown().await;
+}
+
+/// How long a connection past the overflow has to show `GET /healthz`.
+const HEALTH_PEEK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Whether the first bytes on `stream`, within `HEALTH_PEEK`, are a
+/// `GET /healthz` request line; they are peeked, not read.
+async fn asks_health(stream: &TcpStream) -> bool {
+    const LINE: &[u8] = b"GET /healthz ";
+    let mut head = [0u8; LINE.len()];
+    let peek = async {
+        loop {
+            match stream.peek(&mut head).await {
+                Ok(n) if n == LINE.len() => return head == *LINE,
+                Ok(n) if n > 0 && LINE.starts_with(&head[..n]) => {
+                    // Part of the line so far: wait for the rest.
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                _ => return false,
+            }
+        }
+    };
+    tokio::time::timeout(HEALTH_PEEK, peek)
+        .await
+        .unwrap_or(false)
 }
 
 fn health() -> HttpResponse {
