@@ -20,6 +20,26 @@ fn forged(code: CodeId) -> CodeId {
     }
 }
 
+/// Runs `test` against `direct()` served over HTTP on loopback, then stops
+/// the server.
+fn served(test: impl AsyncFnOnce(std::net::SocketAddr)) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = Server::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(direct()),
+            at("2020-10-01T00:00"),
+        )
+        .await
+        .unwrap();
+        test(server.local_addr()).await;
+        server.shutdown().await;
+    });
+}
+
 fn national_apply() -> Request {
     Request::Apply {
         province: province("beijing"),
@@ -123,23 +143,11 @@ fn the_in_process_platform_refuses_forged_codes_including_cross_province_scans()
 
 #[test]
 fn the_http_client_gets_the_forged_code_refusal_back() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let server = Server::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            Arc::new(direct()),
-            at("2020-10-01T00:00"),
-        )
-        .await
-        .unwrap();
-        let mut client = HttpClient::new(&format!("http://{}", server.local_addr()))
+    served(async |addr| {
+        let mut client = HttpClient::new(&format!("http://{addr}"))
             .unwrap()
             .with_timeout(TIMEOUT);
         forged_then_genuine(&mut client).await;
-        server.shutdown().await;
     });
 }
 
@@ -149,19 +157,8 @@ fn the_http_client_gets_the_forged_code_refusal_back() {
 /// `/v1/batch`: no answer carries a holder or a color.
 #[test]
 fn enumerating_serials_over_http_reads_no_holder() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let server = Server::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            Arc::new(direct()),
-            at("2020-10-01T00:00"),
-        )
-        .await
-        .unwrap();
-        let mut conn = hcsim_adapters::http::Connection::new(server.local_addr()).unwrap();
+    served(async |addr| {
+        let mut conn = hcsim_adapters::http::Connection::new(addr).unwrap();
         let mut post = async |path: &str, body: String| {
             let bytes = conn
                 .request(Method::POST, path, Bytes::from(body), TIMEOUT)
@@ -249,7 +246,6 @@ fn enumerating_serials_over_http_reads_no_holder() {
             genuine.contains("holder") && genuine.contains("green"),
             "{genuine}"
         );
-        server.shutdown().await;
     });
 }
 
@@ -259,19 +255,8 @@ fn enumerating_serials_over_http_reads_no_holder() {
 /// saved it gets a verdict in both.
 #[test]
 fn an_offline_code_edited_over_http_is_refused_as_forged() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let server = Server::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            Arc::new(direct()),
-            at("2020-10-01T00:00"),
-        )
-        .await
-        .unwrap();
-        let mut conn = hcsim_adapters::http::Connection::new(server.local_addr()).unwrap();
+    served(async |addr| {
+        let mut conn = hcsim_adapters::http::Connection::new(addr).unwrap();
         let mut post = async |path: &str, body: String| {
             let bytes = conn
                 .request(Method::POST, path, Bytes::from(body), TIMEOUT)
@@ -295,7 +280,9 @@ fn an_offline_code_edited_over_http_is_refused_as_forged() {
         assert_eq!(saved["color"], "green", "{saved}");
         let seal = saved["seal"].as_str().unwrap().to_string();
         let offline = |issued: &str, color: &str, seal: &str| {
-            format!(r#"{{"offline":{{"code":{code},"issued":{issued},"color":"{color}","seal":"{seal}"}}}}"#)
+            format!(
+                r#"{{"offline":{{"code":{code},"issued":{issued},"color":"{color}","seal":"{seal}"}}}}"#
+            )
         };
         let saved_at = saved["issued"].to_string();
         let later = (saved["issued"].as_u64().unwrap() + 24 * 60).to_string();
@@ -339,9 +326,12 @@ fn an_offline_code_edited_over_http_is_refused_as_forged() {
                 "{scanned_in}"
             );
             let kept_alive = offline(&later, "green", &seal);
-            let answer = post("/v1/code/verify", verify(scanned_in, kept_alive.clone(), now)).await;
+            let answer = post(
+                "/v1/code/verify",
+                verify(scanned_in, kept_alive.clone(), now),
+            )
+            .await;
             assert_eq!(answer, refusal, "{scanned_in}: {kept_alive}");
         }
-        server.shutdown().await;
     });
 }
