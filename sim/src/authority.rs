@@ -312,7 +312,11 @@ impl Authority {
                     acc += r.len() as u64;
                 }
                 let Some((county, id)) = chosen else { continue };
-                if self.active_cases.contains(&id) {
+                // A case is found by a test the platform publishes: not
+                // before the person has applied for a code (`nat_causality`).
+                if self.active_cases.contains(&id)
+                    || first_code_day(world, &self.behaviour, id).is_some_and(|d| d >= day)
+                {
                     continue;
                 }
                 self.active_cases.insert(id);

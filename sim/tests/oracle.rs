@@ -1104,3 +1104,22 @@ fn an_offline_code_accepted_past_its_hours_is_caught() {
     assert_eq!(kinds, ["offline_expired_accepted"], "{:?}", bad.violations);
     assert_eq!(bad.violations[0].at, day0.plus_hours(30).to_string());
 }
+
+/// Cases drawn on a day are people who already hold a code: with many
+/// newcomers (a fifth of the smoke day's citizens apply during it), no
+/// case's positive test precedes its holder's application.
+#[test]
+fn cases_are_never_found_before_their_holder_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
+    scenario.behaviour.first_code = 0.2;
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    let o = run_with_rules(&scenario, &opts, provincial(None)).unwrap();
+    let oracle = oracle_of(&o);
+    assert!(o.summary.epidemic.confirmed > 0, "cases were drawn");
+    assert_eq!(oracle.violations, 0, "{:?}", oracle.by_kind);
+}
