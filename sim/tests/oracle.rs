@@ -278,6 +278,20 @@ fn history(events: Vec<Event>, rules: &str) -> Violation {
     }
 }
 
+/// The citizen's application for a code, face verified, aged 30.
+fn apply(now: Minute) -> Event {
+    event(
+        now,
+        Sender::Citizen(0),
+        Request::Apply {
+            province: home(),
+            identity: person(30),
+            face_verified: true,
+            national: false,
+        },
+    )
+}
+
 fn declare(now: Minute, symptoms: bool) -> Event {
     event(
         now,
@@ -294,19 +308,7 @@ fn declare(now: Minute, symptoms: bool) -> Event {
 #[test]
 fn one_checkin_short_release_is_caught_as_a_skipped_streak_day() {
     let day0 = Minute::parse("2020-10-01T10:00").unwrap();
-    let mut ev = vec![
-        event(
-            day0,
-            Sender::Citizen(0),
-            Request::Apply {
-                province: home(),
-                identity: person(30),
-                face_verified: true,
-                national: false,
-            },
-        ),
-        declare(day0.plus_minutes(1), true),
-    ];
+    let mut ev = vec![apply(day0), declare(day0.plus_minutes(1), true)];
     // Six check-ins at 08:00, the seventh at noon of day 7.
     for d in 1..=6 {
         ev.push(declare(Minute(day0.plus_days(d).0 - 120), false));
@@ -1052,16 +1054,7 @@ fn an_offline_code_accepted_past_its_hours_is_caught() {
         seal: hcsim_platform::CodeKeys::default().seal(&code(), day0.plus_minutes(5), Color::Green),
     };
     let mut ev = vec![
-        event(
-            day0,
-            Sender::Citizen(0),
-            Request::Apply {
-                province: home(),
-                identity: person(30),
-                face_verified: true,
-                national: false,
-            },
-        ),
+        apply(day0),
         event(
             day0.plus_minutes(5),
             Sender::Citizen(0),

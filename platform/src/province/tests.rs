@@ -1352,6 +1352,28 @@ fn a_platform_refuses_codes_signed_under_another_secret() {
 // ---- Boundaries a mutation run found unguarded ------------------------------
 
 /// Hubei's rules with one line changed.
+/// A Hubei resident holding a code (applied 2020-04-20 08:00) from a Hubei
+/// platform running `rules`.
+fn hubei_holder(rules: Arc<RuleSet>) -> P {
+    let mut p = P {
+        x: ProvincePlatform::new(ProvinceId::parse("hubei").unwrap(), rules),
+        ..registered("hubei", "hubei", "2020-04-20T08:00")
+    };
+    p.code = match p.req(
+        "2020-04-20T08:00",
+        Request::Apply {
+            province: p.x.province(),
+            identity: p.who,
+            face_verified: true,
+            national: false,
+        },
+    ) {
+        Response::Issued { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    p
+}
+
 fn hubei_with(from: &str, to: &str) -> Arc<RuleSet> {
     let text = include_str!("../../../scenarios/rules/hubei.toml").replace(from, to);
     assert!(text.contains(to));
@@ -1401,25 +1423,7 @@ fn a_positive_igg_counts_only_where_the_rule_accepts_it_and_after_it() {
             at: t("2020-04-21T09:00")
         })
     );
-    let mut strict = P {
-        x: ProvincePlatform::new(
-            ProvinceId::parse("hubei").unwrap(),
-            hubei_with("igg_positive = true", "igg_positive = false"),
-        ),
-        ..registered("hubei", "hubei", "2020-04-20T08:00")
-    };
-    strict.code = match strict.req(
-        "2020-04-20T08:00",
-        Request::Apply {
-            province: strict.x.province(),
-            identity: strict.who,
-            face_verified: true,
-            national: false,
-        },
-    ) {
-        Response::Issued { code, .. } => code,
-        other => panic!("{other:?}"),
-    };
+    let mut strict = hubei_holder(hubei_with("igg_positive = true", "igg_positive = false"));
     igg(&mut strict, "2020-04-21T09:00");
     let code = strict.code;
     assert_eq!(strict.x.resume_work_ok(code, t("2020-04-22T09:00")), None);
@@ -1428,25 +1432,10 @@ fn a_positive_igg_counts_only_where_the_rule_accepts_it_and_after_it() {
 
 #[test]
 fn a_color_the_scheme_does_not_explain_shows_no_reason() {
-    let mut p = P {
-        x: ProvincePlatform::new(
-            ProvinceId::parse("hubei").unwrap(),
-            hubei_with("explain = [\"yellow\", \"red\"]", "explain = [\"red\"]"),
-        ),
-        ..registered("hubei", "hubei", "2020-04-20T08:00")
-    };
-    p.code = match p.req(
-        "2020-04-20T08:00",
-        Request::Apply {
-            province: p.x.province(),
-            identity: p.who,
-            face_verified: true,
-            national: false,
-        },
-    ) {
-        Response::Issued { code, .. } => code,
-        other => panic!("{other:?}"),
-    };
+    let mut p = hubei_holder(hubei_with(
+        "explain = [\"yellow\", \"red\"]",
+        "explain = [\"red\"]",
+    ));
     let v = p.scan("2020-04-20T09:00", Some(381));
     assert_eq!((v.color, v.explanation), (Color::Yellow, None));
 }
