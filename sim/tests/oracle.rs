@@ -260,7 +260,11 @@ fn event(now: Minute, sender: Sender, request: Request) -> Event {
     }
 }
 
-fn history(events: Vec<Event>, rules: &str) -> Violation {
+/// A violation whose history is `events`, numbered in the order given.
+fn history(mut events: Vec<Event>, rules: &str) -> Violation {
+    for (i, e) in events.iter_mut().enumerate() {
+        e.order = i as u64 + 1;
+    }
     let mut rule_map = std::collections::BTreeMap::new();
     rule_map.insert(HOME.to_string(), rules_file(rules));
     Violation {
@@ -321,9 +325,6 @@ fn one_checkin_short_release_is_caught_as_a_skipped_streak_day() {
         Request::Query { code: code() },
     ));
     ev.sort_by_key(|e| e.now);
-    for (i, e) in ev.iter_mut().enumerate() {
-        e.order = i as u64 + 1;
-    }
     let v = history(ev, "default");
     let (clean, names) = everywhere(load("default"), "default");
     let ok = replay(&v, clean, names.clone());
@@ -616,9 +617,6 @@ fn to_events(steps: &[Step]) -> Vec<Event> {
             ),
         };
         out.push(event(now, sender, request));
-    }
-    for (i, e) in out.iter_mut().enumerate() {
-        e.order = i as u64 + 1;
     }
     out
 }
@@ -1053,7 +1051,7 @@ fn an_offline_code_accepted_past_its_hours_is_caught() {
         color: Color::Green,
         seal: hcsim_platform::CodeKeys::default().seal(&code(), day0.plus_minutes(5), Color::Green),
     };
-    let mut ev = vec![
+    let ev = vec![
         apply(day0),
         event(
             day0.plus_minutes(5),
@@ -1080,9 +1078,6 @@ fn an_offline_code_accepted_past_its_hours_is_caught() {
             },
         ),
     ];
-    for (i, e) in ev.iter_mut().enumerate() {
-        e.order = i as u64 + 1;
-    }
     let v = history(ev, "default");
     let (clean, names) = everywhere(load("default"), "default");
     let ok = replay(&v, clean, names.clone());
