@@ -327,6 +327,11 @@ pub struct ProvinceSummary {
     /// Scans at checkpoints in this province.
     pub scans: ScanTotals,
     pub scans_by_checkpoint: BTreeMap<String, u64>,
+    /// Of those, scans of yellow, orange and red codes: people whose code
+    /// keeps them at home, seen at a fever clinic, on the way home from a
+    /// trip, or before they learnt of the change.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scans_not_green_by_checkpoint: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -149,6 +149,7 @@ pub fn summary() -> Summary {
             colors_at_end: map(&[("green", 400 + p as u64 * 10), ("yellow", 2), ("red", 1)]),
             scans: totals(1000 + p as u64 * 30, 5 + p as u64 % 4, p as u64 % 5),
             scans_by_checkpoint: map(&[("community", 300), ("restaurant", 200)]),
+            scans_not_green_by_checkpoint: Default::default(),
         })
         .collect();
     let mut recognition = Vec::new();

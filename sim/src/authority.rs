@@ -139,6 +139,19 @@ impl Authority {
         }
     }
 
+    /// The platform texts a holder whose code the tick's feeds change; the
+    /// holder opens it (`Citizens::notice`). Orders to isolate come with
+    /// their own notice.
+    fn text(world: &World, id: u32, d: &mut Directives) {
+        d.notices.push((
+            world.shard_of_citizen(id),
+            ShardMsg::Notice {
+                citizen: id,
+                notice: Notice::ColorChanged,
+            },
+        ));
+    }
+
     fn designate(
         &mut self,
         world: &World,
@@ -270,6 +283,7 @@ impl Authority {
                 m,
                 Feed::SameBuildingCase { person, at: now },
             ));
+            Self::text(world, m, d);
         }
     }
 
@@ -375,6 +389,7 @@ impl Authority {
                         at: now,
                     },
                 ));
+                Self::text(world, id, d);
             }
         }
     }

@@ -170,6 +170,29 @@ fn provinces(l: &mut Ledger, s: &Summary) {
             p.scans_by_checkpoint.values().sum(),
             p.scans.total,
         );
+        let not_green = ["yellow", "orange", "red"];
+        l.equal(
+            || {
+                format!(
+                    "Σ provinces[{}].scans_not_green_by_checkpoint = {at}.by_color.{{yellow, orange, red}}",
+                    p.province
+                )
+            },
+            p.scans_not_green_by_checkpoint.values().sum(),
+            not_green.iter().map(|c| get(&p.scans.by_color, c)).sum(),
+        );
+        for (kind, n) in &p.scans_not_green_by_checkpoint {
+            l.at_most(
+                || {
+                    format!(
+                        "provinces[{}].scans_not_green_by_checkpoint.{kind} ≤ its scans_by_checkpoint.{kind}",
+                        p.province
+                    )
+                },
+                *n,
+                p.scans_by_checkpoint.get(kind).copied().unwrap_or(0),
+            );
+        }
         l.at_most(
             || format!("Σ provinces[{}].colors_at_end ≤ its citizens", p.province),
             p.colors_at_end.values().sum(),

@@ -15,6 +15,13 @@ pub fn issuer_slot(i: Issuer) -> usize {
     }
 }
 
+/// A colour that keeps its holder at home: yellow (home observation),
+/// orange and red (quarantine), apart from what the order allows.
+pub fn restricts(color: hcsim_platform::Color) -> bool {
+    use hcsim_platform::Color;
+    matches!(color, Color::Yellow | Color::Orange | Color::Red)
+}
+
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecognitionCell {
     pub scans: u64,
@@ -38,6 +45,9 @@ pub struct ProvinceScans {
     pub wait_seconds_max: u64,
     /// Scans by checkpoint kind (CHECKPOINT_KINDS order).
     pub by_kind: [u64; 15],
+    /// Scans of yellow, orange and red codes by checkpoint kind: where
+    /// people whose code keeps them at home were seen all the same.
+    pub not_green_by_kind: [u64; 15],
 }
 
 /// Counts within one reporting interval, for charts over time.
@@ -169,6 +179,9 @@ impl Metrics {
         match response {
             Response::Verdict(v) => {
                 p.by_color[v.color.index()] += 1;
+                if restricts(v.color) {
+                    p.not_green_by_kind[kind] += 1;
+                }
                 p.by_decision[v.decision as usize] += 1;
                 p.via_hub += u64::from(v.via_hub);
                 t.via_hub += u64::from(v.via_hub);
@@ -227,6 +240,7 @@ impl Metrics {
             }
             for i in 0..15 {
                 a.by_kind[i] += b.by_kind[i];
+                a.not_green_by_kind[i] += b.not_green_by_kind[i];
             }
             a.busy += b.busy;
             a.unknown += b.unknown;

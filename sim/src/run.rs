@@ -553,6 +553,12 @@ fn summarize(
             .filter(|(k, _)| ps.by_kind[*k] > 0)
             .map(|(k, kind)| (kind.as_str().to_string(), ps.by_kind[k]))
             .collect();
+        let scans_not_green_by_checkpoint = CHECKPOINT_KINDS
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| ps.not_green_by_kind[*k] > 0)
+            .map(|(k, kind)| (kind.as_str().to_string(), ps.not_green_by_kind[k]))
+            .collect();
         provinces.push(ProvinceSummary {
             province: p.key().to_string(),
             citizens,
@@ -560,6 +566,7 @@ fn summarize(
             colors_at_end,
             scans: totals(ps, 0),
             scans_by_checkpoint,
+            scans_not_green_by_checkpoint,
         });
     }
     let mut recognition = Vec::new();

@@ -160,3 +160,36 @@ fn the_national_day_starts_registered() {
     assert!(oracle.checks > 2 * oracle.citizens_checked, "{oracle:?}");
     assert_eq!(oracle.violations, 0);
 }
+
+/// Over Anhui's fortnight, travellers back from medium-risk counties turn
+/// yellow, some of them red: people who know their code keeps them home
+/// stay there. Yellow, orange and red codes are scanned only at fever
+/// clinics and on a trip's way home (stations and airports, where the code
+/// stops them), never at restaurants, malls, work or the community gate.
+#[test]
+fn holders_of_yellow_and_red_codes_are_seen_only_at_fever_clinics_and_stations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Scenario::load(&super::scenario("anhui-fortnight.toml")).unwrap();
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    let s = run(&s, &opts).unwrap().summary;
+    let not_green: u64 = ["yellow", "orange", "red"]
+        .iter()
+        .map(|c| s.scans.by_color.get(*c).copied().unwrap_or(0))
+        .sum();
+    assert!(not_green > 0, "nobody yellow or red was scanned");
+    let allowed = ["hospital", "airport", "train_station", "bus_station"];
+    for p in &s.provinces {
+        for (kind, n) in &p.scans_not_green_by_checkpoint {
+            assert!(
+                allowed.contains(&kind.as_str()),
+                "{}: {n} yellow/red scans at {kind}",
+                p.province
+            );
+        }
+    }
+    assert_eq!(s.oracle.as_ref().map(|o| o.violations), Some(0));
+}

@@ -8,7 +8,7 @@ use super::registration::{self, Registered, NO_CODE};
 use super::{Env, Sink};
 use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::engine::wheel::Wheel;
-use crate::metrics::op_slot;
+use crate::metrics::{op_slot, restricts};
 use crate::nat::{self, NatReason};
 use crate::rng::{agent_rng, mix, purpose, unit};
 use hcsim_platform::api::{
@@ -52,9 +52,17 @@ struct Rare {
     nat_sampled: u32,
     /// Day of the last sample the citizen sought; NONE16 when none.
     nat_day: u16,
+    /// Minute the citizen arrived in `away`; the carriers record the stay
+    /// once it has lasted `STAY_MINUTES`. NO_SAMPLE when none is pending.
+    arrived_away: u32,
 }
 
 const NO_SAMPLE: u32 = u32::MAX;
+
+/// The telecom itinerary lists the cities where a person stayed at least
+/// four hours (DOMAIN.md, risk areas): passing through an airport or a
+/// station leaves no record.
+pub const STAY_MINUTES: u32 = 4 * 60;
 
 impl Rare {
     const NONE: Rare = Rare {
@@ -67,6 +75,7 @@ impl Rare {
         yellow_since: NONE16,
         nat_sampled: NO_SAMPLE,
         nat_day: NONE16,
+        arrived_away: NO_SAMPLE,
     };
 
     /// Nothing in it matters on `day` or later.
@@ -76,6 +85,7 @@ impl Rare {
             && self.national == NO_CODE
             && self.yellow_since == NONE16
             && self.nat_sampled == NO_SAMPLE
+            && self.arrived_away == NO_SAMPLE
             && self.sick_until_day as u32 <= day
             && self.isolated_until_day as u32 <= day
     }
@@ -91,6 +101,10 @@ pub struct Citizens {
     state: Vec<u8>,
     /// By local index; present only while `RARE_BIT` is set.
     rare: FxHashMap<u32, Rare>,
+    /// Stays away from home the carriers will record, by the minute they
+    /// reach `STAY_MINUTES` (then the citizen id): only travellers in
+    /// their first hours at the destination are here.
+    stays: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u32)>>,
 }
 
 impl Citizens {
@@ -103,6 +117,7 @@ impl Citizens {
             step: vec![0; n],
             state: vec![0; n],
             rare: FxHashMap::default(),
+            stays: Default::default(),
         }
     }
 
@@ -121,6 +136,7 @@ impl Citizens {
             + self.state.capacity()
             // A hash table slot: key, value and one control byte.
             + self.rare.capacity() * (std::mem::size_of::<(u32, Rare)>() + 1)
+            + self.stays.capacity() * 8
     }
 
     fn rare(&self, i: usize) -> Rare {
@@ -325,6 +341,7 @@ impl Citizens {
             }
         } else if !isolated
             && !sick
+            && !restricts(self.color[i])
             && self.code[i] != NO_CODE
             && rng.random_bool(b.travel_at(now, env.world.home_province(id)))
         {
@@ -481,11 +498,15 @@ impl Citizens {
         let rare = self.rare(i);
         let away = rare.away as u32;
         let h = mix(env.seed, id as u64, (day as u64) << 8 | slot as u64);
-        // People under isolation stay put; most red holders stay home too.
-        // The order in force now, not on the plan's day: a step after
-        // midnight is the next calendar day's.
+        // People under isolation stay put (the order in force now, not on
+        // the plan's day: a step after midnight is the next calendar
+        // day's). A holder who knows their code is yellow, orange or red
+        // stays home too: home observation or quarantine. They still go to
+        // a fever clinic, which takes them, and a traveller still makes the
+        // trip's legs: the stations and airports are where a code stops them.
         if rare.isolated_until_day as u32 > env.day_of(at)
-            || (self.color[i] == Color::Red && h % 10 < 8)
+            || (restricts(self.color[i])
+                && !matches!(slot, Slot::Hospital | Slot::Depart | Slot::Arrive))
         {
             return;
         }
@@ -501,12 +522,16 @@ impl Citizens {
             },
             (Slot::Depart, DayRole::Outbound) => (home, Target::Hub(station)),
             (Slot::Arrive, DayRole::Outbound) => {
-                self.telecom_stay(env, id, away, now, sink);
+                self.rare_mut(i).arrived_away = at.0;
+                let qualified = at.plus_minutes(STAY_MINUTES).0;
+                self.stays.push(std::cmp::Reverse((qualified, id)));
                 (away, Target::Hub(station))
             }
             (Slot::Depart, DayRole::Inbound) => (away, Target::Hub(station)),
             (Slot::Arrive, DayRole::Inbound) => {
-                self.rare_mut(i).away = NONE16;
+                let r = self.rare_mut(i);
+                r.away = NONE16;
+                r.arrived_away = NO_SAMPLE;
                 self.tidy(i, day);
                 (home, Target::Hub(station))
             }
@@ -607,12 +632,43 @@ impl Citizens {
         ));
     }
 
-    /// The carriers' itinerary record of a stay, sent to the home platform.
-    fn telecom_stay(&self, env: &Env, id: u32, county: u32, now: Minute, sink: &mut Sink) {
+    /// The carriers' itinerary records of stays away from home, sent to
+    /// the home platform in the tick a stay reaches `STAY_MINUTES`, dated
+    /// then (the record exists from that moment). The traveller then opens
+    /// the code: the destination's checkpoints will ask for it, and any
+    /// change the itinerary brings is sent to them by text message.
+    pub fn carriers_record_stays(&mut self, env: &Env, now: Minute, sink: &mut Sink) {
+        while let Some(&std::cmp::Reverse((qualified, id))) = self.stays.peek() {
+            if qualified > now.0 {
+                break;
+            }
+            self.stays.pop();
+            self.carriers_record_stay(env, id, Minute(qualified), now, sink);
+        }
+    }
+
+    fn carriers_record_stay(
+        &mut self,
+        env: &Env,
+        id: u32,
+        qualified: Minute,
+        now: Minute,
+        sink: &mut Sink,
+    ) {
+        let i = (id - self.base) as usize;
+        let rare = self.rare(i);
+        // Home again before the stay counted (or a later trip's arrival).
+        if rare.away == NONE16
+            || rare.arrived_away == NO_SAMPLE
+            || Minute(rare.arrived_away).plus_minutes(STAY_MINUTES) != qualified
+        {
+            return;
+        }
+        self.rare_mut(i).arrived_away = NO_SAMPLE;
         let feed = Feed::Stay {
             person: env.world.identity(id).number,
-            county: env.world.geography.counties[county as usize].county_ref(),
-            at: now,
+            county: env.world.geography.counties[rare.away as usize].county_ref(),
+            at: qualified,
         };
         let request = Request::Feed {
             to: Some(env.world.home_province(id)),
@@ -627,6 +683,15 @@ impl Citizens {
             },
             request,
         ));
+        self.open_code(env, id, sink);
+        self.tidy(i, env.day_of(now));
+    }
+
+    /// The holder opens their code and learns its colour from the answer.
+    fn open_code(&self, env: &Env, id: u32, sink: &mut Sink) {
+        if let Some(code) = self.code_of(env, id) {
+            self.send(env, id, Request::Query { code }, sink);
+        }
     }
 
     fn board(
@@ -830,7 +895,11 @@ impl Citizens {
         }
     }
 
-    pub fn notice(&mut self, id: u32, notice: Notice) {
+    /// A notice reaches the citizen when it is sent: the order and the
+    /// platform's text message on a change of colour are read at once, and
+    /// the holder opens the code to see it (in the same tick as the feed
+    /// that changed it, which the platform handles first).
+    pub fn notice(&mut self, env: &Env, id: u32, notice: Notice, sink: &mut Sink) {
         let i = (id - self.base) as usize;
         match notice {
             Notice::Isolate { until_day } => {
@@ -838,7 +907,9 @@ impl Citizens {
                 let rare = self.rare_mut(i);
                 rare.isolated_until_day = rare.isolated_until_day.max(until);
             }
+            Notice::ColorChanged => {}
         }
+        self.open_code(env, id, sink);
     }
 }
 
@@ -849,4 +920,191 @@ enum Target {
     Kind(CheckpointKind, u64),
     /// A given checkpoint (the citizen's workplace).
     Site(u32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::message::Outbox;
+    use crate::metrics::Metrics;
+    use crate::scenario::Scenario;
+    use crate::world::World;
+    use hcsim_platform::ProvinceId;
+    use std::path::Path;
+
+    fn world() -> (Scenario, World) {
+        let text = "name = \"t\"\nseed = 3\nstart = \"2020-10-01T00:00\"\nduration_hours = 24\n\
+                    population_scale = 0.0001\nprovinces = [\"anhui\", \"hubei\"]\nshards = 1\n";
+        let s = Scenario::parse(Path::new("t.toml"), text).unwrap();
+        let w = World::build(&s);
+        (s, w)
+    }
+
+    fn env<'a>(s: &'a Scenario, w: &'a World) -> Env<'a> {
+        Env {
+            world: w,
+            behaviour: &s.behaviour,
+            seed: s.seed,
+            start: s.start,
+            tick_minutes: 1,
+            shard: 0,
+        }
+    }
+
+    /// Every citizen of the world, each holding a code (serial = id).
+    fn holders(w: &World) -> Citizens {
+        let mut c = Citizens::new(0..w.citizens());
+        for (i, code) in c.code.iter_mut().enumerate() {
+            *code = i as u32;
+        }
+        c
+    }
+
+    /// A citizen whose home county has a restaurant and a hospital.
+    fn diner(w: &World) -> u32 {
+        (0..w.citizens())
+            .find(|&id| {
+                let sites = &w.geography.county_checkpoints[w.people[id as usize].county as usize];
+                !sites[CheckpointKind::Restaurant as usize].is_empty()
+                    && !sites[CheckpointKind::Hospital as usize].is_empty()
+            })
+            .expect("a county with a restaurant and a hospital")
+    }
+
+    fn visits(out: &Outbox) -> usize {
+        out.messages
+            .iter()
+            .filter(|(_, m)| matches!(m, ShardMsg::Arrive { .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_holder_who_knows_the_code_is_yellow_or_red_stays_home_but_for_a_fever_clinic() {
+        let (s, w) = world();
+        let env = env(&s, &w);
+        let id = diner(&w);
+        let at = s.start.plus_minutes(12 * 60);
+        for (color, lunch) in [
+            (Color::Green, 1),
+            (Color::Yellow, 0),
+            (Color::Orange, 0),
+            (Color::Red, 0),
+        ] {
+            let mut c = holders(&w);
+            c.color[id as usize] = color;
+            let (mut out, mut metrics) = (Outbox::default(), Metrics::default());
+            let mut sink = Sink {
+                out: &mut out,
+                metrics: &mut metrics,
+            };
+            c.go_out(&env, id, 0, Slot::Lunch, at, at, &mut sink);
+            c.go_out(&env, id, 0, Slot::Mall, at, at, &mut sink);
+            let before = visits(sink.out);
+            assert!(before <= 2 * lunch, "{color:?}: {before} visits");
+            if lunch == 1 {
+                assert!(before >= 1, "a green holder goes out to lunch");
+            }
+            c.go_out(&env, id, 0, Slot::Hospital, at, at, &mut sink);
+            assert_eq!(
+                visits(sink.out),
+                before + 1,
+                "{color:?} at the fever clinic"
+            );
+        }
+    }
+
+    #[test]
+    fn the_carriers_record_a_stay_once_it_has_lasted_four_hours() {
+        let (s, w) = world();
+        let env = env(&s, &w);
+        let id = 0;
+        let hubei = ProvinceId::parse("hubei").unwrap();
+        let away = w.geography.province_counties[hubei.index()].start + 1;
+        let mut c = holders(&w);
+        let (mut out, mut metrics) = (Outbox::default(), Metrics::default());
+        let mut sink = Sink {
+            out: &mut out,
+            metrics: &mut metrics,
+        };
+        c.state[0] = (c.state[0] & !3) | DayRole::Outbound as u8;
+        c.rare_mut(0).away = away as u16;
+        c.rare_mut(0).trip_end_day = 3;
+        let arrived = s.start.plus_minutes(10 * 60);
+        c.go_out(&env, id, 0, Slot::Arrive, arrived, arrived, &mut sink);
+        let stays = |out: &Outbox| -> Vec<(Minute, u16)> {
+            out.requests
+                .iter()
+                .filter_map(|(_, r)| match r {
+                    Request::Feed {
+                        feed: Feed::Stay { at, county, .. },
+                        ..
+                    } => Some((*at, county.county)),
+                    _ => None,
+                })
+                .collect()
+        };
+        c.carriers_record_stays(&env, arrived.plus_minutes(STAY_MINUTES - 1), &mut sink);
+        assert!(stays(sink.out).is_empty(), "recorded before four hours");
+        let later = arrived.plus_minutes(STAY_MINUTES + 7);
+        c.carriers_record_stays(&env, later, &mut sink);
+        let county = w.geography.counties[away as usize].county_ref();
+        assert_eq!(
+            stays(sink.out),
+            vec![(arrived.plus_minutes(STAY_MINUTES), county.county)]
+        );
+        // The traveller opens the code after the record, in the same tick.
+        assert!(matches!(
+            sink.out.requests.last(),
+            Some((_, Request::Query { .. }))
+        ));
+        c.carriers_record_stays(&env, later.plus_hours(24), &mut sink);
+        assert_eq!(stays(sink.out).len(), 1, "one record per stay");
+    }
+
+    #[test]
+    fn a_traveller_home_within_four_hours_leaves_no_stay() {
+        let (s, w) = world();
+        let env = env(&s, &w);
+        let mut c = holders(&w);
+        let (mut out, mut metrics) = (Outbox::default(), Metrics::default());
+        let mut sink = Sink {
+            out: &mut out,
+            metrics: &mut metrics,
+        };
+        c.state[0] = (c.state[0] & !3) | DayRole::Outbound as u8;
+        c.rare_mut(0).away = 1;
+        let arrived = s.start.plus_minutes(10 * 60);
+        c.go_out(&env, 0, 0, Slot::Arrive, arrived, arrived, &mut sink);
+        c.state[0] = (c.state[0] & !3) | DayRole::Inbound as u8;
+        let back = arrived.plus_minutes(180);
+        c.go_out(&env, 0, 0, Slot::Arrive, back, back, &mut sink);
+        c.carriers_record_stays(&env, arrived.plus_hours(24), &mut sink);
+        assert!(!sink.out.requests.iter().any(|(_, r)| matches!(
+            r,
+            Request::Feed {
+                feed: Feed::Stay { .. },
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn a_text_message_or_an_order_makes_the_holder_open_the_code() {
+        let (s, w) = world();
+        let env = env(&s, &w);
+        for notice in [Notice::ColorChanged, Notice::Isolate { until_day: 14 }] {
+            let mut c = holders(&w);
+            let (mut out, mut metrics) = (Outbox::default(), Metrics::default());
+            let mut sink = Sink {
+                out: &mut out,
+                metrics: &mut metrics,
+            };
+            c.notice(&env, 5, notice, &mut sink);
+            let code = c.code_of(&env, 5).unwrap();
+            assert!(
+                matches!(sink.out.requests.as_slice(), [(_, Request::Query { code: q })] if *q == code),
+                "{notice:?}"
+            );
+        }
+    }
 }

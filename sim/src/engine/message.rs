@@ -1,5 +1,6 @@
 //! What crosses a shard boundary: platform replies, visitors arriving at a
-//! checkpoint hosted elsewhere, and the health authority's notices.
+//! checkpoint hosted elsewhere, and notices to citizens (the health
+//! authority's orders, the platform's text messages).
 
 use hcsim_platform::api::{Credential, DeciCelsius, Request, Response};
 use hcsim_platform::Minute;
@@ -50,6 +51,9 @@ pub struct Visit {
 pub enum Notice {
     /// Isolate (case or close contact) until this simulated day.
     Isolate { until_day: u32 },
+    /// The platform's text message: a fact about the holder (a case in
+    /// their building, the end of their quarantine) changed their code.
+    ColorChanged,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -146,7 +146,9 @@ impl Shard {
                 ShardMsg::Arrive { checkpoint, visit } => {
                     self.checkpoints.arrive(&env, checkpoint, visit, &mut sink)
                 }
-                ShardMsg::Notice { citizen, notice } => self.citizens.notice(citizen, notice),
+                ShardMsg::Notice { citizen, notice } => {
+                    self.citizens.notice(&env, citizen, notice, &mut sink)
+                }
                 ShardMsg::Board { flight, passenger } => {
                     self.flights.board(&env, flight, passenger)
                 }
@@ -164,6 +166,7 @@ impl Shard {
         self.wheel.give_back(tick, std::mem::take(&mut due));
         self.due = due;
 
+        self.citizens.carriers_record_stays(&env, now, &mut sink);
         self.flights.land(&env, now, &mut sink);
         self.checkpoints.serve(&env, now, &mut sink);
         sink.metrics.events += events;
