@@ -204,6 +204,7 @@ fn run_on(
             oracle.as_mut(),
             &mut on_tick,
             observer,
+            Some(pool.clone()),
         )
         .await;
         // Every acknowledged record of the checked citizens must still be
@@ -479,6 +480,7 @@ pub fn run_on_one_thread(
             None,
             &mut |_| {},
             observer,
+            None,
         )
         .await;
         let elapsed = started.elapsed();

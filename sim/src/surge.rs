@@ -50,6 +50,7 @@ use hcsim_platform::api::{
 };
 use hcsim_platform::{Minute, ProvinceId};
 use hcsim_reports::summary::SurgeTotals;
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::Path;
@@ -265,6 +266,13 @@ pub(crate) fn validate(
     for (n, entry) in files.iter().enumerate() {
         let f = entry.get_ref();
         let section = Section::new(path, text, format!("surge[{}]", n + 1));
+        if n == MAX_SURGES {
+            return Err(section.err(
+                entry.span(),
+                "kind",
+                format!("a scenario has at most {MAX_SURGES} surges"),
+            ));
+        }
         let err = |span: Range<usize>, name: &str, msg: String| section.err(span, name, msg);
         let missing = |name: &str, why: &str| err(entry.span(), name, format!("missing: {why}"));
         let number = |v: &Option<Spanned<f64>>, name: &str, lo: f64, hi: f64| {
@@ -437,9 +445,9 @@ pub(crate) fn validate(
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Action {
-    NatResult,
-    Query,
-    Scan,
+    NatResult = 0,
+    Query = 1,
+    Scan = 2,
 }
 
 /// One citizen's part in a surge. Field order is the replay order.
@@ -449,6 +457,52 @@ struct Event {
     surge: u16,
     citizen: u32,
     action: Action,
+}
+
+/// Events are kept packed into one word each, whose order is the replay
+/// order: minutes since the run's start (a run lasts at most a year),
+/// surge, citizen, action. A full-size replay holds hundreds of millions.
+const AT_BITS: u32 = 20;
+const SURGE_BITS: u32 = 10;
+/// The most `[[surge]]` entries a scenario may have.
+pub const MAX_SURGES: usize = 1 << SURGE_BITS;
+/// A tick's events at least this many are turned into requests on the
+/// pool: below it, splitting the work costs more than it saves.
+const PARALLEL_EVENTS: usize = 4096;
+
+impl Event {
+    /// `None` when it falls outside what a run can reach.
+    fn pack(self, base: u32) -> Option<u64> {
+        let offset = self.at.checked_sub(base)?;
+        (offset < 1 << AT_BITS && (self.surge as usize) < MAX_SURGES).then(|| {
+            (offset as u64) << (64 - AT_BITS)
+                | (self.surge as u64) << 34
+                | (self.citizen as u64) << 2
+                | self.action as u64
+        })
+    }
+
+    fn unpack(k: u64, base: u32) -> Event {
+        Event {
+            at: base + (k >> (64 - AT_BITS)) as u32,
+            surge: ((k >> 34) & (MAX_SURGES as u64 - 1)) as u16,
+            citizen: (k >> 2) as u32,
+            action: match k & 3 {
+                0 => Action::NatResult,
+                1 => Action::Query,
+                _ => Action::Scan,
+            },
+        }
+    }
+}
+
+/// What one event counted towards its surge's totals.
+#[derive(Copy, Clone)]
+enum Counted {
+    NatResult,
+    Query,
+    WithoutCode,
+    Scan,
 }
 
 const NO_CODE: u32 = u32::MAX;
@@ -461,7 +515,9 @@ fn unit(h: u64) -> f64 {
 /// The surge driver: runs at the tick barrier like the health authority.
 pub struct Surges {
     seed: u64,
-    events: Vec<Event>,
+    /// Packed (`Event::pack`), sorted; minutes counted from `base`.
+    events: Vec<u64>,
+    base: u32,
     next: usize,
     /// Citizen → code serial, learnt from registrations, for the queries
     /// the driver sends on citizens' behalf. Empty when no surge needs it.
@@ -470,8 +526,17 @@ pub struct Surges {
 }
 
 impl Surges {
-    pub fn new(world: &World, specs: &[SurgeSpec], run_start: Minute) -> Surges {
+    /// Every surge's events, drawn per county on `pool` when there is one
+    /// (each county's in id order, then all sorted: the same events in the
+    /// same order however many threads draw them).
+    pub fn new(
+        world: &World,
+        specs: &[SurgeSpec],
+        run_start: Minute,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Surges {
         let g = &world.geography;
+        let base = run_start.0;
         let mut events = Vec::new();
         let mut totals = Vec::new();
         for (s, spec) in specs.iter().enumerate() {
@@ -485,62 +550,15 @@ impl Surges {
                 (Some(p), None) => g.province_counties[p.index()].clone().collect(),
                 (None, _) => (0..g.counties.len() as u32).collect(),
             };
-            let salt = SURGE_SALT | s as u64;
+            let draw = |c: &u32| county_events(world, spec, s, *c, base);
+            let parts: Vec<(Vec<u64>, u64)> = match pool {
+                Some(pool) => pool.install(|| counties.par_iter().map(draw).collect()),
+                None => counties.iter().map(draw).collect(),
+            };
             let mut reached = 0u64;
-            for &c in &counties {
-                for id in world.county_people[c as usize].clone() {
-                    if spec.kind == SurgeKind::SpringFestival {
-                        reached += 1;
-                        continue;
-                    }
-                    let person = &world.people[id as usize];
-                    let eligible = match spec.kind {
-                        SurgeKind::Announcement => person.smartphone(),
-                        SurgeKind::MorningRush => person.occupation() != Occupation::None,
-                        _ => true,
-                    };
-                    let h = mix(world.seed, id as u64, salt);
-                    if !eligible || unit(h) >= spec.share {
-                        continue;
-                    }
-                    reached += 1;
-                    let when = spec.shape.quantile(unit(mix(h, id as u64, salt)));
-                    let at = spec.shape.start.0 + when as u32;
-                    let mut push = |at: u32, action| {
-                        if at >= run_start.0 {
-                            events.push(Event {
-                                at,
-                                surge: s as u16,
-                                citizen: id,
-                                action,
-                            });
-                        }
-                    };
-                    // Further openings at independent times from the shape.
-                    let again = |k: u32| {
-                        let u = unit(mix(h, id as u64, salt ^ ((k as u64) << 20)));
-                        spec.shape.start.0 + spec.shape.quantile(u) as u32
-                    };
-                    match spec.kind {
-                        SurgeKind::Announcement => {
-                            push(at, Action::Query);
-                            for k in 1..spec.opens {
-                                push(again(k), Action::Query);
-                            }
-                        }
-                        SurgeKind::MorningRush => push(at, Action::Scan),
-                        SurgeKind::MassTesting => {
-                            push(at, Action::NatResult);
-                            if person.smartphone() {
-                                push(at + (h % 30) as u32, Action::Query);
-                                for k in 1..spec.opens {
-                                    push(again(k), Action::Query);
-                                }
-                            }
-                        }
-                        SurgeKind::SpringFestival => {}
-                    }
-                }
+            for (e, r) in parts {
+                events.extend(e);
+                reached += r;
             }
             totals.push(SurgeTotals {
                 kind: spec.kind.as_str().to_string(),
@@ -552,11 +570,17 @@ impl Surges {
                 ..SurgeTotals::default()
             });
         }
-        events.sort_unstable();
-        let needs_codes = events.iter().any(|e| e.action != Action::NatResult);
+        match pool {
+            Some(pool) => pool.install(|| events.par_sort_unstable()),
+            None => events.sort_unstable(),
+        }
+        let needs_codes = events
+            .iter()
+            .any(|&k| Event::unpack(k, base).action != Action::NatResult);
         Surges {
             seed: world.seed,
             events,
+            base,
             next: 0,
             codes: if needs_codes {
                 vec![NO_CODE; world.citizens() as usize]
@@ -584,13 +608,38 @@ impl Surges {
 
     /// The requests the surges make at `now`, with the tag their answer
     /// goes to: queries answer to the citizen, scans to the checkpoint.
-    pub fn step(&mut self, world: &World, now: Minute) -> Vec<(Tag, Request)> {
-        let mut out = Vec::new();
-        while let Some(&e) = self.events.get(self.next).filter(|e| e.at <= now.0) {
-            self.next += 1;
-            if let Some(r) = self.request(world, now, e) {
-                out.push(r);
+    /// A large tick's requests are made on `pool` (signing each code is
+    /// the cost), in event order either way.
+    pub fn step(
+        &mut self,
+        world: &World,
+        now: Minute,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Vec<(Tag, Request)> {
+        let base = self.base;
+        let due = self.events[self.next..].partition_point(|&k| Event::unpack(k, base).at <= now.0);
+        let batch = &self.events[self.next..self.next + due];
+        let make = |&k: &u64| {
+            let e = Event::unpack(k, base);
+            (e.surge, self.request(world, now, e))
+        };
+        let made: Vec<(u16, (Counted, Option<(Tag, Request)>))> = match pool {
+            Some(pool) if batch.len() >= PARALLEL_EVENTS => {
+                pool.install(|| batch.par_iter().map(make).collect())
             }
+            _ => batch.iter().map(make).collect(),
+        };
+        self.next += due;
+        let mut out = Vec::with_capacity(made.len());
+        for (surge, (counted, request)) in made {
+            let t = &mut self.totals[surge as usize];
+            match counted {
+                Counted::NatResult => t.nat_results += 1,
+                Counted::Query => t.queries += 1,
+                Counted::WithoutCode => t.without_code += 1,
+                Counted::Scan => t.scans += 1,
+            }
+            out.extend(request);
         }
         out
     }
@@ -604,7 +653,7 @@ impl Surges {
         })
     }
 
-    fn request(&mut self, world: &World, now: Minute, e: Event) -> Option<(Tag, Request)> {
+    fn request(&self, world: &World, now: Minute, e: Event) -> (Counted, Option<(Tag, Request)>) {
         let id = e.citizen;
         let citizen_tag = Tag {
             shard: world.shard_of_citizen(id),
@@ -613,7 +662,6 @@ impl Surges {
         };
         match e.action {
             Action::NatResult => {
-                self.totals[e.surge as usize].nat_results += 1;
                 let feed = Feed::NatResult {
                     person: world.identity(id).number,
                     at: now,
@@ -621,17 +669,14 @@ impl Surges {
                     institution: 1 + (id % 50) as u16,
                 };
                 let to = Some(world.home_province(id));
-                Some((Tag::authority(), Request::Feed { to, feed }))
+                (
+                    Counted::NatResult,
+                    Some((Tag::authority(), Request::Feed { to, feed })),
+                )
             }
             Action::Query => match self.code(world, id) {
-                Some(code) => {
-                    self.totals[e.surge as usize].queries += 1;
-                    Some((citizen_tag, Request::Query { code }))
-                }
-                None => {
-                    self.totals[e.surge as usize].without_code += 1;
-                    None
-                }
+                Some(code) => (Counted::Query, Some((citizen_tag, Request::Query { code }))),
+                None => (Counted::WithoutCode, None),
             },
             Action::Scan => {
                 let county = world.people[id as usize].county as usize;
@@ -644,8 +689,7 @@ impl Surges {
                     _ => Credential::IdCard(world.identity(id).number),
                 };
                 let h = mix(self.seed, id as u64, now.0 as u64);
-                self.totals[e.surge as usize].scans += 1;
-                Some((
+                let scan = (
                     Tag {
                         shard,
                         agent: Agent::Checkpoint(local),
@@ -659,10 +703,72 @@ impl Surges {
                         },
                         temperature: Some(DeciCelsius(360 + (h % 8) as u16)),
                     },
-                ))
+                );
+                (Counted::Scan, Some(scan))
             }
         }
     }
+}
+
+/// Surge `s`'s events among the people of county `c`, in id order, and how
+/// many people it reached there.
+fn county_events(world: &World, spec: &SurgeSpec, s: usize, c: u32, base: u32) -> (Vec<u64>, u64) {
+    let salt = SURGE_SALT | s as u64;
+    let mut events = Vec::new();
+    let mut reached = 0u64;
+    for id in world.county_people[c as usize].clone() {
+        if spec.kind == SurgeKind::SpringFestival {
+            reached += 1;
+            continue;
+        }
+        let person = &world.people[id as usize];
+        let eligible = match spec.kind {
+            SurgeKind::Announcement => person.smartphone(),
+            SurgeKind::MorningRush => person.occupation() != Occupation::None,
+            _ => true,
+        };
+        let h = mix(world.seed, id as u64, salt);
+        if !eligible || unit(h) >= spec.share {
+            continue;
+        }
+        reached += 1;
+        let when = spec.shape.quantile(unit(mix(h, id as u64, salt)));
+        let at = spec.shape.start.0 + when as u32;
+        let mut push = |at: u32, action| {
+            let e = Event {
+                at,
+                surge: s as u16,
+                citizen: id,
+                action,
+            };
+            events.extend(e.pack(base));
+        };
+        // Further openings at independent times from the shape.
+        let again = |k: u32| {
+            let u = unit(mix(h, id as u64, salt ^ ((k as u64) << 20)));
+            spec.shape.start.0 + spec.shape.quantile(u) as u32
+        };
+        match spec.kind {
+            SurgeKind::Announcement => {
+                push(at, Action::Query);
+                for k in 1..spec.opens {
+                    push(again(k), Action::Query);
+                }
+            }
+            SurgeKind::MorningRush => push(at, Action::Scan),
+            SurgeKind::MassTesting => {
+                push(at, Action::NatResult);
+                if person.smartphone() {
+                    push(at + (h % 30) as u32, Action::Query);
+                    for k in 1..spec.opens {
+                        push(again(k), Action::Query);
+                    }
+                }
+            }
+            SurgeKind::SpringFestival => {}
+        }
+    }
+    (events, reached)
 }
 
 #[cfg(test)]
@@ -676,6 +782,42 @@ mod tests {
             ramp_minutes: r,
             decay_minutes: k,
         }
+    }
+
+    /// The packed word sorts as the event does (minute, surge, citizen,
+    /// action) and gives it back whole; what no run reaches is dropped.
+    #[test]
+    fn packed_events_keep_their_order_and_their_fields() {
+        let base = 1_000_000;
+        let e = |at, surge, citizen, action| Event {
+            at,
+            surge,
+            citizen,
+            action,
+        };
+        let mut events = vec![
+            e(base + 5, 0, u32::MAX, Action::Scan),
+            e(base + 4, 1023, 7, Action::Query),
+            e(base + 4, 2, 9, Action::Query),
+            e(base + 4, 2, 9, Action::NatResult),
+            e(base + 4, 2, 8, Action::Scan),
+            e(base + (1 << AT_BITS) - 1, 0, 0, Action::Query),
+            e(base, 0, 0, Action::NatResult),
+        ];
+        let mut packed: Vec<u64> = events.iter().map(|e| e.pack(base).unwrap()).collect();
+        packed.sort_unstable();
+        events.sort();
+        let back: Vec<Event> = packed.iter().map(|&k| Event::unpack(k, base)).collect();
+        assert_eq!(back, events);
+        assert_eq!(e(base - 1, 0, 0, Action::Query).pack(base), None);
+        assert_eq!(
+            e(base + (1 << AT_BITS), 0, 0, Action::Query).pack(base),
+            None
+        );
+        assert_eq!(
+            e(base, MAX_SURGES as u16, 0, Action::Query).pack(base),
+            None
+        );
     }
 
     #[test]

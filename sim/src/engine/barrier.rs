@@ -71,6 +71,8 @@ pub struct Barrier<'a, P: Platform> {
     oracle: Option<&'a mut Oracle>,
     observer: &'a mut dyn ExchangeObserver,
     progress: &'a mut dyn FnMut(&TickProgress),
+    /// This process's thread pool, for the barrier's own large steps.
+    pool: Option<Arc<rayon::ThreadPool>>,
     authority: Authority,
     surges: Surges,
     retries: Retries,
@@ -91,6 +93,7 @@ impl<'a, P: Platform> Barrier<'a, P> {
         oracle: Option<&'a mut Oracle>,
         observer: &'a mut dyn ExchangeObserver,
         progress: &'a mut dyn FnMut(&TickProgress),
+        pool: Option<Arc<rayon::ThreadPool>>,
     ) -> Self {
         Barrier {
             authority: Authority::new(
@@ -99,7 +102,7 @@ impl<'a, P: Platform> Barrier<'a, P> {
                 &scenario.behaviour,
                 scenario.population_scale,
             ),
-            surges: Surges::new(&world, &scenario.surges, scenario.start),
+            surges: Surges::new(&world, &scenario.surges, scenario.start, pool.as_deref()),
             retries: Retries::new(scenario.capacity.retry, scenario.tick_minutes),
             faults: Faults::new(scenario.seed, &scenario.faults),
             degrade: ClientDegrade::new(scenario.capacity.degrade),
@@ -109,6 +112,7 @@ impl<'a, P: Platform> Barrier<'a, P> {
             oracle,
             observer,
             progress,
+            pool,
             feeds: Vec::new(),
             events: 0,
             colors_over_time: Vec::new(),
@@ -171,7 +175,7 @@ impl<'a, P: Platform> Barrier<'a, P> {
             tags.push(Tag::authority());
             requests.push(r);
         }
-        for (tag, r) in self.surges.step(&self.world, now) {
+        for (tag, r) in self.surges.step(&self.world, now, self.pool.as_deref()) {
             tags.push(tag);
             requests.push(r);
         }

@@ -196,6 +196,7 @@ pub async fn drive<P: Platform>(
     oracle: Option<&mut Oracle>,
     progress: &mut dyn FnMut(&TickProgress),
     observer: &mut dyn ExchangeObserver,
+    pool: Option<Arc<rayon::ThreadPool>>,
 ) -> Result<EngineOutput, EngineError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Call>(1);
     let line: BarrierLine = Arc::new(Mutex::new(Some(tx)));
@@ -203,7 +204,7 @@ pub async fn drive<P: Platform>(
     let guards = start_workers(scenario, world.clone(), cluster, line, abort.clone())?;
 
     let started = Instant::now();
-    let mut barrier = Barrier::new(scenario, world, platform, oracle, observer, progress);
+    let mut barrier = Barrier::new(scenario, world, platform, oracle, observer, progress, pool);
     barrier.registered(&registered);
     let shards = scenario.shards as usize;
     let mut registered = Some(registered);
