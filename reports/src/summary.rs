@@ -521,6 +521,13 @@ pub struct RetryTotals {
     /// instead of by code.
     #[serde(default)]
     pub idcard_checks: u64,
+    /// Rescans and app requests answered busy near the end, still waiting
+    /// for their next try when the run ended: counted in `scan_retries`
+    /// and `app_retries`, never sent.
+    #[serde(default)]
+    pub scan_retries_pending: u64,
+    #[serde(default)]
+    pub app_retries_pending: u64,
 }
 
 /// What one `[[surge]]` injected.

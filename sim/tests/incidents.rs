@@ -216,3 +216,25 @@ fn each_recommended_count_is_what_the_search_returns_and_one_fewer_misses_the_sl
         );
     }
 }
+
+/// A run that ends while the platform is failing leaves retries waiting
+/// for their next try: they were counted when scheduled and never sent,
+/// and the requests still balance once they are reported as pending.
+#[test]
+fn a_run_that_ends_mid_failure_still_balances_its_requests() {
+    let mut s = Scenario::load(&super::scenario("incidents/xian-2022-01-04.toml")).unwrap();
+    s.duration_minutes = 195; // 06:00 → 09:15, inside the failure
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    let summary = run(&s, &opts).unwrap().summary;
+    let r = &summary.capacity.retries;
+    assert!(
+        r.scan_retries_pending + r.app_retries_pending > 0,
+        "nothing was waiting to be retried: {r:?}"
+    );
+    assert_eq!(hcsim::conservation::check(&summary), vec![]);
+}

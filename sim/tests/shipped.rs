@@ -1,4 +1,5 @@
-//! Every shipped scenario (`scenarios/*.toml`, `scenarios/incidents/`),
+//! Every shipped scenario (`scenarios/*.toml`, `scenarios/incidents/`,
+//! `scenarios/incidents/full/`),
 //! scaled down to at most `MAX_CITIZENS` so CI stays quick: its summary keeps
 //! every conservation identity, and is byte-identical at one and two
 //! threads. Each scenario runs once per thread count; both tests share the
@@ -19,7 +20,7 @@ const MAX_CITIZENS: f64 = 15_000.0;
 
 fn shipped() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in ["", "incidents"] {
+    for dir in ["", "incidents", "incidents/full"] {
         for e in std::fs::read_dir(super::scenario(dir)).unwrap() {
             let path = e.unwrap().path();
             if path.extension().is_some_and(|x| x == "toml") {

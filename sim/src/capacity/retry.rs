@@ -50,6 +50,16 @@ impl Retries {
         self.due.values().map(Vec::len).sum()
     }
 
+    /// Notes the retries the run ended before sending, by kind.
+    pub fn close(&mut self) {
+        for p in self.due.values().flatten() {
+            match p.tag.agent {
+                Agent::Checkpoint(_) => self.totals.scan_retries_pending += 1,
+                _ => self.totals.app_retries_pending += 1,
+            }
+        }
+    }
+
     /// A request answered busy at `tick` after `tries` attempts. Returns
     /// the tag to deliver the busy answer to when the client gives up, or
     /// `None` when it will try again.

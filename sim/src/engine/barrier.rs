@@ -339,6 +339,7 @@ impl<'a, P: Platform> Barrier<'a, P> {
     pub async fn finish(mut self) -> Result<BarrierOutput, EngineError> {
         let end = self.scenario.end();
         let census = self.platform.census(end).await?;
+        self.retries.close();
         self.colors_over_time.push((end, census.clone()));
         Ok(BarrierOutput {
             authority: self.authority.counts,
