@@ -474,12 +474,12 @@ impl Event {
     /// `None` when it falls outside what a run can reach.
     fn pack(self, base: u32) -> Option<u64> {
         let offset = self.at.checked_sub(base)?;
-        (offset < 1 << AT_BITS && (self.surge as usize) < MAX_SURGES).then(|| {
+        (offset < 1 << AT_BITS && (self.surge as usize) < MAX_SURGES).then_some(
             (offset as u64) << (64 - AT_BITS)
                 | (self.surge as u64) << 34
                 | (self.citizen as u64) << 2
-                | self.action as u64
-        })
+                | self.action as u64,
+        )
     }
 
     fn unpack(k: u64, base: u32) -> Event {
@@ -495,6 +495,9 @@ impl Event {
         }
     }
 }
+
+/// What one event made: what it counts towards, and its request if any.
+type Made = (Counted, Option<(Tag, Request)>);
 
 /// What one event counted towards its surge's totals.
 #[derive(Copy, Clone)]
@@ -623,7 +626,7 @@ impl Surges {
             let e = Event::unpack(k, base);
             (e.surge, self.request(world, now, e))
         };
-        let made: Vec<(u16, (Counted, Option<(Tag, Request)>))> = match pool {
+        let made: Vec<(u16, Made)> = match pool {
             Some(pool) if batch.len() >= PARALLEL_EVENTS => {
                 pool.install(|| batch.par_iter().map(make).collect())
             }
@@ -653,7 +656,7 @@ impl Surges {
         })
     }
 
-    fn request(&self, world: &World, now: Minute, e: Event) -> (Counted, Option<(Tag, Request)>) {
+    fn request(&self, world: &World, now: Minute, e: Event) -> Made {
         let id = e.citizen;
         let citizen_tag = Tag {
             shard: world.shard_of_citizen(id),
