@@ -1732,3 +1732,125 @@ fn a_green_code_carries_the_latest_positive_igg() {
         })
     );
 }
+
+#[test]
+fn a_member_already_linked_is_not_linked_again_and_another_registered_one_is() {
+    let mut p = registered("default", "hebei", "2020-03-01T08:00");
+    let proxy = p.code;
+    let child = id(13010120100101005, 10);
+    let spouse = id(13010119800101006, 40);
+    let family = |p: &mut P, member, relation| {
+        p.req(
+            "2020-03-01T09:00",
+            Request::ApplyFamily {
+                proxy,
+                member,
+                relation,
+            },
+        )
+    };
+    let Response::Issued {
+        code: child_code, ..
+    } = family(&mut p, child, Relation::Child)
+    else {
+        panic!("the child is not issued a code")
+    };
+    family(&mut p, child, Relation::Child);
+    // The spouse registered on their own before the proxy applies for them.
+    let Response::Issued {
+        code: spouse_code, ..
+    } = p.req(
+        "2020-03-01T09:00",
+        Request::Apply {
+            province: p.x.province(),
+            identity: spouse,
+            face_verified: true,
+            national: false,
+        },
+    )
+    else {
+        panic!("the spouse is not issued a code")
+    };
+    assert_eq!(
+        family(&mut p, spouse, Relation::Spouse),
+        Response::Issued {
+            code: spouse_code,
+            color: Color::Green
+        }
+    );
+    // One link per member, in the order applied for: the repeated child
+    // application is answered from the existing link, and an existing
+    // registration that is not yet linked is linked.
+    assert_eq!(
+        p.x.family_of(proxy),
+        vec![
+            (child_code, Relation::Child),
+            (spouse_code, Relation::Spouse)
+        ]
+    );
+}
+
+#[test]
+fn entries_from_abroad_are_told_apart_by_flight_and_a_repeat_is_ignored() {
+    let mut p = registered("anhui", "anhui", "2020-03-01T08:00");
+    let person = p.who.number;
+    let entry = |flight| Feed::Entry {
+        person,
+        at: t("2020-03-02T06:00"),
+        origin_country: 81,
+        port: county("anhui", 0),
+        flight,
+    };
+    p.feed("2020-03-02T07:00", entry(101));
+    // Same person, same minute, another flight: another entry.
+    p.feed("2020-03-02T07:00", entry(202));
+    // Immigration sends both again: each is found in the journal.
+    p.feed("2020-03-02T08:00", entry(101));
+    p.feed("2020-03-02T08:00", entry(202));
+    let records: Vec<(u64, &str)> =
+        p.x.records_of(p.code)
+            .unwrap()
+            .iter()
+            .map(|r| (r.seq, r.kind))
+            .collect();
+    assert_eq!(
+        records,
+        vec![(1, "registration"), (2, "entry"), (3, "entry")]
+    );
+    assert_eq!(p.x.journal_len(), 3);
+}
+
+#[test]
+fn credit_violations_are_counted_for_the_holder_only() {
+    let mut p = registered("qinghai", "qinghai", "2020-03-20T08:00");
+    assert_eq!(p.x.credit_violations(p.code), Some(0));
+    let person = p.who.number;
+    for at in ["2020-03-21T08:00", "2020-03-22T08:00", "2020-03-22T08:00"] {
+        p.feed(at, Feed::CreditViolation { person, at: t(at) });
+    }
+    assert_eq!(
+        p.x.credit_violations(p.code),
+        Some(2),
+        "two days, the second sent twice"
+    );
+    let unknown = CodeId {
+        serial: 1,
+        ..p.code
+    };
+    assert_eq!(p.x.credit_violations(unknown), None);
+}
+
+#[test]
+fn a_platform_hands_back_the_recognition_policy_it_was_given() {
+    // The adapters rebuild a crashed province from `recognition()`: the
+    // default policy in its place would take every foreign code as issued.
+    let text = "[[treat]]\nissuer = \"hubei\"\nreceiver = \"anhui\"\nyellow = \"red\"\n";
+    let policy = Arc::new(RecognitionPolicy::parse(text, "policy.toml").unwrap());
+    let x = platform("anhui", "anhui").with_recognition(policy);
+    let hubei = Issuer::Province(ProvinceId::parse("hubei").unwrap());
+    let anhui = ProvinceId::parse("anhui").unwrap();
+    let kept = x.recognition();
+    assert_eq!(kept.origin(), "policy.toml");
+    assert_eq!(kept.treat(hubei, anhui, Color::Yellow), Color::Red);
+    assert_eq!(kept.treat(hubei, anhui, Color::Green), Color::Green);
+}
