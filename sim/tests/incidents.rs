@@ -24,6 +24,17 @@ fn clock(t: &str) -> i32 {
     h * 60 + m
 }
 
+/// The run's summary at two threads, written to a scratch directory.
+fn summary_of(s: &Scenario) -> Summary {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    run(s, &opts).unwrap().summary
+}
+
 fn replay(file: &str, servers: Option<u32>, degrade: Option<&str>) -> Summary {
     let mut s = Scenario::load(&super::scenario(&format!("incidents/{file}"))).unwrap();
     if let Some(n) = servers {
@@ -34,13 +45,7 @@ fn replay(file: &str, servers: Option<u32>, degrade: Option<&str>) -> Summary {
     if let Some(d) = degrade {
         s.capacity.degrade = s.capacity.degrade_params.strategy(d).unwrap();
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        threads: 2,
-        out_dir: tmp.path().to_path_buf(),
-        progress: false,
-    };
-    let summary = run(&s, &opts).unwrap().summary;
+    let summary = summary_of(&s);
     // People give up after `scan_tries`: retries are bounded per person.
     let tries = s.capacity.retry.scan_tries as u64;
     let r = &summary.capacity.retries;
@@ -224,13 +229,7 @@ fn each_recommended_count_is_what_the_search_returns_and_one_fewer_misses_the_sl
 fn a_run_that_ends_mid_failure_still_balances_its_requests() {
     let mut s = Scenario::load(&super::scenario("incidents/xian-2022-01-04.toml")).unwrap();
     s.duration_minutes = 195; // 06:00 → 09:15, inside the failure
-    let tmp = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        threads: 2,
-        out_dir: tmp.path().to_path_buf(),
-        progress: false,
-    };
-    let summary = run(&s, &opts).unwrap().summary;
+    let summary = summary_of(&s);
     let r = &summary.capacity.retries;
     assert!(
         r.scan_retries_pending + r.app_retries_pending > 0,

@@ -971,6 +971,13 @@ mod tests {
             .expect("a county with a restaurant and a hospital")
     }
 
+    /// Sets citizen 0 out on a trip to `county` today.
+    fn outbound(c: &mut Citizens, county: u32) {
+        c.state[0] = (c.state[0] & !3) | DayRole::Outbound as u8;
+        c.rare_mut(0).away = county as u16;
+        c.rare_mut(0).trip_end_day = 3;
+    }
+
     fn visits(out: &Outbox) -> usize {
         out.messages
             .iter()
@@ -1026,9 +1033,7 @@ mod tests {
             out: &mut out,
             metrics: &mut metrics,
         };
-        c.state[0] = (c.state[0] & !3) | DayRole::Outbound as u8;
-        c.rare_mut(0).away = away as u16;
-        c.rare_mut(0).trip_end_day = 3;
+        outbound(&mut c, away);
         let arrived = s.start.plus_minutes(10 * 60);
         c.go_out(&env, id, 0, Slot::Arrive, arrived, arrived, &mut sink);
         let stays = |out: &Outbox| -> Vec<(Minute, u16)> {
@@ -1071,8 +1076,7 @@ mod tests {
             out: &mut out,
             metrics: &mut metrics,
         };
-        c.state[0] = (c.state[0] & !3) | DayRole::Outbound as u8;
-        c.rare_mut(0).away = 1;
+        outbound(&mut c, 1);
         let arrived = s.start.plus_minutes(10 * 60);
         c.go_out(&env, 0, 0, Slot::Arrive, arrived, arrived, &mut sink);
         c.state[0] = (c.state[0] & !3) | DayRole::Inbound as u8;
