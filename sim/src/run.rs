@@ -549,18 +549,17 @@ fn summarize(
             .filter(|c| census[c.index()] > 0)
             .map(|c| (c.to_string(), census[c.index()]))
             .collect();
-        let scans_by_checkpoint = CHECKPOINT_KINDS
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| ps.by_kind[*k] > 0)
-            .map(|(k, kind)| (kind.as_str().to_string(), ps.by_kind[k]))
-            .collect();
-        let scans_not_green_by_checkpoint = CHECKPOINT_KINDS
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| ps.not_green_by_kind[*k] > 0)
-            .map(|(k, kind)| (kind.as_str().to_string(), ps.not_green_by_kind[k]))
-            .collect();
+        // Counts by checkpoint kind, named, the kinds never seen left out.
+        let by_kind = |counts: &[u64; 15]| {
+            CHECKPOINT_KINDS
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(kind, n)| (kind.as_str().to_string(), *n))
+                .collect()
+        };
+        let scans_by_checkpoint = by_kind(&ps.by_kind);
+        let scans_not_green_by_checkpoint = by_kind(&ps.not_green_by_kind);
         provinces.push(ProvinceSummary {
             province: p.key().to_string(),
             citizens,
