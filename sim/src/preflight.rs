@@ -197,12 +197,26 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     if events > 0 {
         let _ = write!(
             msg,
-            " (of it, {} for the surges' {} events)",
+            " (of it, {} for the surges' {} events",
             gib(events * PER_SURGE_EVENT),
             grouped(events)
         );
     }
-    match processes_that_fit(citizens, available) {
+    let growth = growth_peak(scenario);
+    if growth > 0 {
+        let _ = write!(
+            msg,
+            "{} {} while the largest province's arrays grow",
+            if events > 0 { "," } else { " (of it," },
+            gib(growth)
+        );
+    }
+    if events > 0 || growth > 0 {
+        msg.push(')');
+    }
+    // Process 0 alone holds the surges and the growing province: what it
+    // has left for the rest bounds every machine (conservatively).
+    match processes_that_fit(citizens, available.saturating_sub(surges)) {
         Some(n) if n > processes || matches!(placement, Placement::ThisMachine { .. }) => {
             let _ = write!(
                 msg,
@@ -217,7 +231,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
                 "; no number of processes fits machines like this one: process 0 alone \
                  holds the platform for every citizen, at least {}, so it needs a machine \
                  with that much memory (ARCHITECTURE.md, \"Past one machine\")",
-                gib(process_zero_floor(citizens))
+                gib(process_zero_floor(citizens) + surges)
             );
         }
     }
