@@ -413,7 +413,7 @@ fn requests(l: &mut Ledger, s: &Summary) {
     // without sending anything, so the scans offered can fall short of the
     // ones attempted by at most the ID-card checks; without them they match.
     // Retries still waiting when the run ended were counted, never sent.
-    let attempted = sent("verify") + r.scan_retries - r.scan_retries_pending.min(r.scan_retries);
+    let attempted = sent("verify") + r.scan_retries.saturating_sub(r.scan_retries_pending);
     l.at_most(
         || {
             "latency.verify.answered + busy ≤ requests.verify + retries.scan_retries − scan_retries_pending"
@@ -438,7 +438,8 @@ fn requests(l: &mut Ledger, s: &Summary) {
                 .into()
         },
         app.iter().map(|op| offered(op)).sum(),
-        app.iter().map(|op| sent(op)).sum::<u64>() + r.app_retries - r.app_retries_pending.min(r.app_retries)
+        app.iter().map(|op| sent(op)).sum::<u64>()
+            + r.app_retries.saturating_sub(r.app_retries_pending)
             + surge_queries,
     );
     l.at_most(

@@ -8,6 +8,7 @@
 //! agents of its own shards.
 
 use crate::scenario::Scenario;
+use crate::world::geography::Geography;
 use std::fmt::Write as _;
 
 /// Bytes per citizen, measured on the 100 M-citizen day in one process
@@ -90,40 +91,24 @@ pub enum Placement {
 /// Citizens the scenario simulates, from the same geography the world is
 /// built from (it is small: counties, not people).
 pub fn citizens(scenario: &Scenario) -> u64 {
-    crate::world::geography::Geography::build(&scenario.provinces, scenario.population_scale, &[])
-        .population()
+    geography(scenario).population()
+}
+
+/// The geography the world will be built from: counties and checkpoints,
+/// not people.
+fn geography(scenario: &Scenario) -> Geography {
+    Geography::build(&scenario.provinces, scenario.population_scale, &[])
 }
 
 /// Events the scenario's surges will hold (they are drawn before the run,
 /// on process 0): everyone a surge reaches, times their actions.
-pub fn surge_events(scenario: &Scenario) -> u64 {
+pub fn surge_events(scenario: &Scenario, g: &Geography) -> u64 {
     use crate::surge::SurgeKind;
-    let g = crate::world::geography::Geography::build(
-        &scenario.provinces,
-        scenario.population_scale,
-        &[],
-    );
-    let people = |counties: &mut dyn Iterator<Item = u32>| -> u64 {
-        counties
-            .map(|c| g.counties[c as usize].population as u64)
-            .sum()
-    };
     scenario
         .surges
         .iter()
         .map(|spec| {
-            let reached = match (spec.province, spec.city) {
-                (Some(p), Some(city)) => people(
-                    &mut g
-                        .cities
-                        .iter()
-                        .filter(|c| c.province == p && c.name == city)
-                        .flat_map(|c| c.counties.clone()),
-                ),
-                (Some(p), None) => people(&mut g.province_counties[p.index()].clone()),
-                (None, _) => g.population(),
-            } as f64
-                * spec.share;
+            let reached = g.people_in(spec.counties(g)) as f64 * spec.share;
             let actions = match spec.kind {
                 SurgeKind::Announcement => SMARTPHONE_SHARE * spec.opens.max(1) as f64,
                 SurgeKind::MassTesting => 1.0 + SMARTPHONE_SHARE * spec.opens.max(1) as f64,
@@ -137,20 +122,11 @@ pub fn surge_events(scenario: &Scenario) -> u64 {
 
 /// The transient peak of the largest province's growing arrays, held by
 /// process 0 (`GROWTH_PER_RESIDENT`).
-pub fn growth_peak(scenario: &Scenario) -> u64 {
-    let g = crate::world::geography::Geography::build(
-        &scenario.provinces,
-        scenario.population_scale,
-        &[],
-    );
+pub fn growth_peak(g: &Geography) -> u64 {
     let largest = g
         .province_counties
         .iter()
-        .map(|r| {
-            r.clone()
-                .map(|c| g.counties[c as usize].population as u64)
-                .sum::<u64>()
-        })
+        .map(|r| g.people_in(r.clone()))
         .max()
         .unwrap_or(0);
     largest * GROWTH_PER_RESIDENT
@@ -160,17 +136,19 @@ pub fn growth_peak(scenario: &Scenario) -> u64 {
 /// reads, naming the scenario's `population_scale`, the estimate, what is
 /// available and how many processes would fit, if any would.
 pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Result<(), String> {
-    let citizens = citizens(scenario);
-    let surges = surge_events(scenario) * PER_SURGE_EVENT + growth_peak(scenario);
+    let g = geography(scenario);
+    let citizens = g.population();
+    let (events, growth) = (surge_events(scenario, &g), growth_peak(&g));
+    // What process 0 holds beyond its share of the citizens.
+    let extra = events * PER_SURGE_EVENT + growth;
     let (processes, needed) = match placement {
-        Placement::ThisMachine { processes } => (
-            processes,
-            Estimate::of(citizens, processes).total() + surges,
-        ),
+        Placement::ThisMachine { processes } => {
+            (processes, Estimate::of(citizens, processes).total() + extra)
+        }
         Placement::OnePerMachine { processes, process } => (
             processes,
             Estimate::of(citizens, processes).per_process[process.min(processes - 1)]
-                + if process == 0 { surges } else { 0 },
+                + if process == 0 { extra } else { 0 },
         ),
     };
     if needed <= available {
@@ -193,7 +171,6 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
         },
         gib(available),
     );
-    let events = surge_events(scenario);
     if events > 0 {
         let _ = write!(
             msg,
@@ -202,7 +179,6 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
             grouped(events)
         );
     }
-    let growth = growth_peak(scenario);
     if growth > 0 {
         let _ = write!(
             msg,
@@ -216,7 +192,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     }
     // Process 0 alone holds the surges and the growing province: what it
     // has left for the rest bounds every machine (conservatively).
-    match processes_that_fit(citizens, available.saturating_sub(surges)) {
+    match processes_that_fit(citizens, available.saturating_sub(extra)) {
         Some(n) if n > processes || matches!(placement, Placement::ThisMachine { .. }) => {
             let _ = write!(
                 msg,
@@ -231,7 +207,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
                 "; no number of processes fits machines like this one: process 0 alone \
                  holds the platform for every citizen, at least {}, so it needs a machine \
                  with that much memory (ARCHITECTURE.md, \"Past one machine\")",
-                gib(process_zero_floor(citizens) + surges)
+                gib(process_zero_floor(citizens) + extra)
             );
         }
     }
@@ -342,12 +318,13 @@ mod tests {
     #[test]
     fn surge_events_are_estimated_from_who_a_surge_reaches() {
         let xian = shipped("incidents/full/xian-2022-01-04.toml");
-        let events = surge_events(&xian) as f64;
+        let events = surge_events(&xian, &geography(&xian)) as f64;
         assert!(
             (events / 310.1e6 - 1.0).abs() < 0.1,
             "{events} events estimated"
         );
-        assert_eq!(surge_events(&shipped("smoke.toml")), 0);
+        let smoke = shipped("smoke.toml");
+        assert_eq!(surge_events(&smoke, &geography(&smoke)), 0);
     }
 
     /// Guangdong's whole population (~15.8 GiB), its growing province

@@ -162,6 +162,23 @@ pub struct SurgeSpec {
     pub opens: u32,
 }
 
+impl SurgeSpec {
+    /// The counties whose people the surge reaches: its city, else its
+    /// province, else every simulated county.
+    pub fn counties(&self, g: &Geography) -> Vec<u32> {
+        match (self.province, self.city) {
+            (Some(p), Some(city)) => g
+                .cities
+                .iter()
+                .filter(|c| c.province == p && c.name == city)
+                .flat_map(|c| c.counties.clone())
+                .collect(),
+            (Some(p), None) => g.province_counties[p.index()].clone().collect(),
+            (None, _) => (0..g.counties.len() as u32).collect(),
+        }
+    }
+}
+
 /// What the citizen's morning asks: how much more likely travel is today.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TravelSurge {
@@ -543,16 +560,7 @@ impl Surges {
         let mut events = Vec::new();
         let mut totals = Vec::new();
         for (s, spec) in specs.iter().enumerate() {
-            let counties: Vec<u32> = match (spec.province, spec.city) {
-                (Some(p), Some(city)) => g
-                    .cities
-                    .iter()
-                    .filter(|c| c.province == p && c.name == city)
-                    .flat_map(|c| c.counties.clone())
-                    .collect(),
-                (Some(p), None) => g.province_counties[p.index()].clone().collect(),
-                (None, _) => (0..g.counties.len() as u32).collect(),
-            };
+            let counties = spec.counties(g);
             let draw = |c: &u32| county_events(world, spec, s, *c, base);
             let parts: Vec<(Vec<u64>, u64)> = match pool {
                 Some(pool) => pool.install(|| counties.par_iter().map(draw).collect()),

@@ -325,7 +325,15 @@ impl Geography {
     }
 
     pub fn population(&self) -> u64 {
-        self.counties.iter().map(|c| c.population as u64).sum()
+        self.people_in(0..self.counties.len() as u32)
+    }
+
+    /// The people of the given counties.
+    pub fn people_in(&self, counties: impl IntoIterator<Item = u32>) -> u64 {
+        counties
+            .into_iter()
+            .map(|c| self.counties[c as usize].population as u64)
+            .sum()
     }
 }
 
