@@ -24,12 +24,13 @@ const AGENTS_PER_CITIZEN: u64 = 16;
 /// What a run holds whatever its size: code, rule sets, thread stacks,
 /// the geography.
 const FIXED_BYTES: u64 = 110 << 20;
-/// Bytes process 0 holds per surge event: the 8-byte event itself and,
-/// while the platform fails, the retries and requests in flight it brings.
-/// Measured on the full-size Xi'an mass-testing round (310 M events,
-/// 14.6 GiB peak against 5.4 GiB for its 39.5 M citizens at 134 B each:
-/// ~30 B an event).
-const PER_SURGE_EVENT: u64 = 32;
+/// Bytes process 0 holds per surge event: the 8-byte event while its
+/// window is held, and, while the platform fails, the retries and requests
+/// in flight it brings. Measured on the full-size Xi'an mass-testing round
+/// when every event was held at once (310 M events, 14.6 GiB peak against
+/// 5.4 GiB for its 39.5 M citizens at 134 B each: ~30 B an event).
+const EVENT_BYTES: u64 = 8;
+const IN_FLIGHT_PER_EVENT: u64 = 24;
 /// Bytes a province's platform holds per resident in arrays that grow by
 /// doubling (hot record 36, journal 16, document index ~6): while one
 /// grows it holds the old and the new, so a run whose people sit in one
@@ -38,9 +39,6 @@ const PER_SURGE_EVENT: u64 = 32;
 /// 24.4 GB before the clock started, where the per-citizen figure alone
 /// said ~16 GiB.
 const GROWTH_PER_RESIDENT: u64 = 58;
-/// Share of people with a smartphone, who alone open a code: 0.744 in
-/// the full-size Xi'an round (`world::population` draws it by age).
-const SMARTPHONE_SHARE: f64 = 0.75;
 
 /// What each process of a run would hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,24 +98,17 @@ fn geography(scenario: &Scenario) -> Geography {
     Geography::build(&scenario.provinces, scenario.population_scale, &[])
 }
 
-/// Events the scenario's surges will hold (they are drawn before the run,
-/// on process 0): everyone a surge reaches, times their actions.
+/// Events the scenario's surges will bring: everyone a surge reaches,
+/// times their actions.
 pub fn surge_events(scenario: &Scenario, g: &Geography) -> u64 {
-    use crate::surge::SurgeKind;
-    scenario
-        .surges
-        .iter()
-        .map(|spec| {
-            let reached = g.people_in(spec.counties(g)) as f64 * spec.share;
-            let actions = match spec.kind {
-                SurgeKind::Announcement => SMARTPHONE_SHARE * spec.opens.max(1) as f64,
-                SurgeKind::MassTesting => 1.0 + SMARTPHONE_SHARE * spec.opens.max(1) as f64,
-                SurgeKind::MorningRush => 1.0,
-                SurgeKind::SpringFestival => 0.0,
-            };
-            (reached * actions) as u64
-        })
-        .sum()
+    crate::surge::expected_events(&scenario.surges, g)
+}
+
+/// What process 0 holds for `events` surge events: a window of them at a
+/// time (`surge::WINDOW_EVENTS`), 8 bytes each, and what they bring in
+/// flight.
+fn surge_bytes(events: u64) -> u64 {
+    events.min(crate::surge::WINDOW_EVENTS) * EVENT_BYTES + events * IN_FLIGHT_PER_EVENT
 }
 
 /// The transient peak of the largest province's growing arrays, held by
@@ -140,7 +131,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     let citizens = g.population();
     let (events, growth) = (surge_events(scenario, &g), growth_peak(&g));
     // What process 0 holds beyond its share of the citizens.
-    let extra = events * PER_SURGE_EVENT + growth;
+    let extra = surge_bytes(events) + growth;
     let (processes, needed) = match placement {
         Placement::ThisMachine { processes } => {
             (processes, Estimate::of(citizens, processes).total() + extra)
@@ -175,7 +166,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
         let _ = write!(
             msg,
             " (of it, {} for the surges' {} events",
-            gib(events * PER_SURGE_EVENT),
+            gib(surge_bytes(events)),
             grouped(events)
         );
     }

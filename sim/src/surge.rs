@@ -37,7 +37,8 @@
 //!   morning (`Behaviour::travel_at`).
 //!
 //! Who takes part and when is a hash of (seed, citizen, surge), so the
-//! driver stores only a sorted list of events.
+//! driver stores only a sorted list of events, and a day of a billion of
+//! them can be drawn a window of minutes at a time from the same hashes.
 
 use crate::engine::message::{Agent, Tag};
 use crate::rng::mix;
@@ -532,13 +533,51 @@ fn unit(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// Events a window of the driver holds at most, about: 512 MB. A surge
+/// expected to bring more is drawn a window of minutes at a time, each
+/// window from the same hashes, so the events and their order are those of
+/// drawing them all at once (a full-size Xi'an day is ~1.3 B events).
+pub const WINDOW_EVENTS: u64 = 64 << 20;
+
+/// Share of people with a smartphone, who alone open a code: 0.744 in
+/// the full-size Xi'an round (`world::population` draws it by age).
+const SMARTPHONE_SHARE: f64 = 0.75;
+
+/// About how many events `specs` bring in `g`: everyone a surge reaches,
+/// times their actions.
+pub fn expected_events(specs: &[SurgeSpec], g: &Geography) -> u64 {
+    specs
+        .iter()
+        .map(|spec| {
+            let reached = g.people_in(spec.counties(g)) as f64 * spec.share;
+            let actions = match spec.kind {
+                SurgeKind::Announcement => SMARTPHONE_SHARE * spec.opens.max(1) as f64,
+                SurgeKind::MassTesting => 1.0 + SMARTPHONE_SHARE * spec.opens.max(1) as f64,
+                SurgeKind::MorningRush => 1.0,
+                SurgeKind::SpringFestival => 0.0,
+            };
+            (reached * actions) as u64
+        })
+        .sum()
+}
+
 /// The surge driver: runs at the tick barrier like the health authority.
 pub struct Surges {
     seed: u64,
-    /// Packed (`Event::pack`), sorted; minutes counted from `base`.
+    specs: Vec<SurgeSpec>,
+    /// The counties each surge reaches.
+    counties: Vec<Vec<u32>>,
+    /// Packed (`Event::pack`), sorted: those of the windows drawn so far
+    /// that are not yet sent; minutes counted from `base`.
     events: Vec<u64>,
     base: u32,
     next: usize,
+    /// Events at minutes before this are drawn.
+    drawn_to: u32,
+    /// Minutes per window.
+    window: u32,
+    /// No event falls at this minute or later.
+    last: u32,
     /// Citizen → code serial, learnt from registrations, for the queries
     /// the driver sends on citizens' behalf. Empty when no surge needs it.
     codes: Vec<u32>,
@@ -546,60 +585,102 @@ pub struct Surges {
 }
 
 impl Surges {
-    /// Every surge's events, drawn per county on `pool` when there is one
-    /// (each county's in id order, then all sorted: the same events in the
-    /// same order however many threads draw them).
+    /// The surges of `specs`, with their first window of events drawn.
     pub fn new(
         world: &World,
         specs: &[SurgeSpec],
         run_start: Minute,
         pool: Option<&rayon::ThreadPool>,
     ) -> Surges {
+        Self::windowed(world, specs, run_start, pool, WINDOW_EVENTS)
+    }
+
+    /// As `new`, a window holding about `window_events` events.
+    fn windowed(
+        world: &World,
+        specs: &[SurgeSpec],
+        run_start: Minute,
+        pool: Option<&rayon::ThreadPool>,
+        window_events: u64,
+    ) -> Surges {
         let g = &world.geography;
         let base = run_start.0;
-        let mut events = Vec::new();
-        let mut totals = Vec::new();
-        for (s, spec) in specs.iter().enumerate() {
-            let counties = spec.counties(g);
-            let draw = |c: &u32| county_events(world, spec, s, *c, base);
-            let parts: Vec<(Vec<u64>, u64)> = match pool {
-                Some(pool) => pool.install(|| counties.par_iter().map(draw).collect()),
-                None => counties.iter().map(draw).collect(),
-            };
-            let mut reached = 0u64;
-            for (e, r) in parts {
-                events.extend(e);
-                reached += r;
-            }
-            totals.push(SurgeTotals {
-                kind: spec.kind.as_str().to_string(),
-                province: spec.province.map_or("all", |p| p.key()).to_string(),
-                city: spec.city.map(str::to_string),
-                start: spec.shape.start.to_string(),
-                end: spec.shape.end().to_string(),
-                citizens: reached,
-                ..SurgeTotals::default()
-            });
-        }
-        match pool {
-            Some(pool) => pool.install(|| events.par_sort_unstable()),
-            None => events.sort_unstable(),
-        }
-        let needs_codes = events
+        // A mass-testing query follows its result by up to 29 minutes.
+        let last = specs
             .iter()
-            .any(|&k| Event::unpack(k, base).action != Action::NatResult);
-        Surges {
+            .map(|s| s.shape.end().0 + 30)
+            .max()
+            .unwrap_or(base)
+            .clamp(base, base + (1 << AT_BITS));
+        let windows = expected_events(specs, g).div_ceil(window_events).max(1) as u32;
+        let needs_codes = specs.iter().any(|s| s.kind != SurgeKind::SpringFestival);
+        let mut surges = Surges {
             seed: world.seed,
-            events,
+            specs: specs.to_vec(),
+            counties: specs.iter().map(|s| s.counties(g)).collect(),
+            events: Vec::new(),
             base,
             next: 0,
+            drawn_to: base,
+            window: (last - base).div_ceil(windows).max(1),
+            last,
             codes: if needs_codes {
                 vec![NO_CODE; world.citizens() as usize]
             } else {
                 Vec::new()
             },
-            totals,
+            totals: Vec::new(),
+        };
+        let reached = surges.draw_window(world, pool);
+        surges.totals = specs
+            .iter()
+            .zip(reached)
+            .map(|(spec, citizens)| SurgeTotals {
+                kind: spec.kind.as_str().to_string(),
+                province: spec.province.map_or("all", |p| p.key()).to_string(),
+                city: spec.city.map(str::to_string),
+                start: spec.shape.start.to_string(),
+                end: spec.shape.end().to_string(),
+                citizens,
+                ..SurgeTotals::default()
+            })
+            .collect();
+        surges
+    }
+
+    /// Draws the next window's events, per county on `pool` when there is
+    /// one (each county's in id order, then the window sorted: the same
+    /// events in the same order however many threads draw them), in place
+    /// of those already sent. Returns how many people each surge reaches.
+    fn draw_window(&mut self, world: &World, pool: Option<&rayon::ThreadPool>) -> Vec<u64> {
+        let from = self.drawn_to;
+        let to = (from + self.window).min(self.last);
+        self.events.drain(..self.next);
+        self.next = 0;
+        let mut window = Vec::new();
+        let mut reached = Vec::with_capacity(self.specs.len());
+        for (s, spec) in self.specs.iter().enumerate() {
+            let draw = |c: &u32| county_events(world, spec, s, *c, self.base, from..to);
+            let parts: Vec<(Vec<u64>, u64)> = match pool {
+                Some(pool) => pool.install(|| self.counties[s].par_iter().map(draw).collect()),
+                None => self.counties[s].iter().map(draw).collect(),
+            };
+            window.reserve_exact(parts.iter().map(|(e, _)| e.len()).sum());
+            let mut people = 0u64;
+            for (e, r) in parts {
+                window.extend(e);
+                people += r;
+            }
+            reached.push(people);
         }
+        match pool {
+            Some(pool) => pool.install(|| window.par_sort_unstable()),
+            None => window.sort_unstable(),
+        }
+        // Every event of this window falls after every one still held.
+        self.events.extend(window);
+        self.drawn_to = to;
+        reached
     }
 
     /// Learns citizens' code serials from the platform's answers to their
@@ -627,6 +708,9 @@ impl Surges {
         now: Minute,
         pool: Option<&rayon::ThreadPool>,
     ) -> Vec<(Tag, Request)> {
+        while self.drawn_to <= now.0 && self.drawn_to < self.last {
+            self.draw_window(world, pool);
+        }
         let base = self.base;
         let due = self.events[self.next..].partition_point(|&k| Event::unpack(k, base).at <= now.0);
         let batch = &self.events[self.next..self.next + due];
@@ -721,9 +805,17 @@ impl Surges {
     }
 }
 
-/// Surge `s`'s events among the people of county `c`, in id order, and how
-/// many people it reached there.
-fn county_events(world: &World, spec: &SurgeSpec, s: usize, c: u32, base: u32) -> (Vec<u64>, u64) {
+/// Surge `s`'s events at minutes in `window` among the people of county
+/// `c`, in id order, and how many people it reaches there (whenever their
+/// events fall).
+fn county_events(
+    world: &World,
+    spec: &SurgeSpec,
+    s: usize,
+    c: u32,
+    base: u32,
+    window: Range<u32>,
+) -> (Vec<u64>, u64) {
     let salt = SURGE_SALT | s as u64;
     let mut events = Vec::new();
     let mut reached = 0u64;
@@ -746,6 +838,9 @@ fn county_events(world: &World, spec: &SurgeSpec, s: usize, c: u32, base: u32) -
         let when = spec.shape.quantile(unit(mix(h, id as u64, salt)));
         let at = spec.shape.start.0 + when as u32;
         let mut push = |at: u32, action| {
+            if !window.contains(&at) {
+                return;
+            }
             let e = Event {
                 at,
                 surge: s as u16,
@@ -829,6 +924,54 @@ mod tests {
             e(base, MAX_SURGES as u16, 0, Action::Query).pack(base),
             None
         );
+    }
+
+    /// Every event a run sends, tick by tick, with what it counted.
+    fn sent(mut surges: Surges, world: &World, ticks: std::ops::Range<u32>) -> Vec<String> {
+        for id in 0..world.citizens() {
+            surges.learn(id, id);
+        }
+        let sent = ticks
+            .map(|m| format!("{m}: {:?}", surges.step(world, Minute(m), None)))
+            .collect();
+        let totals = surges.totals.iter().map(|t| {
+            format!(
+                "{} {} {} {} {}",
+                t.citizens, t.nat_results, t.queries, t.without_code, t.scans
+            )
+        });
+        [sent, totals.collect::<Vec<_>>()].concat()
+    }
+
+    #[test]
+    fn drawing_a_window_at_a_time_sends_what_drawing_all_at_once_sends() {
+        let text = "name = \"t\"\nseed = 5\nstart = \"2022-01-04T08:00\"\nduration_hours = 3\n\
+                    population_scale = 0.001\nprovinces = [\"shaanxi\"]\nshards = 2\n\
+                    [[surge]]\nkind = \"mass_testing\"\nprovince = \"shaanxi\"\n\
+                    start = \"2022-01-04T09:00\"\nend = \"2022-01-04T09:40\"\nramp_minutes = 5\n\
+                    decay_minutes = 4\nshare = 0.9\nopens = 3\n\
+                    [[surge]]\nkind = \"announcement\"\nprovince = \"shaanxi\"\ncity = \"Xi'an\"\n\
+                    start = \"2022-01-04T07:30\"\nend = \"2022-01-04T10:00\"\nramp_minutes = 20\n\
+                    decay_minutes = 10\nshare = 0.5\nopens = 4\n";
+        let s = crate::scenario::Scenario::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let w = World::build(&s);
+        let expected = expected_events(&s.surges, &w.geography);
+        assert!(expected > 50_000, "{expected} events expected");
+        let minutes = s.start.0..s.start.0 + 180;
+        let at_once = Surges::windowed(&w, &s.surges, s.start, None, u64::MAX);
+        assert_eq!(at_once.window, at_once.last - at_once.base, "one window");
+        let whole = sent(at_once, &w, minutes.clone());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for window_events in [expected / 7, 1_000] {
+            let windowed = Surges::windowed(&w, &s.surges, s.start, Some(&pool), window_events);
+            assert!(windowed.window < 60, "{} minutes a window", windowed.window);
+            assert!(windowed.events.len() < expected as usize / 3);
+            assert_eq!(sent(windowed, &w, minutes.clone()), whole);
+        }
+        assert!(whole.iter().filter(|l| l.contains("NatResult")).count() > 30);
     }
 
     #[test]
