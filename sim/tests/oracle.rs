@@ -15,6 +15,7 @@ use hcsim_platform::identity::{DocKind, DocNumber, Identity, NameCode};
 use hcsim_platform::rules::{Mutant, RuleSet};
 use hcsim_platform::{Color, Issuer, Minute, ProvinceId};
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 fn rules_file(name: &str) -> String {
@@ -200,22 +201,46 @@ fn each_rule_mechanism_mutant_is_caught_on_a_shipped_scenario() {
         ),
     ] {
         let scenario = Scenario::load(&super::scenario(file)).unwrap();
-        let tmp = tempfile::tempdir().unwrap();
-        let opts = RunOptions {
-            threads: 2,
-            out_dir: tmp.path().to_path_buf(),
-            progress: false,
-        };
-        let oracle = run_with_rules(&scenario, &opts, provincial_in(file, Some(m)))
-            .unwrap()
-            .summary
-            .oracle
-            .expect("an oracle");
+        let found = mutant_run(&scenario, file, m);
         assert!(
-            oracle.by_kind.get(kind).copied().unwrap_or(0) > 0,
-            "{file} under {m:?}: {:?}",
-            oracle.by_kind
+            found.get(kind).copied().unwrap_or(0) > 0,
+            "{file} under {m:?}: {found:?}"
         );
+    }
+}
+
+/// Violations by kind of `scenario` under `m`.
+fn mutant_run(scenario: &Scenario, file: &str, m: Mutant) -> BTreeMap<String, u64> {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        threads: 2,
+        out_dir: tmp.path().to_path_buf(),
+        progress: false,
+    };
+    run_with_rules(scenario, &opts, provincial_in(file, Some(m)))
+        .unwrap()
+        .summary
+        .oracle
+        .expect("an oracle")
+        .by_kind
+}
+
+/// A large run follows a sample of its citizens, and tells the traffic
+/// of everyone else apart on the pool; a decision table or masking broken
+/// for everyone is still caught in that traffic, as often as when everyone
+/// is followed.
+#[test]
+fn breaches_by_people_outside_the_sample_are_caught() {
+    for (m, kind) in [
+        (Mutant::YellowPasses, "wrong_decision"),
+        (Mutant::MaskOneShort, "unmasked_identity"),
+    ] {
+        let mut scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
+        let everyone = mutant_run(&scenario, "smoke.toml", m)[kind];
+        scenario.oracle.sample = Some(0.02);
+        let sampled = mutant_run(&scenario, "smoke.toml", m)[kind];
+        assert!(everyone > 0, "{m:?}");
+        assert_eq!(sampled, everyone, "{m:?}: {kind}");
     }
 }
 

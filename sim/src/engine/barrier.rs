@@ -264,9 +264,10 @@ impl<'a, P: Platform> Barrier<'a, P> {
                 faults.observe(now, request, response);
             }
         };
+        let pool = self.pool.as_deref();
         let checked = |oracle: &mut Oracle| {
             let clock = Instant::now();
-            oracle.observe(now, tags, sent, responses);
+            oracle.observe_on(pool, now, tags, sent, responses);
             clock.elapsed().as_secs_f64()
         };
         let (world, observer, surges, faults) = (
