@@ -330,7 +330,7 @@ impl Oracle {
                 identity,
                 national: false,
                 ..
-            } => self.by_doc.get(&identity.number).is_none().then_some(1),
+            } => (!self.by_doc.contains_key(&identity.number)).then_some(1),
             Request::Declare { code, .. }
             | Request::Temperature { code, .. }
             | Request::Query { code }
