@@ -485,7 +485,7 @@ fn segments(values: &[f64]) -> Vec<Vec<(f64, f64)>> {
     runs
 }
 
-/// Axis ticks: `12k`, `1.5M`, `0.25`, never a long run of digits.
+/// Axis ticks: `12k`, `1.5M`, `0.25`, `0.002`, never a long run of digits.
 pub fn axis_number(y: f64) -> String {
     let a = y.abs();
     if a >= 1e6 {
@@ -495,7 +495,10 @@ pub fn axis_number(y: f64) -> String {
     } else if a >= 10.0 || y == 0.0 {
         format!("{y:.0}")
     } else {
-        trim(format!("{y:.2}"))
+        // Two significant digits however small the value: waits of a few
+        // thousandths of a minute must not all read `0`.
+        let decimals = (2 - a.log10().floor() as i32 - 1).clamp(2, 12) as usize;
+        trim(format!("{y:.decimals$}"))
     }
 }
 
@@ -593,5 +596,20 @@ mod tests {
         assert_eq!(axis_number(1_500_000.0), "1.5M");
         assert_eq!(axis_number(12_000.0), "12k");
         assert_eq!(axis_number(0.25), "0.25");
+        assert_eq!(axis_number(0.0025), "0.0025");
+    }
+
+    #[test]
+    fn ticks_of_small_values_read_apart() {
+        let waits = TimeChart {
+            lines: vec![Series::new("mean wait", palette::MARK, [0.0, 0.004, 0.009])],
+            ..TimeChart::default()
+        };
+        let tops = waits.stack_tops();
+        let labels: Vec<String> = value_ticks(&waits, &tops, 6)
+            .iter()
+            .map(|v| axis_number(*v))
+            .collect();
+        assert_eq!(labels, ["0", "0.002", "0.004", "0.006", "0.008"]);
     }
 }
