@@ -66,6 +66,34 @@ fn the_shipped_set_is_calibrated() {
         assert!(html.contains(&format!("id=\"calibration-{}\"", f.name)));
     }
     assert!(html.contains("Calibrated: every figure that gates"));
+    readme_table_is_what_the_set_measures(&c);
+}
+
+/// README's calibration table quotes each figure's model value: it must be
+/// this run's, rounded to the digits the table shows, in the set's order.
+fn readme_table_is_what_the_set_measures(c: &Calibration) {
+    let readme = std::fs::read_to_string(super::root().join("README.md")).unwrap();
+    let rows: Vec<Vec<&str>> = readme
+        .split("| figure | published | model | |\n|---|---|---|---|\n")
+        .nth(1)
+        .expect("README.md has the calibration table")
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), c.figures.len(), "a README row per figure");
+    for (row, f) in rows.iter().zip(&c.figures) {
+        let quoted = row[2];
+        let decimals = quoted.split_once('.').map_or(0, |(_, d)| d.len());
+        assert_eq!(
+            format!("{:.decimals$}", f.model),
+            quoted,
+            "README's `{}` quotes a model value the set does not measure ({})",
+            row[0],
+            f.name
+        );
+        assert_eq!(row[3].starts_with("within"), f.within, "{}", row[0]);
+    }
 }
 
 /// The figures of the shipped set measured on `scenario` after `adjust`,
