@@ -274,3 +274,68 @@ fn violations_and_faults_are_marked_on_the_timeline() {
     let plain = scans(report_charts(&s));
     assert!(!plain.contains("violation:") && !plain.contains("fault:"));
 }
+
+/// The faults day's six windows: a color each, the same fault the same
+/// color wherever it recurs, each fill under the data (drawn before the
+/// stacked areas, so the lines and areas over it keep their colors), and
+/// each legend swatch the color of its window's bar.
+#[test]
+fn fault_windows_have_a_color_each_under_the_data() {
+    use hcsim_reports::charts::{palette, Figure};
+    use hcsim_reports::html::report_charts_marked;
+    use hcsim_reports::markers::{Marker, MarkerKind};
+    use plotters::style::RGBColor;
+    let s = fixture::summary();
+    let at = |i: usize| s.timeline.points[i].start.clone();
+    let fault = |label: String, from: usize| Marker {
+        kind: MarkerKind::Fault,
+        label,
+        start: at(from),
+        end: Some(at(from + 4)),
+    };
+    let mut markers: Vec<Marker> = (0..6).map(|k| fault(format!("kind {k}"), 10 * k)).collect();
+    markers.push(fault("kind 0".into(), 80));
+    let charts = report_charts_marked(&s, &markers);
+    let scans = charts.iter().find(|c| c.name == "scans").unwrap();
+    let Figure::Marked { marks, .. } = &scans.figure else {
+        panic!("the scans chart carries the marks")
+    };
+    let colors_of = |k: usize| -> Vec<RGBColor> {
+        let label = format!("fault: kind {k}");
+        marks
+            .iter()
+            .filter(|m| m.label == label)
+            .map(|m| m.color)
+            .collect()
+    };
+    let recurring = colors_of(0);
+    assert_eq!(recurring.len(), 2);
+    assert_eq!(recurring[0], recurring[1], "one fault, one color");
+    let colors: Vec<RGBColor> = (0..6).map(|k| colors_of(k)[0]).collect();
+    for (i, a) in colors.iter().enumerate() {
+        for b in &colors[i + 1..] {
+            assert_ne!(a, b, "two faults share a color");
+        }
+    }
+
+    let svg = scans.svg().unwrap();
+    let hex = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+    let data = svg
+        .find(&format!(
+            "<polygon opacity=\"0.75\" {}",
+            hex(palette::decision("pass"))
+        ))
+        .expect("the pass area");
+    let on_white = |c: RGBColor| {
+        let mix = |v: u8| {
+            (v as f64 * palette::LANE_ALPHA + 255.0 * (1.0 - palette::LANE_ALPHA)).round() as u8
+        };
+        RGBColor(mix(c.0), mix(c.1), mix(c.2))
+    };
+    for c in colors {
+        let fill = svg.find(&hex(c)).expect("the window's fill");
+        assert!(fill < data, "a window drawn over the data");
+        // The bar along the top and the legend's swatch.
+        assert!(svg.matches(&hex(on_white(c))).count() >= 2, "{c:?}");
+    }
+}
