@@ -69,6 +69,7 @@ pub fn value(x: f64, unit: Unit) -> String {
         Unit::Count => number(x, if x.fract() == 0.0 { 0 } else { 1 }),
         Unit::Ratio => percent(x),
         Unit::Minutes => format!("{} min", number(x, if x.fract() == 0.0 { 0 } else { 2 })),
+        Unit::Milliseconds if x >= crate::summary::LATENCY_CAP_MS => latency_ms(x),
         Unit::Milliseconds => format!("{} ms", number(x, 2)),
         Unit::PerSecond => format!("{}/s", number(x, 0)),
         Unit::Seconds => format!("{} s", number(x, 2)),
@@ -108,6 +109,7 @@ pub fn compact(x: f64, unit: Unit) -> String {
     match unit {
         Unit::Count => significant(x).trim_end().to_string(),
         Unit::PerSecond => format!("{}/s", significant(x)).replace(" /", "/"),
+        Unit::Milliseconds if x >= crate::summary::LATENCY_CAP_MS => latency_ms(x),
         Unit::Milliseconds if x.abs() >= 1000.0 => format!("{:.2} s", x / 1000.0),
         Unit::Milliseconds => format!("{} ms", number(x, 1)),
         Unit::Seconds if x.abs() >= 60.0 => format!("{:.1} min", x / 60.0),
@@ -131,7 +133,11 @@ pub fn reading(r: &Reading, unit: Unit) -> String {
 
 /// A change between two values, signed; `+0` when equal.
 pub fn delta(d: f64, unit: Unit) -> String {
-    let magnitude = value(d.abs(), unit);
+    // A change of an hour is a change, not a latency at the cap.
+    let magnitude = match unit {
+        Unit::Milliseconds => format!("{} ms", number(d.abs(), 2)),
+        _ => value(d.abs(), unit),
+    };
     if d < 0.0 {
         format!("-{magnitude}")
     } else {
@@ -193,6 +199,10 @@ mod tests {
         assert_eq!(compact(0.0002, Unit::Ratio), "0.020 %");
         assert_eq!(compact(272.0 * 1048576.0, Unit::Bytes), "272.0 MiB");
         assert_eq!(latency_ms(3_600_810.0), "≥ 1 h (cap)");
+        // A scan p99 at the cap, on a card or in a table, is the cap.
+        assert_eq!(compact(3_600_810.0, Unit::Milliseconds), "≥ 1 h (cap)");
+        assert_eq!(value(3_600_810.0, Unit::Milliseconds), "≥ 1 h (cap)");
+        assert_eq!(delta(3_600_810.0, Unit::Milliseconds), "+3,600,810.00 ms");
         assert_eq!(latency_ms(3_412.04), "3412.0");
     }
 

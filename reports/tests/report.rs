@@ -192,6 +192,32 @@ fn headline_shows_figures_and_names_what_is_missing() {
     assert!(headline.contains("carries no rule oracle"), "reason shown");
 }
 
+/// A run whose queues grew for hours (`degrade = none`): its scan p99 is the
+/// one-hour cap of what is measured, and the page never shows it as a
+/// measured 3,600 s.
+#[test]
+fn a_latency_at_the_cap_is_shown_as_the_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = fixture::summary();
+    let verify = s.latency.get_mut("verify").unwrap();
+    (verify.p99_ms, verify.p999_ms, verify.max_ms) = (3_600_810.0, 3_600_810.0, 3_600_810.0);
+    write_report(tmp.path(), &s, Some(&fixture::performance())).unwrap();
+    let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    let headline =
+        &html[html.find("<div class=\"headline\">").unwrap()..html.find("<h2>").unwrap()];
+    assert!(
+        headline.contains(">≥ 1 h (cap)</div><div class=\"label\">scan latency p99"),
+        "{headline}"
+    );
+    assert!(
+        html.contains("<td>scan_p99_ms</td><td class=\"n\">≥ 1 h (cap)</td>"),
+        "All figures"
+    );
+    for measured in ["3600.81", "3,600,810", "3600810"] {
+        assert!(!html.contains(measured), "the cap shown as {measured}");
+    }
+}
+
 #[test]
 fn rendering_twice_gives_identical_bytes() {
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
