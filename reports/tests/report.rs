@@ -206,7 +206,10 @@ fn a_latency_at_the_cap_is_shown_as_the_cap() {
     let headline =
         &html[html.find("<div class=\"headline\">").unwrap()..html.find("<h2>").unwrap()];
     assert!(
-        headline.contains(">≥ 1 h (cap)</div><div class=\"label\">scan latency p99"),
+        headline.contains(
+            ">≥ 1 h</div><div class=\"label\">scan latency p99</div>\
+             <div class=\"note\">the one-hour cap of what is measured</div>"
+        ),
         "{headline}"
     );
     assert!(

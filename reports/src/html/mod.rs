@@ -111,6 +111,12 @@ fn headline(run: &Run) -> Vec<Figure> {
             let reading = def.read(run);
             let note = match &reading {
                 Reading::Missing(why) => Some(why.clone()),
+                Reading::Value(v)
+                    if def.unit == metrics::Unit::Milliseconds
+                        && *v >= crate::summary::LATENCY_CAP_MS =>
+                {
+                    Some("the one-hour cap of what is measured".to_string())
+                }
                 Reading::Value(_) => None,
             };
             Some(Figure {
