@@ -19,6 +19,7 @@ pub mod oracle;
 pub mod outputs;
 pub mod policy_diff;
 pub mod preflight;
+pub mod progress;
 pub mod recognition_report;
 pub mod rng;
 pub mod run;

@@ -149,7 +149,7 @@ fn run_on(
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
     let mut setup_seconds = wall.elapsed().as_secs_f64();
 
-    let bar = progress_bar(opts.progress, scenario.ticks());
+    let mut progress = crate::progress::Progress::new(opts.progress, scenario.ticks());
     let output = actix::System::new().block_on(async {
         // A remote platform starts empty, or the run is refused before it
         // starts: another run's state would make every figure wrong.
@@ -167,18 +167,7 @@ fn run_on(
             None => LocalOrRemote::Local(local),
         };
         let mut platform = capacity_over(inner, scenario, &world).with_pool(pool.clone());
-        let started = Instant::now();
-        let mut on_tick = |p: &TickProgress| {
-            if let Some(bar) = &bar {
-                bar.set_position(p.tick as u64);
-                let secs = started.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!(
-                    "{}  {:.2} M events/s",
-                    p.now,
-                    p.events as f64 / secs / 1e6
-                ));
-            }
-        };
+        let mut on_tick = |p: &TickProgress| progress.tick(p);
         // Codes held before the clock starts: asked of the platform itself,
         // past the capacity model, so registration is not load; its time
         // is setup, not the tick loop's.
@@ -254,9 +243,7 @@ fn run_on(
         counters,
         unreachable,
     );
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     let wall_seconds = wall.elapsed().as_secs_f64();
 
     let mut summary = summarize(scenario, &world, &output, capacity, rules);
@@ -318,18 +305,6 @@ fn oracle_for(
         },
         world,
     )
-}
-
-fn progress_bar(enabled: bool, ticks: u32) -> Option<indicatif::ProgressBar> {
-    if !enabled {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(ticks as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ticks  sim {msg}  ETA {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(bar)
 }
 
 pub fn write_outputs(
