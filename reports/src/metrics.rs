@@ -345,7 +345,7 @@ pub static METRICS: &[MetricDef] = &[
         "busy_rate",
         Ratio,
         Summary,
-        "platform requests refused \"system busy\" / requests offered",
+        "platform requests the capacity model refused \"system busy\" / requests offered (a crashed platform's answers are a fault's, counted under faults)",
         |r| {
             let points = &r.summary.timeline.points;
             let requests: u64 = points.iter().map(|p| p.platform_requests).sum();

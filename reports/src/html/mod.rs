@@ -100,7 +100,7 @@ fn headline(run: &Run) -> Vec<Figure> {
         ("scans", "scans"),
         ("violations", "rule violations"),
         ("scan_p99_ms", "scan latency p99"),
-        ("busy_rate", "busy rate"),
+        ("busy_rate", "shed by capacity"),
         ("events_per_second", "events/s"),
         ("peak_rss_bytes", "peak memory"),
     ];
