@@ -24,13 +24,17 @@ const AGENTS_PER_CITIZEN: u64 = 16;
 /// What a run holds whatever its size: code, rule sets, thread stacks,
 /// the geography.
 const FIXED_BYTES: u64 = 110 << 20;
-/// Bytes process 0 holds per surge event: the 8-byte event while its
-/// window is held, and, while the platform fails, the retries and requests
-/// in flight it brings. Measured on the full-size Xi'an mass-testing round
-/// when every event was held at once (310 M events, 14.6 GiB peak against
-/// 5.4 GiB for its 39.5 M citizens at 134 B each: ~30 B an event).
+/// Bytes process 0 holds per surge event while its window is held.
 const EVENT_BYTES: u64 = 8;
-const IN_FLIGHT_PER_EVENT: u64 = 24;
+/// Bytes process 0 holds per person acting in a surge: while the platform
+/// fails, each has a retry or a request in flight. Measured at full size:
+/// the Xi'an mass-testing round (13.0 M people, 14.6 GiB peak, ~7.3 GiB
+/// beyond its citizens at 134 B and its 310 M events held at once) and the
+/// Xi'an day of openings at every door (9.7 M smartphone owners, 1.66 B
+/// events a window at a time, 10.2 GiB peak, ~5.3 GiB beyond its
+/// citizens): ~600 B a person both times, where per event the two differ
+/// sixfold.
+const PER_PERSON_ACTING: u64 = 600;
 /// Bytes a province's platform holds per resident in arrays that grow by
 /// doubling (hot record 36, journal 16, document index ~6): while one
 /// grows it holds the old and the new, so a run whose people sit in one
@@ -104,11 +108,13 @@ pub fn surge_events(scenario: &Scenario, g: &Geography) -> u64 {
     crate::surge::expected_events(&scenario.surges, g)
 }
 
-/// What process 0 holds for `events` surge events: a window of them at a
-/// time (`surge::WINDOW_EVENTS`), 8 bytes each, and what they bring in
-/// flight.
-fn surge_bytes(events: u64) -> u64 {
-    events.min(crate::surge::WINDOW_EVENTS) * EVENT_BYTES + events * IN_FLIGHT_PER_EVENT
+/// What process 0 holds for a scenario's surges: a window of their events
+/// at a time (`surge::WINDOW_EVENTS`), 8 bytes each, and what the people
+/// acting in them have in flight.
+fn surge_bytes(scenario: &Scenario, g: &Geography) -> u64 {
+    let events = surge_events(scenario, g);
+    let people = crate::surge::expected_people(&scenario.surges, g);
+    events.min(crate::surge::WINDOW_EVENTS) * EVENT_BYTES + people * PER_PERSON_ACTING
 }
 
 /// The transient peak of the largest province's growing arrays, held by
@@ -131,7 +137,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     let citizens = g.population();
     let (events, growth) = (surge_events(scenario, &g), growth_peak(&g));
     // What process 0 holds beyond its share of the citizens.
-    let extra = surge_bytes(events) + growth;
+    let extra = surge_bytes(scenario, &g) + growth;
     let (processes, needed) = match placement {
         Placement::ThisMachine { processes } => {
             (processes, Estimate::of(citizens, processes).total() + extra)
@@ -165,9 +171,10 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     if events > 0 {
         let _ = write!(
             msg,
-            " (of it, {} for the surges' {} events",
-            gib(surge_bytes(events)),
-            grouped(events)
+            " (of it, {} for the surges' {} events and the {} people acting in them",
+            gib(surge_bytes(scenario, &g)),
+            grouped(events),
+            grouped(crate::surge::expected_people(&scenario.surges, &g))
         );
     }
     if growth > 0 {
@@ -319,9 +326,9 @@ mod tests {
     }
 
     /// Guangdong's whole population (~15.8 GiB), its growing province
-    /// (~6.8 GiB) and its surge (~3.4 GiB) do not fit what a 24 GiB machine
-    /// has free (the run was killed there), though the population alone
-    /// would.
+    /// (~6.8 GiB) and the 57 M people of its surge (~32 GiB) do not fit
+    /// what a 24 GiB machine has free (the run was killed there), though
+    /// the population alone would.
     #[test]
     fn a_full_size_surge_is_refused_where_its_population_alone_would_fit() {
         let gd = shipped("incidents/full/guangdong-2022-01-10.toml");
@@ -331,6 +338,23 @@ mod tests {
         let err = check(&gd, Placement::ThisMachine { processes: 1 }, available).unwrap_err();
         assert!(err.contains("for the surges'"), "{err}");
         assert!(err.contains("population_scale = 1"), "{err}");
+    }
+
+    /// The full-size Xi'an day of openings at every door (1.66 B events,
+    /// drawn a window at a time) ran in 10.2 GiB on a 24 GiB machine: the
+    /// estimate lets it run there, and stays above what it used.
+    #[test]
+    fn a_surge_drawn_by_window_is_estimated_by_its_people_not_its_events() {
+        let xian = shipped("incidents/full/xian-2021-12-20.toml");
+        let events = surge_events(&xian, &geography(&xian));
+        assert!(events > 1_500_000_000, "{events} events");
+        let available = 22u64 << 30;
+        check(&xian, Placement::ThisMachine { processes: 1 }, available).unwrap();
+        let g = geography(&xian);
+        let needed =
+            Estimate::of(g.population(), 1).total() + surge_bytes(&xian, &g) + growth_peak(&g);
+        assert!(needed > 10_426_648 << 10, "{needed} B estimated");
+        assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
     }
 
     #[test]

@@ -546,19 +546,27 @@ const SMARTPHONE_SHARE: f64 = 0.75;
 /// About how many events `specs` bring in `g`: everyone a surge reaches,
 /// times their actions.
 pub fn expected_events(specs: &[SurgeSpec], g: &Geography) -> u64 {
-    specs
-        .iter()
-        .map(|spec| {
-            let reached = g.people_in(spec.counties(g)) as f64 * spec.share;
-            let actions = match spec.kind {
-                SurgeKind::Announcement => SMARTPHONE_SHARE * spec.opens.max(1) as f64,
-                SurgeKind::MassTesting => 1.0 + SMARTPHONE_SHARE * spec.opens.max(1) as f64,
-                SurgeKind::MorningRush => 1.0,
-                SurgeKind::SpringFestival => 0.0,
-            };
-            (reached * actions) as u64
-        })
-        .sum()
+    specs.iter().map(|s| expected(s, g).1).sum::<f64>() as u64
+}
+
+/// About how many people act in `specs`' surges in `g`.
+pub fn expected_people(specs: &[SurgeSpec], g: &Geography) -> u64 {
+    specs.iter().map(|s| expected(s, g).0).sum::<f64>() as u64
+}
+
+/// The people who act in surge `spec`, and their events.
+fn expected(spec: &SurgeSpec, g: &Geography) -> (f64, f64) {
+    let reached = g.people_in(spec.counties(g)) as f64 * spec.share;
+    let opens = spec.opens.max(1) as f64;
+    match spec.kind {
+        SurgeKind::Announcement => (
+            reached * SMARTPHONE_SHARE,
+            reached * SMARTPHONE_SHARE * opens,
+        ),
+        SurgeKind::MassTesting => (reached, reached * (1.0 + SMARTPHONE_SHARE * opens)),
+        SurgeKind::MorningRush => (reached, reached),
+        SurgeKind::SpringFestival => (0.0, 0.0),
+    }
 }
 
 /// The surge driver: runs at the tick barrier like the health authority.
