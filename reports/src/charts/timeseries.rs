@@ -566,21 +566,20 @@ mod tests {
         );
     }
 
+    /// The value ticks (at most six) of a chart of one series.
+    fn ticks_of(values: [f64; 3]) -> Vec<f64> {
+        let chart = TimeChart {
+            lines: vec![Series::new("series", palette::MARK, values)],
+            ..TimeChart::default()
+        };
+        value_ticks(&chart, &chart.stack_tops(), 6)
+    }
+
     #[test]
     fn count_ticks_are_whole_numbers() {
-        let counts = TimeChart {
-            lines: vec![Series::new("busy", palette::MARK, [0.0, 1.0, 0.0])],
-            ..TimeChart::default()
-        };
-        let tops = counts.stack_tops();
-        assert_eq!(value_ticks(&counts, &tops, 6), [0.0, 1.0]);
-        let shares = TimeChart {
-            lines: vec![Series::new("share", palette::MARK, [0.0, 0.5, 1.0])],
-            ..TimeChart::default()
-        };
-        let tops = shares.stack_tops();
+        assert_eq!(ticks_of([0.0, 1.0, 0.0]), [0.0, 1.0]);
         assert_eq!(
-            value_ticks(&shares, &tops, 6),
+            ticks_of([0.0, 0.5, 1.0]),
             [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
         );
     }
@@ -601,12 +600,7 @@ mod tests {
 
     #[test]
     fn ticks_of_small_values_read_apart() {
-        let waits = TimeChart {
-            lines: vec![Series::new("mean wait", palette::MARK, [0.0, 0.004, 0.009])],
-            ..TimeChart::default()
-        };
-        let tops = waits.stack_tops();
-        let labels: Vec<String> = value_ticks(&waits, &tops, 6)
+        let labels: Vec<String> = ticks_of([0.0, 0.004, 0.009])
             .iter()
             .map(|v| axis_number(*v))
             .collect();
