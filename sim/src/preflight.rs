@@ -35,13 +35,16 @@ const EVENT_BYTES: u64 = 8;
 /// citizens): ~600 B a person both times, where per event the two differ
 /// sixfold.
 const PER_PERSON_ACTING: u64 = 600;
-/// Bytes a province's platform holds per resident in arrays that grow by
-/// doubling (hot record 36, journal 16, document index ~6): while one
-/// grows it holds the old and the new, so a run whose people sit in one
-/// province peaks that much above the national figure. The full-size
-/// Guangdong replay (126 M in one province) was killed by the kernel at
-/// 24.4 GB before the clock started, where the per-citizen figure alone
-/// said ~16 GiB.
+/// Bytes a run whose people sit in one province holds per resident above
+/// the national figure. The full-size Guangdong replay (126 M in one
+/// province) was killed by the kernel at 24.4 GB before the clock started,
+/// where the per-citizen figure alone said ~16 GiB. Measured since
+/// (heaptrack, Guangdong alone at 3.8 M; `/usr/bin/time` at 12.6 M: 171 B
+/// a citizen against 134): the hot record, the document indexes and the
+/// journal are reserved for the residents, but at full size the
+/// authority's mass testing reaches most counties, so the journal outgrows
+/// its reservation with NAT results (doubling: 32 B a resident where 16
+/// were reserved) and the results waiting for their turnaround add ~14 B.
 const GROWTH_PER_RESIDENT: u64 = 58;
 
 /// What each process of a run would hold.
