@@ -479,10 +479,23 @@ impl Scenario {
     }
 
     /// Reporting interval for timelines: ~96 points over the run, whole
-    /// ticks, at least 5 minutes.
+    /// ticks, at least 5 minutes, and a length that divides a day or a
+    /// whole number of days, so that a chart's points fall on the same
+    /// hours every day and its axis can tick daily (a fortnight at 210
+    /// minutes had a point on a whole hour only every 7 hours).
     pub fn interval_minutes(&self) -> u32 {
+        const DAY: u32 = 1440;
+        const NICE: [u32; 14] = [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720];
         let raw = (self.duration_minutes / 96).max(5).max(self.tick_minutes);
-        raw.div_ceil(self.tick_minutes) * self.tick_minutes
+        let ticks = raw.div_ceil(self.tick_minutes) * self.tick_minutes;
+        // Where no such length is a whole number of ticks near the ~96
+        // points (7-minute ticks), the whole ticks are kept.
+        NICE.iter()
+            .copied()
+            .chain((1..=366).map(|days| days * DAY))
+            .find(|&m| m >= raw && m % self.tick_minutes == 0)
+            .filter(|&m| m < 2 * ticks)
+            .unwrap_or(ticks)
     }
 
     pub fn end(&self) -> Minute {
@@ -756,6 +769,28 @@ mod tests {
             e,
             "scenarios/t.toml:8: field `oracle.sample`: 2 is out of range: a share must be within 0..=1"
         );
+    }
+
+    #[test]
+    fn reporting_intervals_divide_a_day_or_span_whole_days() {
+        let interval = |hours: u32, tick: u32| {
+            let text = MINIMAL.replace("duration_hours = 24", &format!("duration_hours = {hours}"))
+                + &format!("tick_minutes = {tick}\n");
+            parse(&text).unwrap().interval_minutes()
+        };
+        assert_eq!(interval(24, 1), 15);
+        assert_eq!(interval(14 * 24, 1), 240);
+        assert_eq!(interval(17, 1), 10);
+        assert_eq!(interval(4, 1), 5);
+        assert_eq!(interval(720, 1), 480);
+        assert_eq!(interval(24 * 365, 1), 4 * 1440);
+        // No length dividing a day is a whole number of 7-minute ticks.
+        assert_eq!(interval(24, 7), 21);
+        for (hours, tick) in [(24, 1), (336, 5), (17, 3), (100, 60), (8760, 1)] {
+            let m = interval(hours, tick);
+            assert!(1440 % m == 0 || m % 1440 == 0, "{hours} h: {m}");
+            assert_eq!(m % tick, 0, "{hours} h at {tick}-minute ticks: {m}");
+        }
     }
 
     #[test]
