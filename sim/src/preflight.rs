@@ -111,12 +111,11 @@ pub fn surge_events(scenario: &Scenario, g: &Geography) -> u64 {
     crate::surge::expected_events(&scenario.surges, g)
 }
 
-/// What process 0 holds for a scenario's surges: a window of their events
-/// at a time (`surge::WINDOW_EVENTS`), 8 bytes each, and what the people
-/// acting in them have in flight.
-fn surge_bytes(scenario: &Scenario, g: &Geography) -> u64 {
-    let events = surge_events(scenario, g);
-    let people = crate::surge::expected_people(&scenario.surges, g);
+/// What process 0 holds for surges of `events` events and `people` people
+/// acting in them: a window of the events at a time
+/// (`surge::WINDOW_EVENTS`), 8 bytes each, and what the people have in
+/// flight.
+fn surge_bytes(events: u64, people: u64) -> u64 {
     events.min(crate::surge::WINDOW_EVENTS) * EVENT_BYTES + people * PER_PERSON_ACTING
 }
 
@@ -139,8 +138,10 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     let g = geography(scenario);
     let citizens = g.population();
     let (events, growth) = (surge_events(scenario, &g), growth_peak(&g));
+    let people = crate::surge::expected_people(&scenario.surges, &g);
+    let surges = surge_bytes(events, people);
     // What process 0 holds beyond its share of the citizens.
-    let extra = surge_bytes(scenario, &g) + growth;
+    let extra = surges + growth;
     let (processes, needed) = match placement {
         Placement::ThisMachine { processes } => {
             (processes, Estimate::of(citizens, processes).total() + extra)
@@ -175,9 +176,9 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
         let _ = write!(
             msg,
             " (of it, {} for the surges' {} events and the {} people acting in them",
-            gib(surge_bytes(scenario, &g)),
+            gib(surges),
             grouped(events),
-            grouped(crate::surge::expected_people(&scenario.surges, &g))
+            grouped(people)
         );
     }
     if growth > 0 {
@@ -354,8 +355,8 @@ mod tests {
         let available = 22u64 << 30;
         check(&xian, Placement::ThisMachine { processes: 1 }, available).unwrap();
         let g = geography(&xian);
-        let needed =
-            Estimate::of(g.population(), 1).total() + surge_bytes(&xian, &g) + growth_peak(&g);
+        let surges = surge_bytes(events, crate::surge::expected_people(&xian.surges, &g));
+        let needed = Estimate::of(g.population(), 1).total() + surges + growth_peak(&g);
         assert!(needed > 10_426_648 << 10, "{needed} B estimated");
         assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
     }
