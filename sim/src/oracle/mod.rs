@@ -998,8 +998,6 @@ impl Oracle {
         }
     }
 
-    /// The scanning province's checkpoint table: a color it refuses is never
-    /// admitted; a local verdict follows the table exactly.
     /// The decision the scanning province's table gives `v`'s color where
     /// `v` breaks it: a scan through the hub may be stricter, not more
     /// lenient.
@@ -1013,6 +1011,8 @@ impl Oracle {
         wrong.then_some(rule)
     }
 
+    /// The scanning province's checkpoint table: a color it refuses is never
+    /// admitted; a local verdict follows the table exactly.
     fn check_table(
         &mut self,
         now: Minute,
