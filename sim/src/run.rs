@@ -147,6 +147,7 @@ fn run_on(
     world.set_nat_policy(rules);
     let world = Arc::new(world);
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
+    let workers = crate::engine::start(scenario, world.clone(), cluster)?;
     let mut setup_seconds = wall.elapsed().as_secs_f64();
 
     let mut progress = crate::progress::Progress::new(opts.progress, scenario.ticks());
@@ -180,6 +181,7 @@ fn run_on(
             Watchers {
                 oracle: oracle.as_mut(),
                 observer: &mut *observer,
+                pool: Some(&pool),
             },
         )
         .await?;
@@ -187,7 +189,7 @@ fn run_on(
         let mut result = drive(
             scenario,
             world.clone(),
-            cluster,
+            workers,
             registered,
             &mut platform,
             oracle.as_mut(),
@@ -442,14 +444,16 @@ pub fn run_on_one_thread(
             Watchers {
                 oracle: None,
                 observer: &mut *observer,
+                pool: None,
             },
         )
         .await?;
         let started = Instant::now();
+        let workers = crate::engine::start(scenario, world.clone(), &Cluster::local(1))?;
         let output = drive(
             scenario,
             world.clone(),
-            &Cluster::local(1),
+            workers,
             registered,
             &mut platform,
             None,

@@ -30,7 +30,8 @@ pub struct ClusterArgs {
     /// (timely's -h).
     #[arg(long)]
     pub hostfile: Option<PathBuf>,
-    /// Seconds to wait for every process to connect before giving up.
+    /// Seconds to wait for every process to connect, counted from when
+    /// this one has built its world, before giving up.
     #[arg(long, default_value_t = 60)]
     pub connect_timeout: u64,
 }
@@ -136,6 +137,12 @@ pub fn guard_member(cluster: &Cluster, connect_timeout: Duration) {
     }));
     let hosts = cluster.hosts.clone();
     std::thread::spawn(move || {
+        // Building the world comes first and takes as long as it takes;
+        // the time allowed to reach the peers starts once this process
+        // is ready to.
+        while !crate::engine::connecting() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let deadline = Instant::now() + connect_timeout;
         while Instant::now() < deadline {
             if crate::engine::connected() {
@@ -145,7 +152,7 @@ pub fn guard_member(cluster: &Cluster, connect_timeout: Duration) {
         }
         eprintln!(
             "error: process {me} could not connect to every process of the run within {} s \
-             (hosts: {})",
+             of being ready to (hosts: {})",
             connect_timeout.as_secs(),
             hosts.join(", ")
         );

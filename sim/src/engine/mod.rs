@@ -127,7 +127,15 @@ pub enum EngineError {
     Worker(String),
 }
 
+static CONNECTING: AtomicBool = AtomicBool::new(false);
 static CONNECTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process has built what it needs and is reaching the other
+/// processes of its run: how long a peer may take is counted from here,
+/// not from the start (building a world of 100 M takes minutes).
+pub fn connecting() -> bool {
+    CONNECTING.load(Ordering::Relaxed)
+}
 
 /// Whether this process has reached every other process of its run (true
 /// once its workers have started).
@@ -157,6 +165,7 @@ fn start_workers(
             processes: cluster.processes,
         },
     });
+    CONNECTING.store(true, Ordering::Relaxed);
     let guards = timely::execute(cluster.timely_config(), move |worker| {
         dataflow::run_worker(worker, &spec, &line, &abort)
     })
@@ -182,15 +191,42 @@ pub fn follow(
     )?)
 }
 
+/// Process 0's workers, started and connected to the other processes'
+/// before the platform is built and the population registered: the peers,
+/// whose world is ready as soon as this one's, wait for the first tick
+/// connected rather than on a connect timeout, and the workers build
+/// their shards meanwhile.
+pub struct Started {
+    // Declared first, so dropped first: a run that ends before `drive`
+    // closes the line, and the workers run out their ticks idle and exit
+    // instead of waiting for a barrier that never comes.
+    rx: tokio::sync::mpsc::Receiver<Call>,
+    abort: Arc<AtomicBool>,
+    guards: timely::communication::WorkerGuards<()>,
+}
+
+/// Starts process 0's workers on the scenario's shards (see `Started`).
+pub fn start(
+    scenario: &Scenario,
+    world: Arc<World>,
+    cluster: &Cluster,
+) -> Result<Started, EngineError> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Call>(1);
+    let line: BarrierLine = Arc::new(Mutex::new(Some(tx)));
+    let abort = Arc::new(AtomicBool::new(false));
+    let guards = start_workers(scenario, world, cluster, line, abort.clone())?;
+    Ok(Started { rx, abort, guards })
+}
+
 /// Runs the scenario's ticks from process 0: its share of the shards on
-/// its workers, and the barrier on the calling task, which owns
+/// its workers (`start`), and the barrier on the calling task, which owns
 /// `platform`, `oracle` and `observer`. `registered` (from
 /// `registration::register_population`) is the shards' first delivery.
 #[allow(clippy::too_many_arguments)]
 pub async fn drive<P: Platform>(
     scenario: &Scenario,
     world: Arc<World>,
-    cluster: &Cluster,
+    workers: Started,
     registered: Deliveries,
     platform: &mut P,
     oracle: Option<&mut Oracle>,
@@ -198,11 +234,11 @@ pub async fn drive<P: Platform>(
     observer: &mut dyn ExchangeObserver,
     pool: Option<Arc<rayon::ThreadPool>>,
 ) -> Result<EngineOutput, EngineError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Call>(1);
-    let line: BarrierLine = Arc::new(Mutex::new(Some(tx)));
-    let abort = Arc::new(AtomicBool::new(false));
-    let guards = start_workers(scenario, world.clone(), cluster, line, abort.clone())?;
-
+    let Started {
+        mut rx,
+        abort,
+        guards,
+    } = workers;
     let started = Instant::now();
     let mut barrier = Barrier::new(scenario, world, platform, oracle, observer, progress, pool);
     barrier.registered(&registered);

@@ -25,6 +25,9 @@ const BATCH: usize = 65_536;
 pub struct Watchers<'a> {
     pub oracle: Option<&'a mut Oracle>,
     pub observer: &'a mut dyn ExchangeObserver,
+    /// Where the oracle tells routine exchanges apart (a whole population
+    /// applies here, nearly all of it outside the oracle's sample).
+    pub pool: Option<&'a rayon::ThreadPool>,
 }
 
 /// Registers everyone who held a code before `now` (the run's start) and
@@ -128,7 +131,7 @@ async fn exchange<P: Platform>(
     let (tags, requests): (Vec<Tag>, Vec<Request>) = batch.iter().cloned().unzip();
     let answers = platform.exchange(now, requests.clone()).await?;
     if let Some(oracle) = watch.oracle.as_deref_mut() {
-        oracle.observe(now, &tags, &requests, &answers);
+        oracle.observe_on(watch.pool, now, &tags, &requests, &answers);
     }
     for ((tag, request), response) in tags.iter().zip(&requests).zip(&answers) {
         watch.observer.exchange(world, now, tag, request, response);

@@ -159,6 +159,7 @@ impl Shard {
         let mut due = std::mem::take(&mut self.due);
         self.wheel.take(tick, &mut due);
         events += due.len() as u64;
+        self.citizens.warm(&env, &due);
         for &id in &due {
             self.citizens
                 .wake(&env, id, now, &mut self.wheel, &mut sink);
