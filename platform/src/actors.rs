@@ -44,6 +44,7 @@ impl ProvinceRound {
     /// The round on `platform`, by whoever owns it this tick (its actor,
     /// or the engine's worker that holds the province).
     pub fn apply(self, platform: &mut ProvincePlatform) -> ProvinceRoundResult {
+        platform.warm(self.requests.iter().map(|(_, r)| r));
         let outcomes = self
             .requests
             .iter()

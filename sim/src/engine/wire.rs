@@ -1,7 +1,10 @@
-//! How engine records cross a process boundary. The platform's types are
-//! serialized as JSON for the HTTP API, with internally tagged enums that a
+//! How engine records cross a process boundary. The platform's types have
+//! internally tagged enums (their JSON is the HTTP API's), which a
 //! non-self-describing format such as timely's bincode cannot read back; a
-//! record therefore travels as one JSON byte string inside bincode.
+//! record therefore travels as one MessagePack byte string inside bincode.
+//! MessagePack describes itself as JSON does, at a fraction of the cost:
+//! JSON made the 10 M day over two processes spend 67 of its 104 s
+//! encoding and decoding 12.1 GB.
 //!
 //! Between workers of one process timely moves records without serializing
 //! them, so only what really leaves the process pays for this, and the
@@ -24,7 +27,13 @@ pub struct Wire<T>(pub T);
 
 impl<T: Serialize> Serialize for Wire<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let bytes = serde_json::to_vec(&self.0).map_err(serde::ser::Error::custom)?;
+        // Human-readable, as JSON was: an internally tagged enum is read
+        // back through serde's buffered content, which takes every value
+        // in its human-readable form (a document number as a string).
+        let mut bytes = Vec::new();
+        self.0
+            .serialize(&mut rmp_serde::Serializer::new(&mut bytes).with_human_readable())
+            .map_err(serde::ser::Error::custom)?;
         SENT_BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         s.serialize_bytes(&bytes)
     }
@@ -33,7 +42,7 @@ impl<T: Serialize> Serialize for Wire<T> {
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Wire<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let bytes: serde_bytes_buf::Buf = Deserialize::deserialize(d)?;
-        serde_json::from_slice(&bytes.0)
+        T::deserialize(&mut rmp_serde::Deserializer::from_read_ref(&bytes.0).with_human_readable())
             .map(Wire)
             .map_err(serde::de::Error::custom)
     }
