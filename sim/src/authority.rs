@@ -295,19 +295,46 @@ impl Authority {
         rng: &mut rand_pcg::Pcg64Mcg,
         d: &mut Directives,
     ) {
-        for &p in &world.geography.provinces {
-            let counties = world.geography.province_counties[p.index()].clone();
-            let population: u64 = counties
-                .clone()
-                .map(|c| world.county_people[c as usize].len() as u64)
-                .sum();
-            let weight = self
-                .epidemic
-                .hotspots
+        let hotspots = &self.epidemic.hotspots;
+        let weight = |p: ProvinceId| {
+            hotspots
                 .iter()
                 .find(|(k, _)| ProvinceId::parse(k) == Some(p))
-                .map_or(1.0, |(_, w)| *w);
-            let mean = self.epidemic.confirmed_per_million_day * population as f64 / 1e6 * weight;
+                .map_or(1.0, |(_, w)| *w)
+        };
+        let residents = |p: ProvinceId| -> u64 {
+            world.geography.province_counties[p.index()]
+                .clone()
+                .map(|c| world.county_people[c as usize].len() as u64)
+                .sum()
+        };
+        // The country's cases a day, shared by population times weight.
+        let weighted_total: f64 = world
+            .geography
+            .provinces
+            .iter()
+            .map(|&p| residents(p) as f64 * weight(p))
+            .sum();
+        let (per_day, per_million) = (
+            self.epidemic.confirmed_per_day,
+            self.epidemic.per_million_day(),
+        );
+        let means: Vec<(ProvinceId, u64, f64)> = world
+            .geography
+            .provinces
+            .iter()
+            .map(|&p| {
+                let population = residents(p);
+                let mean = if per_day > 0.0 && weighted_total > 0.0 {
+                    per_day * population as f64 * weight(p) / weighted_total
+                } else {
+                    per_million * population as f64 / 1e6 * weight(p)
+                };
+                (p, population, mean)
+            })
+            .collect();
+        for (p, population, mean) in means {
+            let counties = world.geography.province_counties[p.index()].clone();
             if mean <= 0.0 || population == 0 {
                 continue;
             }
@@ -448,8 +475,15 @@ impl Authority {
         rng: &mut rand_pcg::Pcg64Mcg,
         d: &mut Directives,
     ) {
-        let many = (50.0 * self.scale).max(3.0) as u32;
-        let cluster = (5.0 * self.scale).max(2.0) as u32;
+        // Cases counted for the whole country are real cases: the
+        // thresholds apply as published.
+        let scale = if self.epidemic.confirmed_per_day > 0.0 {
+            1.0
+        } else {
+            self.scale
+        };
+        let many = (50.0 * scale).max(3.0) as u32;
+        let cluster = (5.0 * scale).max(2.0) as u32;
         for c in 0..self.county_level.len() {
             let history = &self.county_cases[c];
             let total: u32 = history.values().sum();

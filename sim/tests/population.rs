@@ -71,3 +71,45 @@ fn fujian_residents_make_no_manual_declarations() {
     let declaring = run_text(&text(""), &tmp.path().join("b"));
     assert!(declaring.summary.behaviour.declarations_acked > 0);
 }
+
+/// A case turns its county risky and the county is tested whole. Counted
+/// per simulated million, cases grow with the scale and so does the share
+/// of people mass-tested; counted for the whole country
+/// (`confirmed_per_day`), each simulated case is a real one and the share
+/// tested is the same at ten times the scale.
+#[test]
+fn cases_for_the_whole_country_mass_test_the_same_share_at_any_scale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let share = |cases: &str, scale: f64, dir: &str| {
+        let text = format!(
+            "name = \"cases-at-scale\"\nseed = 11\nstart = \"2020-10-09T00:00\"\n\
+             duration_hours = 72\ntick_minutes = 5\npopulation_scale = {scale}\n\
+             provinces = [\"hubei\", \"anhui\"]\nshards = 4\n\
+             [epidemic]\n{cases}\nnat_per_day = 0.0\n"
+        );
+        let out = run_text(&text, &tmp.path().join(dir));
+        let e = &out.summary.epidemic;
+        let mass = e.nat_by_reason.get("mass_testing").copied().unwrap_or(0);
+        let citizens = out.summary.citizens as f64;
+        (e.confirmed, mass as f64 / citizens)
+    };
+    let (small_cases, small) = share("confirmed_per_day = 12.0", 0.00003, "a");
+    let (large_cases, large) = share("confirmed_per_day = 12.0", 0.0003, "b");
+    assert!(
+        small_cases >= 12 && large_cases >= 12,
+        "{small_cases} {large_cases}"
+    );
+    assert!(small > 0.01, "{small}");
+    assert!(
+        (0.5..2.0).contains(&(large / small)),
+        "mass-tested share {small} at 1x, {large} at 10x"
+    );
+    // The same cases per simulated million at the two scales: ten times
+    // the cases at ten times the scale, and a share that grows with them.
+    let (_, small) = share("confirmed_per_million_day = 100.0", 0.00003, "c");
+    let (_, large) = share("confirmed_per_million_day = 100.0", 0.0003, "d");
+    assert!(
+        large / small > 3.0,
+        "mass-tested share {small} at 1x, {large} at 10x"
+    );
+}

@@ -68,3 +68,19 @@ fn every_bundled_scenario_loads() {
     }
     assert!(names.iter().any(|n| n == "national-100m.toml"), "{names:?}");
 }
+
+#[test]
+fn cases_counted_two_ways_at_once_are_refused_naming_the_field() {
+    let smoke = std::fs::read_to_string(super::scenario("smoke.toml")).unwrap();
+    let e = error_for(&smoke.replace(
+        "confirmed_per_million_day = 300.0",
+        "confirmed_per_million_day = 300.0\nconfirmed_per_day = 5.0",
+    ));
+    assert!(e.starts_with("DIR/bad.toml:"), "{e}");
+    assert!(e.contains("field `epidemic.confirmed_per_day`"), "{e}");
+    assert!(e.contains("set one of them"), "{e}");
+    // Alone, the country's count replaces the per-million default.
+    let s = Scenario::load(&super::scenario("national-day.toml")).unwrap();
+    assert_eq!(s.epidemic.per_million_day(), 0.0);
+    assert_eq!(s.epidemic.confirmed_per_day, 3.0);
+}

@@ -167,8 +167,24 @@ impl Default for Behaviour {
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Epidemic {
-    /// New confirmed cases per million residents per day, nationally.
-    pub confirmed_per_million_day: f64,
+    /// New confirmed cases per million simulated residents per day: the
+    /// count scales with `population_scale`, so a small world sees cases
+    /// (the smoke and fault scenarios use it to exercise red codes).
+    /// Because a case turns its county risky and the county is tested
+    /// whole, the share of people mass-tested grows with the scale
+    /// (`confirmed_per_day` avoids that). Unset: 0.5, or 0 where
+    /// `confirmed_per_day` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_per_million_day: Option<f64>,
+    /// New local confirmed cases a day in the whole country as it really
+    /// is, at any `population_scale`: each simulated case stands for one
+    /// real case, and what it sets off, the mass testing of its county,
+    /// is scaled through the county's size, so the share of people tested
+    /// is the same at 1/1000 as at full size. Cases are shared among
+    /// provinces by population times `hotspots` weight, and the risk
+    /// thresholds (50 cases, a cluster of 5 a day) are not scaled.
+    /// Exclusive with `confirmed_per_million_day`.
+    pub confirmed_per_day: f64,
     /// Provinces where cases concentrate, with their weight relative to 1.
     pub hotspots: BTreeMap<String, f64>,
     pub quarantine_days: u32,
@@ -196,7 +212,8 @@ pub struct Epidemic {
 impl Default for Epidemic {
     fn default() -> Self {
         Epidemic {
-            confirmed_per_million_day: 0.5,
+            confirmed_per_million_day: None,
+            confirmed_per_day: 0.0,
             hotspots: BTreeMap::new(),
             quarantine_days: 14,
             nat_per_day: 0.0,
@@ -622,12 +639,39 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+impl Epidemic {
+    /// `confirmed_per_million_day` as it applies.
+    pub fn per_million_day(&self) -> f64 {
+        match self.confirmed_per_million_day {
+            Some(c) => c,
+            None if self.confirmed_per_day > 0.0 => 0.0,
+            None => 0.5,
+        }
+    }
+}
+
 fn validate_epidemic(e: &Epidemic) -> Result<(), (String, String)> {
-    let c = e.confirmed_per_million_day;
+    let c = e.per_million_day();
     if !(0.0..=100_000.0).contains(&c) {
         return Err((
             "confirmed_per_million_day".into(),
             format!("{c} is out of range: must be within 0..=100000"),
+        ));
+    }
+    let n = e.confirmed_per_day;
+    if !(0.0..=1_000_000.0).contains(&n) {
+        return Err((
+            "confirmed_per_day".into(),
+            format!("{n} is out of range: must be within 0..=1000000"),
+        ));
+    }
+    if n > 0.0 && c > 0.0 {
+        return Err((
+            "confirmed_per_day".into(),
+            format!(
+                "{n} is set with confirmed_per_million_day = {c}: set one of them \
+                 (confirmed_per_million_day = 0 to count cases for the whole country)"
+            ),
         ));
     }
     if !(0.0..=1.0).contains(&e.nat_per_day) {
