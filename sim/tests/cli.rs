@@ -102,7 +102,7 @@ fn the_whole_population_is_refused_by_the_memory_preflight() {
             "1,409,770,000 citizens would need",
             "which has 24.0 GiB available",
             "no number of processes fits machines like this one",
-            "at least 243.2 GiB",
+            "at least 164.5 GiB",
             "6.8 GiB while the largest province's arrays grow",
         ] {
             assert!(stderr.contains(part), "missing {part:?} in:\n{stderr}");
