@@ -308,32 +308,26 @@ impl Authority {
                 .map(|c| world.county_people[c as usize].len() as u64)
                 .sum()
         };
-        // The country's cases a day, shared by population times weight.
-        let weighted_total: f64 = world
+        // Read before the draws, which change `self`.
+        let provinces: Vec<(ProvinceId, u64, f64)> = world
             .geography
             .provinces
             .iter()
-            .map(|&p| residents(p) as f64 * weight(p))
-            .sum();
+            .map(|&p| (p, residents(p), weight(p)))
+            .collect();
+        // The country's cases a day, shared by population times weight.
+        let weighted_total: f64 = provinces.iter().map(|&(_, n, w)| n as f64 * w).sum();
+        let whole_country = self.epidemic.counts_whole_country() && weighted_total > 0.0;
         let (per_day, per_million) = (
             self.epidemic.confirmed_per_day,
             self.epidemic.per_million_day(),
         );
-        let means: Vec<(ProvinceId, u64, f64)> = world
-            .geography
-            .provinces
-            .iter()
-            .map(|&p| {
-                let population = residents(p);
-                let mean = if per_day > 0.0 && weighted_total > 0.0 {
-                    per_day * population as f64 * weight(p) / weighted_total
-                } else {
-                    per_million * population as f64 / 1e6 * weight(p)
-                };
-                (p, population, mean)
-            })
-            .collect();
-        for (p, population, mean) in means {
+        for (p, population, weight) in provinces {
+            let mean = if whole_country {
+                per_day * population as f64 * weight / weighted_total
+            } else {
+                per_million * population as f64 / 1e6 * weight
+            };
             let counties = world.geography.province_counties[p.index()].clone();
             if mean <= 0.0 || population == 0 {
                 continue;
@@ -477,7 +471,7 @@ impl Authority {
     ) {
         // Cases counted for the whole country are real cases: the
         // thresholds apply as published.
-        let scale = if self.epidemic.confirmed_per_day > 0.0 {
+        let scale = if self.epidemic.counts_whole_country() {
             1.0
         } else {
             self.scale

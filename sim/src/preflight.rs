@@ -359,7 +359,8 @@ mod tests {
     #[test]
     fn process_zero_keeps_the_platform_and_the_others_their_shards() {
         let e = Estimate::of(1_000, 4);
-        // Process 0 as alone (measured: 17.1 GB for the 100 M day either way).
+        // Process 0 as alone (measured on the 100 M day: 11.1 GiB in one
+        // process, 10.5 GiB for process 0 of four).
         assert_eq!(e.per_process[0], FIXED_BYTES + 1_000 * 120);
         // The others: the world (8) for all, agents (64) for their 250.
         assert_eq!(e.per_process[3], FIXED_BYTES + 1_000 * 8 + 250 * 64);
@@ -371,8 +372,8 @@ mod tests {
     /// The 100 M day over 4 processes fits this 24 GiB machine since it
     /// stopped mass-testing a fifth of its people (measured: 10.5 GiB peak
     /// for process 0, the same `summary.json` as one process); at 180 B a
-    /// citizen it had been killed. Twice the people do not fit however many processes share
-    /// them, and one process is named as fitting.
+    /// citizen it had been killed. Where four do not fit but one would,
+    /// the refusal says so.
     #[test]
     fn the_hundred_million_day_fits_four_processes_on_24_gib() {
         let day = shipped("national-100m.toml");

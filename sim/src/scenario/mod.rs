@@ -640,11 +640,17 @@ fn validate_behaviour(b: &Behaviour) -> Result<(), (&'static str, String)> {
 }
 
 impl Epidemic {
+    /// Whether cases are counted for the whole country
+    /// (`confirmed_per_day`) rather than per simulated million.
+    pub fn counts_whole_country(&self) -> bool {
+        self.confirmed_per_day > 0.0
+    }
+
     /// `confirmed_per_million_day` as it applies.
     pub fn per_million_day(&self) -> f64 {
         match self.confirmed_per_million_day {
             Some(c) => c,
-            None if self.confirmed_per_day > 0.0 => 0.0,
+            None if self.counts_whole_country() => 0.0,
             None => 0.5,
         }
     }
