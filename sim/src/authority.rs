@@ -295,13 +295,6 @@ impl Authority {
         rng: &mut rand_pcg::Pcg64Mcg,
         d: &mut Directives,
     ) {
-        let hotspots = &self.epidemic.hotspots;
-        let weight = |p: ProvinceId| {
-            hotspots
-                .iter()
-                .find(|(k, _)| ProvinceId::parse(k) == Some(p))
-                .map_or(1.0, |(_, w)| *w)
-        };
         let residents = |p: ProvinceId| -> u64 {
             world.geography.province_counties[p.index()]
                 .clone()
@@ -309,25 +302,11 @@ impl Authority {
                 .sum()
         };
         // Read before the draws, which change `self`.
-        let provinces: Vec<(ProvinceId, u64, f64)> = world
-            .geography
-            .provinces
-            .iter()
-            .map(|&p| (p, residents(p), weight(p)))
-            .collect();
-        // The country's cases a day, shared by population times weight.
-        let weighted_total: f64 = provinces.iter().map(|&(_, n, w)| n as f64 * w).sum();
-        let whole_country = self.epidemic.counts_whole_country() && weighted_total > 0.0;
-        let (per_day, per_million) = (
-            self.epidemic.confirmed_per_day,
-            self.epidemic.per_million_day(),
+        let means = daily_case_means(
+            &self.epidemic,
+            world.geography.provinces.iter().map(|&p| (p, residents(p))),
         );
-        for (p, population, weight) in provinces {
-            let mean = if whole_country {
-                per_day * population as f64 * weight / weighted_total
-            } else {
-                per_million * population as f64 / 1e6 * weight
-            };
+        for (p, population, mean) in means {
             let counties = world.geography.province_counties[p.index()].clone();
             if mean <= 0.0 || population == 0 {
                 continue;
@@ -511,6 +490,39 @@ impl Authority {
             }
         }
     }
+}
+
+/// Each province's mean new cases a day, with its residents: the country's
+/// cases shared by population times hotspot weight (`confirmed_per_day`),
+/// or a rate per simulated million (`confirmed_per_million_day`). The
+/// memory preflight reads the same figures to foresee the mass testing.
+pub fn daily_case_means(
+    epidemic: &Epidemic,
+    provinces: impl Iterator<Item = (ProvinceId, u64)>,
+) -> Vec<(ProvinceId, u64, f64)> {
+    let weight = |p: ProvinceId| {
+        epidemic
+            .hotspots
+            .iter()
+            .find(|(k, _)| ProvinceId::parse(k) == Some(p))
+            .map_or(1.0, |(_, w)| *w)
+    };
+    let provinces: Vec<(ProvinceId, u64, f64)> =
+        provinces.map(|(p, n)| (p, n, weight(p))).collect();
+    let weighted_total: f64 = provinces.iter().map(|&(_, n, w)| n as f64 * w).sum();
+    let whole_country = epidemic.counts_whole_country() && weighted_total > 0.0;
+    let (per_day, per_million) = (epidemic.confirmed_per_day, epidemic.per_million_day());
+    provinces
+        .into_iter()
+        .map(|(p, population, weight)| {
+            let mean = if whole_country {
+                per_day * population as f64 * weight / weighted_total
+            } else {
+                per_million * population as f64 / 1e6 * weight
+            };
+            (p, population, mean)
+        })
+        .collect()
 }
 
 /// The `epidemic` section of `summary.json`: the authority's counts, the

@@ -36,26 +36,25 @@ const AGENTS_PER_CITIZEN: u64 = 64;
 const FIXED_BYTES: u64 = 110 << 20;
 /// Bytes process 0 holds per surge event while its window is held.
 const EVENT_BYTES: u64 = 8;
-/// Bytes process 0 holds per person acting in a surge: while the platform
-/// fails, each has a retry or a request in flight. Measured at full size:
-/// the Xi'an mass-testing round (13.0 M people, 14.6 GiB peak, ~7.3 GiB
-/// beyond its citizens at 134 B and its 310 M events held at once) and the
-/// Xi'an day of openings at every door (9.7 M smartphone owners, 1.66 B
-/// events a window at a time, 10.2 GiB peak, ~5.3 GiB beyond its
-/// citizens): ~600 B a person both times, where per event the two differ
-/// sixfold.
-const PER_PERSON_ACTING: u64 = 600;
-/// Bytes a run whose people sit in one province holds per resident above
-/// the national figure. The full-size Guangdong replay (126 M in one
-/// province) was killed by the kernel at 24.4 GB before the clock started,
-/// where the per-citizen figure alone said ~16 GiB. Measured since
-/// (heaptrack, Guangdong alone at 3.8 M; `/usr/bin/time` at 12.6 M: 171 B
-/// a citizen against 134): the hot record, the document indexes and the
-/// journal are reserved for the residents, but at full size the
-/// authority's mass testing reaches most counties, so the journal outgrows
-/// its reservation with NAT results (doubling: 32 B a resident where 16
-/// were reserved) and the results waiting for their turnaround add ~14 B.
-const GROWTH_PER_RESIDENT: u64 = 58;
+/// Bytes process 0 holds for each open of a person acting in a surge, up
+/// to `PER_PERSON_ACTING_MAX` a person: while the platform fails, each open
+/// leaves a retry or a request in flight. Measured, beyond the citizens, the
+/// mass testing and the events held: Guangdong's surge (2 opens) ~42 B a
+/// person at 1/10 and ~36 B at full size; Xi'an's day of openings at every
+/// door (140 opens, 9.7 M people) ~350 B; Xi'an's mass-testing round
+/// (25 opens, 13.0 M people) ~560 B. 24 B an open, at most 600 B a person,
+/// lies above all three.
+const PER_OPEN_ACTING: u64 = 24;
+const PER_PERSON_ACTING_MAX: u64 = 600;
+/// Bytes process 0 holds for each person a mass-testing round samples, the
+/// epidemic's (a case sends its county to testing) or a surge's: the sample
+/// waiting for its turnaround and the result in the province's journal.
+/// Measured on Guangdong at 1/10 (12.6 M people), runs alike but for their
+/// cases: 9 cases sent 6.93 M people to testing and 2 sent 3.15 M, 218 MiB
+/// apart, 60 B a person. (Before the cases were counted for the whole
+/// country, the full-size Guangdong replay drew ~90 cases and tested nearly
+/// every county, and was killed at 24.4 GB.)
+const PER_PERSON_SAMPLED: u64 = 60;
 
 /// What each process of a run would hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,24 +116,60 @@ pub fn surge_events(scenario: &Scenario, g: &Geography) -> u64 {
     crate::surge::expected_events(&scenario.surges, g)
 }
 
-/// What process 0 holds for surges of `events` events and `people` people
-/// acting in them: a window of the events at a time
-/// (`surge::WINDOW_EVENTS`), 8 bytes each, and what the people have in
-/// flight.
-fn surge_bytes(events: u64, people: u64) -> u64 {
-    events.min(crate::surge::WINDOW_EVENTS) * EVENT_BYTES + people * PER_PERSON_ACTING
+/// What process 0 holds for the scenario's surges: a window of their
+/// events at a time (`surge::WINDOW_EVENTS`), 8 bytes each, what the people
+/// acting have in flight, and the samples of a mass-testing surge.
+fn surge_bytes(scenario: &Scenario, g: &Geography) -> u64 {
+    let events = surge_events(scenario, g);
+    let people: u64 = scenario
+        .surges
+        .iter()
+        .map(|spec| {
+            let people = crate::surge::expected_people(std::slice::from_ref(spec), g);
+            let sampled = spec.kind == crate::surge::SurgeKind::MassTesting;
+            people
+                * ((u64::from(spec.opens.max(1)) * PER_OPEN_ACTING).min(PER_PERSON_ACTING_MAX)
+                    + if sampled { PER_PERSON_SAMPLED } else { 0 })
+        })
+        .sum();
+    events.min(crate::surge::WINDOW_EVENTS) * EVENT_BYTES + people
 }
 
-/// The transient peak of the largest province's growing arrays, held by
-/// process 0 (`GROWTH_PER_RESIDENT`).
-pub fn growth_peak(g: &Geography) -> u64 {
-    let largest = g
-        .province_counties
-        .iter()
-        .map(|r| g.people_in(r.clone()))
-        .max()
-        .unwrap_or(0);
-    largest * GROWTH_PER_RESIDENT
+/// People the epidemic's cases will send to mass testing during the run.
+/// A county is tested whole when a case first makes it risky
+/// (`authority::Authority::update_risk`), so county by county the expected
+/// number is its people times the chance that at least one of the run's
+/// cases falls in it.
+pub fn expected_mass_tested(scenario: &Scenario, g: &Geography) -> u64 {
+    if scenario.epidemic.mass_testing_days == 0 {
+        return 0;
+    }
+    // Cases are drawn at the start of each day the run touches.
+    let first = scenario.start.minute_of_day();
+    let days = (first + scenario.duration_minutes.max(1) - 1) / (24 * 60) + 1;
+    let means = crate::authority::daily_case_means(
+        &scenario.epidemic,
+        g.provinces
+            .iter()
+            .map(|&p| (p, g.people_in(g.province_counties[p.index()].clone()))),
+    );
+    let mut tested = 0.0;
+    for (p, population, mean) in means {
+        if population == 0 || mean <= 0.0 {
+            continue;
+        }
+        for c in g.province_counties[p.index()].clone() {
+            let n = g.counties[c as usize].population as f64;
+            let hit = 1.0 - (-mean * f64::from(days) * n / population as f64).exp();
+            tested += n * hit;
+        }
+    }
+    tested as u64
+}
+
+/// What process 0 holds for the samples of the epidemic's mass testing.
+pub fn mass_testing_bytes(scenario: &Scenario, g: &Geography) -> u64 {
+    expected_mass_tested(scenario, g) * PER_PERSON_SAMPLED
 }
 
 /// `Ok` when the run fits `available` bytes; otherwise the error a user
@@ -143,11 +178,11 @@ pub fn growth_peak(g: &Geography) -> u64 {
 pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Result<(), String> {
     let g = geography(scenario);
     let citizens = g.population();
-    let (events, growth) = (surge_events(scenario, &g), growth_peak(&g));
+    let events = surge_events(scenario, &g);
     let people = crate::surge::expected_people(&scenario.surges, &g);
-    let surges = surge_bytes(events, people);
+    let (surges, testing) = (surge_bytes(scenario, &g), mass_testing_bytes(scenario, &g));
     // What process 0 holds beyond its share of the citizens.
-    let extra = surges + growth;
+    let extra = surges + testing;
     let (processes, needed) = match placement {
         Placement::ThisMachine { processes } => {
             (processes, Estimate::of(citizens, processes).total() + extra)
@@ -187,18 +222,19 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
             grouped(people)
         );
     }
-    if growth > 0 {
+    if testing > 0 {
         let _ = write!(
             msg,
-            "{} {} while the largest province's arrays grow",
+            "{} {} for the ~{:.1} M people its cases send to mass testing",
             if events > 0 { "," } else { " (of it," },
-            gib(growth)
+            gib(testing),
+            expected_mass_tested(scenario, &g) as f64 / 1e6
         );
     }
-    if events > 0 || growth > 0 {
+    if events > 0 || testing > 0 {
         msg.push(')');
     }
-    // Process 0 alone holds the surges and the growing province: what it
+    // Process 0 alone holds the surges and the mass testing: what it
     // has left for the rest bounds every machine (conservatively).
     match processes_that_fit(citizens, available.saturating_sub(extra)) {
         Some(_) if processes > 1 => {
@@ -318,36 +354,69 @@ mod tests {
         assert_eq!(surge_events(&smoke, &geography(&smoke)), 0);
     }
 
-    /// Guangdong's whole population (~14.2 GiB), its growing province
-    /// (~6.8 GiB) and the 57 M people of its surge (~32 GiB) do not fit
-    /// what a 24 GiB machine has free (the run was killed there), though
-    /// the population alone would.
+    /// The full-size Guangdong replay ran in 17.9 GiB on a 24 GiB machine
+    /// (its 2 cases sent 31.5 M people to testing): the estimate lets it
+    /// run there and stays above what it used; where only the population
+    /// would fit, it is refused naming the surge and the testing.
     #[test]
-    fn a_full_size_surge_is_refused_where_its_population_alone_would_fit() {
+    fn the_full_size_guangdong_replay_fits_24_gib_and_its_surge_is_counted() {
         let gd = shipped("incidents/full/guangdong-2022-01-10.toml");
-        let available = 22u64 << 30;
-        let citizens = citizens(&gd);
-        assert!(Estimate::of(citizens, 1).total() < available);
+        let g = geography(&gd);
+        let measured = 19_186_233_344u64;
+        check(&gd, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
+        let needed = Estimate::of(g.population(), 1).total()
+            + surge_bytes(&gd, &g)
+            + mass_testing_bytes(&gd, &g);
+        assert!(needed > measured, "{needed} B estimated");
+        assert!(needed < measured / 10 * 12, "{needed} B estimated");
+        let available = 16u64 << 30;
+        assert!(Estimate::of(citizens(&gd), 1).total() < available);
         let err = check(&gd, Placement::ThisMachine { processes: 1 }, available).unwrap_err();
         assert!(err.contains("for the surges'"), "{err}");
+        assert!(err.contains("send to mass testing"), "{err}");
         assert!(err.contains("population_scale = 1"), "{err}");
     }
 
+    /// Cases counted per simulated million test nearly every county at full
+    /// size; a few real cases a day, a few counties (`expected_mass_tested`
+    /// is what the authority's draws come to on average).
+    #[test]
+    fn the_people_sent_to_mass_testing_follow_the_cases() {
+        let mut gd = shipped("incidents/full/guangdong-2022-01-10.toml");
+        let g = geography(&gd);
+        let few = expected_mass_tested(&gd, &g) as f64 / g.population() as f64;
+        // 3 cases among 8 counties: each county tested with chance 1 - e^(-3/8).
+        assert!((0.25..0.40).contains(&few), "{few}");
+        gd.epidemic.confirmed_per_day = 0.0;
+        gd.epidemic.confirmed_per_million_day = Some(0.5);
+        let many = expected_mass_tested(&gd, &g) as f64 / g.population() as f64;
+        assert!(many > 0.99, "{many}");
+        gd.epidemic.mass_testing_days = 0;
+        assert_eq!(expected_mass_tested(&gd, &g), 0);
+    }
+
     /// The full-size Xi'an day of openings at every door (1.66 B events,
-    /// drawn a window at a time) ran in 10.2 GiB on a 24 GiB machine: the
-    /// estimate lets it run there, and stays above what it used.
+    /// drawn a window at a time) ran in 10.2 GiB and the mass-testing round
+    /// in 14.6 GiB on a 24 GiB machine: the estimate lets both run there,
+    /// and stays above what they used.
     #[test]
     fn a_surge_drawn_by_window_is_estimated_by_its_people_not_its_events() {
+        for (file, measured_kib) in [
+            ("incidents/full/xian-2021-12-20.toml", 10_426_648u64),
+            ("incidents/full/xian-2022-01-04.toml", 15_309_000),
+        ] {
+            let xian = shipped(file);
+            let g = geography(&xian);
+            check(&xian, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
+            let needed = Estimate::of(g.population(), 1).total()
+                + surge_bytes(&xian, &g)
+                + mass_testing_bytes(&xian, &g);
+            assert!(needed > measured_kib << 10, "{file}: {needed} B estimated");
+            assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
+        }
         let xian = shipped("incidents/full/xian-2021-12-20.toml");
         let events = surge_events(&xian, &geography(&xian));
         assert!(events > 1_500_000_000, "{events} events");
-        let available = 22u64 << 30;
-        check(&xian, Placement::ThisMachine { processes: 1 }, available).unwrap();
-        let g = geography(&xian);
-        let surges = surge_bytes(events, crate::surge::expected_people(&xian.surges, &g));
-        let needed = Estimate::of(g.population(), 1).total() + surges + growth_peak(&g);
-        assert!(needed > 10_426_648 << 10, "{needed} B estimated");
-        assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
     }
 
     #[test]

@@ -102,8 +102,8 @@ fn the_whole_population_is_refused_by_the_memory_preflight() {
             "1,409,770,000 citizens would need",
             "which has 24.0 GiB available",
             "no number of processes fits machines like this one",
-            "at least 164.5 GiB",
-            "6.8 GiB while the largest province's arrays grow",
+            "at least 159.1 GiB",
+            "1.4 GiB for the ~25.1 M people its cases send to mass testing",
         ] {
             assert!(stderr.contains(part), "missing {part:?} in:\n{stderr}");
         }

@@ -187,10 +187,13 @@ fn an_unknown_degrade_strategy_is_an_error_naming_file_line_and_field() {
 fn each_recommended_count_is_what_the_search_returns_and_one_fewer_misses_the_slo() {
     use hcsim::capacity::search::{search, SearchOptions, Slo};
     let slo = Slo::parse("busy<0.1%").unwrap();
-    for (file, recommended) in [
-        ("guangdong-2022-01-10.toml", GUANGDONG_RECOMMENDED),
-        ("xian-2021-12-20.toml", XIAN_1220_RECOMMENDED),
-        ("xian-2022-01-04.toml", XIAN_0104_RECOMMENDED),
+    // Runs: Guangdong tries 5, 10, 7, 8 servers, and the last run, which
+    // met the SLO with the answer, is its confirmation; the Xi'an searches
+    // end on a count other than the last tried and confirm it with a run.
+    for (file, recommended, runs) in [
+        ("guangdong-2022-01-10.toml", GUANGDONG_RECOMMENDED, 4),
+        ("xian-2021-12-20.toml", XIAN_1220_RECOMMENDED, 5),
+        ("xian-2022-01-04.toml", XIAN_0104_RECOMMENDED, 6),
     ] {
         let scenario = Scenario::load(&super::scenario(&format!("incidents/{file}"))).unwrap();
         let tmp = tempfile::tempdir().unwrap();
@@ -199,8 +202,18 @@ fn each_recommended_count_is_what_the_search_returns_and_one_fewer_misses_the_sl
             max_servers: 1024,
             scratch: tmp.path().join("scratch"),
         };
-        let found = search(&scenario, &slo, &opts, &mut |_| {}).unwrap();
+        let mut log = Vec::new();
+        let found = search(&scenario, &slo, &opts, &mut |l| log.push(l.to_string())).unwrap();
         assert!(found.confirmed, "{file}: {found:?}");
+        // Every run is counted and logged, the first (the scenario's own
+        // counts) but for its line; a search that ends on the counts it
+        // last ran does not run them again.
+        let ran = log
+            .iter()
+            .filter(|l| !l.contains("it confirms them"))
+            .count();
+        assert_eq!(found.runs as usize, ran + 1, "{file}: {log:?}");
+        assert_eq!(found.runs, runs, "{file}: {log:?}");
         let [province] = &found.provinces[..] else {
             panic!("{file}: one province replayed, got {:?}", found.provinces);
         };
