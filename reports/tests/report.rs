@@ -368,3 +368,32 @@ fn fault_windows_have_a_color_each_under_the_data() {
         assert!(svg.matches(&hex(on_white(c))).count() >= 2, "{c:?}");
     }
 }
+
+/// A one-province run (the incident replays) draws its one panel across the
+/// page, and its white codes in a color that is not a neutral grey, so the
+/// line reads as data rather than as a grid line.
+#[test]
+fn a_single_province_colors_chart_uses_the_width_and_colors_white_codes() {
+    use hcsim_reports::charts::{palette, Figure};
+    use hcsim_reports::html::report_charts;
+    let mut s = fixture::summary();
+    s.provinces.truncate(1);
+    let charts = report_charts(&s);
+    let colors = charts.iter().find(|c| c.name == "colors").unwrap();
+    let Figure::Multiples(m) = &colors.figure else {
+        panic!("the colors chart is small multiples")
+    };
+    assert_eq!((m.columns, m.panels.len()), (1, 1));
+    let all = report_charts(&fixture::summary());
+    let all = all.iter().find(|c| c.name == "colors").unwrap();
+    let Figure::Multiples(m) = &all.figure else {
+        panic!("the colors chart is small multiples")
+    };
+    assert_eq!((m.columns, m.rows()), (5, 7));
+    let white = palette::code("white");
+    let (hi, lo) = (
+        white.0.max(white.1).max(white.2),
+        white.0.min(white.1).min(white.2),
+    );
+    assert!(hi - lo > 40, "{white:?} reads as grey");
+}

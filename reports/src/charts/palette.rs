@@ -8,11 +8,13 @@ pub const GRID: RGBColor = RGBColor(225, 225, 225);
 pub const MARK: RGBColor = RGBColor(214, 39, 40);
 
 /// The color a health code of that name is drawn in. White codes are drawn
-/// grey, or they would vanish on the page.
+/// slate, or they would vanish on the page; a neutral grey would read as an
+/// axis or grid line (and the report's screenshot check would take a chart
+/// of white codes alone, as Guangdong's, for an empty one).
 pub fn code(name: &str) -> RGBColor {
     match name {
         "green" => RGBColor(44, 160, 44),
-        "white" => RGBColor(150, 150, 150),
+        "white" => RGBColor(110, 130, 165),
         "yellow" => RGBColor(230, 184, 0),
         "orange" => RGBColor(255, 127, 14),
         "red" => RGBColor(214, 39, 40),

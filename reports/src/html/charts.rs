@@ -303,7 +303,9 @@ fn colors_by_province(s: &Summary) -> Chart {
             }
         })
         .collect();
-    let columns = 5;
+    // Up to five panels a row; fewer provinces (an incident replay has one)
+    // share the width rather than leave most of it empty.
+    let columns = panels.len().clamp(1, 5);
     let rows = panels.len().div_ceil(columns).max(1) as u32;
     let legend = colors
         .iter()
