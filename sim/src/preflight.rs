@@ -51,9 +51,9 @@ const PER_PERSON_ACTING_MAX: u64 = 600;
 /// waiting for its turnaround and the result in the province's journal.
 /// Measured on Guangdong at 1/10 (12.6 M people), runs alike but for their
 /// cases: 9 cases sent 6.93 M people to testing and 2 sent 3.15 M, 218 MiB
-/// apart, 60 B a person. (Before the cases were counted for the whole
-/// country, the full-size Guangdong replay drew ~90 cases and tested nearly
-/// every county, and was killed at 24.4 GB.)
+/// apart, 60 B a person. (While it counted cases per simulated million,
+/// ~63 a day, the full-size Guangdong replay tested nearly every county and
+/// was killed at 24.4 GB.)
 const PER_PERSON_SAMPLED: u64 = 60;
 
 /// What each process of a run would hold.
@@ -116,11 +116,11 @@ pub fn surge_events(scenario: &Scenario, g: &Geography) -> u64 {
     crate::surge::expected_events(&scenario.surges, g)
 }
 
-/// What process 0 holds for the scenario's surges: a window of their
-/// events at a time (`surge::WINDOW_EVENTS`), 8 bytes each, what the people
-/// acting have in flight, and the samples of a mass-testing surge.
-fn surge_bytes(scenario: &Scenario, g: &Geography) -> u64 {
-    let events = surge_events(scenario, g);
+/// What process 0 holds for the scenario's surges, which bring `events`
+/// events: a window of them at a time (`surge::WINDOW_EVENTS`), 8 bytes
+/// each, what the people acting have in flight, and the samples of a
+/// mass-testing surge.
+fn surge_bytes(scenario: &Scenario, g: &Geography, events: u64) -> u64 {
     let people: u64 = scenario
         .surges
         .iter()
@@ -180,7 +180,8 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     let citizens = g.population();
     let events = surge_events(scenario, &g);
     let people = crate::surge::expected_people(&scenario.surges, &g);
-    let (surges, testing) = (surge_bytes(scenario, &g), mass_testing_bytes(scenario, &g));
+    let surges = surge_bytes(scenario, &g, events);
+    let testing = mass_testing_bytes(scenario, &g);
     // What process 0 holds beyond its share of the citizens.
     let extra = surges + testing;
     let (processes, needed) = match placement {
@@ -365,7 +366,7 @@ mod tests {
         let measured = 19_186_233_344u64;
         check(&gd, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
         let needed = Estimate::of(g.population(), 1).total()
-            + surge_bytes(&gd, &g)
+            + surge_bytes(&gd, &g, surge_events(&gd, &g))
             + mass_testing_bytes(&gd, &g);
         assert!(needed > measured, "{needed} B estimated");
         assert!(needed < measured / 10 * 12, "{needed} B estimated");
@@ -409,7 +410,7 @@ mod tests {
             let g = geography(&xian);
             check(&xian, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
             let needed = Estimate::of(g.population(), 1).total()
-                + surge_bytes(&xian, &g)
+                + surge_bytes(&xian, &g, surge_events(&xian, &g))
                 + mass_testing_bytes(&xian, &g);
             assert!(needed > measured_kib << 10, "{file}: {needed} B estimated");
             assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
