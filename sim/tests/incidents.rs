@@ -205,19 +205,25 @@ fn each_recommended_count_is_what_the_search_returns_and_one_fewer_misses_the_sl
         let mut log = Vec::new();
         let found = search(&scenario, &slo, &opts, &mut |l| log.push(l.to_string())).unwrap();
         assert!(found.confirmed, "{file}: {found:?}");
-        // Every run is counted and logged, the first (the scenario's own
-        // counts) but for its line; a search that ends on the counts it
-        // last ran does not run them again.
-        let ran = log
+        // Every run is counted and logged with what it found; a search
+        // that ends on the counts it last ran does not run them again.
+        let ran: Vec<&String> = log
             .iter()
             .filter(|l| !l.contains("it confirms them"))
-            .count();
-        assert_eq!(found.runs as usize, ran + 1, "{file}: {log:?}");
+            .collect();
+        assert_eq!(found.runs as usize, ran.len(), "{file}: {log:?}");
         assert_eq!(found.runs, runs, "{file}: {log:?}");
         let [province] = &found.provinces[..] else {
             panic!("{file}: one province replayed, got {:?}", found.provinces);
         };
         assert_eq!(province.servers, recommended, "{file}: {found:?}");
+        assert!(ran.iter().all(|l| l.contains(", busy ")), "{file}: {log:?}");
+        let answer = format!("{} {recommended} servers, busy ", province.province);
+        assert!(
+            ran.iter()
+                .any(|l| l.contains(&answer) && l.contains(", met (") && l.ends_with(" s)")),
+            "{file}: {log:?}"
+        );
 
         let fewer = replay(file, Some(recommended - 1), None);
         let load = fewer

@@ -16,6 +16,7 @@ use hcsim_platform::ProvinceId;
 use hcsim_reports::summary::{PlatformLoad, Summary};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::time::Instant;
 
 /// A latency percentile, or the maximum.
 #[derive(Copy, Clone, Debug, PartialEq, Serialize)]
@@ -323,6 +324,32 @@ fn load_of<'a>(summary: &'a Summary, key: &str) -> Option<&'a PlatformLoad> {
         .find(|l| l.platform == key)
 }
 
+/// What a run found, for the search's log: each province's servers, busy
+/// rate and whether it met the SLO (a count when there are many), and the
+/// run's wall time, since at full size a search runs for an hour or more.
+fn outcome(summary: &Summary, slo: &Slo, counts: &[(ProvinceId, u32)], started: Instant) -> String {
+    let met = |p: ProvinceId| load_of(summary, p.key()).is_some_and(|l| slo.province_met(l));
+    let provinces = if counts.len() <= 4 {
+        counts
+            .iter()
+            .map(|&(p, n)| {
+                let busy = load_of(summary, p.key()).map_or(0.0, |l| l.busy_rate);
+                let verdict = if met(p) { "met" } else { "missed" };
+                format!(
+                    "{} {n} servers, busy {:.3} %, {verdict}",
+                    p.key(),
+                    busy * 100.0
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    } else {
+        let n = counts.iter().filter(|&&(p, _)| met(p)).count();
+        format!("{n} of {} provinces met the SLO", counts.len())
+    };
+    format!("{provinces} ({:.1} s)", started.elapsed().as_secs_f64())
+}
+
 /// Searches every simulated province; `log` hears one line per run.
 pub fn search(
     scenario: &Scenario,
@@ -334,6 +361,7 @@ pub fn search(
     let provinces = scenario.provinces.clone();
     let mut runs = 0u32;
     // The scenario's own counts are the first guess.
+    let started = Instant::now();
     let mut summary = run_with(scenario, &[], opts)?;
     runs += 1;
     let mut counts: Vec<(ProvinceId, u32)> = provinces
@@ -343,6 +371,10 @@ pub fn search(
             (p, n.clamp(1, max))
         })
         .collect();
+    log(&format!(
+        "run {runs}, the scenario's counts: {}",
+        outcome(&summary, slo, &counts, started)
+    ));
     // The counts of the run `summary` came from (`None`: the scenario's).
     let mut last_run: Option<Vec<(ProvinceId, u32)>> = None;
     let mut brackets = vec![
@@ -371,10 +403,14 @@ pub fn search(
                 break;
             }
             let open = brackets.iter().filter(|b| !b.done()).count();
+            let started = Instant::now();
             summary = run_with(scenario, &counts, opts)?;
             last_run = Some(counts.clone());
             runs += 1;
-            log(&format!("run {runs}: {open} province(s) still searching"));
+            log(&format!(
+                "run {runs}, {open} province(s) still searching: {}",
+                outcome(&summary, slo, &counts, started)
+            ));
         }
         // Confirm with the counts found. A run is deterministic: when the
         // last run had exactly these counts, it is the confirming run (at
@@ -382,10 +418,14 @@ pub fn search(
         if last_run.as_ref() == Some(&counts) {
             log(&format!("run {runs} had these counts: it confirms them"));
         } else {
+            let started = Instant::now();
             summary = run_with(scenario, &counts, opts)?;
             last_run = Some(counts.clone());
             runs += 1;
-            log(&format!("run {runs}: confirming run"));
+            log(&format!(
+                "run {runs}, confirming: {}",
+                outcome(&summary, slo, &counts, started)
+            ));
         }
         let mut all_met = true;
         for (k, b) in brackets.iter_mut().enumerate() {
