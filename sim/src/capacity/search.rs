@@ -364,19 +364,18 @@ pub fn search(
     let started = Instant::now();
     let mut summary = run_with(scenario, &[], opts)?;
     runs += 1;
-    let mut counts: Vec<(ProvinceId, u32)> = provinces
+    let ran: Vec<(ProvinceId, u32)> = provinces
         .iter()
-        .map(|&p| {
-            let n = load_of(&summary, p.key()).map_or(1, |l| l.servers);
-            (p, n.clamp(1, max))
-        })
+        .map(|&p| (p, load_of(&summary, p.key()).map_or(0, |l| l.servers)))
         .collect();
     log(&format!(
         "run {runs}, the scenario's counts: {}",
-        outcome(&summary, slo, &counts, started)
+        outcome(&summary, slo, &ran, started)
     ));
-    // The counts of the run `summary` came from (`None`: the scenario's).
-    let mut last_run: Option<Vec<(ProvinceId, u32)>> = None;
+    let mut counts: Vec<(ProvinceId, u32)> =
+        ran.iter().map(|&(p, n)| (p, n.clamp(1, max))).collect();
+    // The counts of the run `summary` came from.
+    let mut last_run = Some(ran);
     let mut brackets = vec![
         Bracket {
             lo: 0,
