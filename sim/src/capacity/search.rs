@@ -350,6 +350,27 @@ fn outcome(summary: &Summary, slo: &Slo, counts: &[(ProvinceId, u32)], started: 
     format!("{provinces} ({:.1} s)", started.elapsed().as_secs_f64())
 }
 
+/// One more run with `counts`, counted in `runs` and logged as `what` with
+/// what it found.
+fn logged_run(
+    scenario: &Scenario,
+    counts: &[(ProvinceId, u32)],
+    opts: &SearchOptions,
+    slo: &Slo,
+    runs: &mut u32,
+    what: &str,
+    log: &mut dyn FnMut(&str),
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let summary = run_with(scenario, counts, opts)?;
+    *runs += 1;
+    log(&format!(
+        "run {runs}, {what}: {}",
+        outcome(&summary, slo, counts, started)
+    ));
+    Ok(summary)
+}
+
 /// Searches every simulated province; `log` hears one line per run.
 pub fn search(
     scenario: &Scenario,
@@ -402,14 +423,9 @@ pub fn search(
                 break;
             }
             let open = brackets.iter().filter(|b| !b.done()).count();
-            let started = Instant::now();
-            summary = run_with(scenario, &counts, opts)?;
+            let what = format!("{open} province(s) still searching");
+            summary = logged_run(scenario, &counts, opts, slo, &mut runs, &what, log)?;
             last_run = Some(counts.clone());
-            runs += 1;
-            log(&format!(
-                "run {runs}, {open} province(s) still searching: {}",
-                outcome(&summary, slo, &counts, started)
-            ));
         }
         // Confirm with the counts found. A run is deterministic: when the
         // last run had exactly these counts, it is the confirming run (at
@@ -417,14 +433,8 @@ pub fn search(
         if last_run.as_ref() == Some(&counts) {
             log(&format!("run {runs} had these counts: it confirms them"));
         } else {
-            let started = Instant::now();
-            summary = run_with(scenario, &counts, opts)?;
+            summary = logged_run(scenario, &counts, opts, slo, &mut runs, "confirming", log)?;
             last_run = Some(counts.clone());
-            runs += 1;
-            log(&format!(
-                "run {runs}, confirming: {}",
-                outcome(&summary, slo, &counts, started)
-            ));
         }
         let mut all_met = true;
         for (k, b) in brackets.iter_mut().enumerate() {
