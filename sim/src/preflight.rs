@@ -167,9 +167,33 @@ pub fn expected_mass_tested(scenario: &Scenario, g: &Geography) -> u64 {
     tested as u64
 }
 
-/// What process 0 holds for the samples of the epidemic's mass testing.
-pub fn mass_testing_bytes(scenario: &Scenario, g: &Geography) -> u64 {
-    expected_mass_tested(scenario, g) * PER_PERSON_SAMPLED
+/// What process 0 holds beyond its share of the citizens, and what for.
+struct Beyond {
+    /// The surges' events and the people acting in them.
+    events: u64,
+    people: u64,
+    surges: u64,
+    /// People the epidemic's cases send to mass testing.
+    tested: u64,
+    testing: u64,
+}
+
+impl Beyond {
+    fn of(scenario: &Scenario, g: &Geography) -> Beyond {
+        let events = surge_events(scenario, g);
+        let tested = expected_mass_tested(scenario, g);
+        Beyond {
+            events,
+            people: crate::surge::expected_people(&scenario.surges, g),
+            surges: surge_bytes(scenario, g, events),
+            tested,
+            testing: tested * PER_PERSON_SAMPLED,
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.surges + self.testing
+    }
 }
 
 /// `Ok` when the run fits `available` bytes; otherwise the error a user
@@ -178,12 +202,15 @@ pub fn mass_testing_bytes(scenario: &Scenario, g: &Geography) -> u64 {
 pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Result<(), String> {
     let g = geography(scenario);
     let citizens = g.population();
-    let events = surge_events(scenario, &g);
-    let people = crate::surge::expected_people(&scenario.surges, &g);
-    let surges = surge_bytes(scenario, &g, events);
-    let testing = mass_testing_bytes(scenario, &g);
-    // What process 0 holds beyond its share of the citizens.
-    let extra = surges + testing;
+    let beyond = Beyond::of(scenario, &g);
+    let Beyond {
+        events,
+        people,
+        surges,
+        tested,
+        testing,
+    } = beyond;
+    let extra = beyond.bytes();
     let (processes, needed) = match placement {
         Placement::ThisMachine { processes } => {
             (processes, Estimate::of(citizens, processes).total() + extra)
@@ -229,7 +256,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
             "{} {} for the ~{:.1} M people its cases send to mass testing",
             if events > 0 { "," } else { " (of it," },
             gib(testing),
-            expected_mass_tested(scenario, &g) as f64 / 1e6
+            tested as f64 / 1e6
         );
     }
     if events > 0 || testing > 0 {
@@ -365,9 +392,7 @@ mod tests {
         let g = geography(&gd);
         let measured = 19_186_233_344u64;
         check(&gd, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
-        let needed = Estimate::of(g.population(), 1).total()
-            + surge_bytes(&gd, &g, surge_events(&gd, &g))
-            + mass_testing_bytes(&gd, &g);
+        let needed = Estimate::of(g.population(), 1).total() + Beyond::of(&gd, &g).bytes();
         assert!(needed > measured, "{needed} B estimated");
         assert!(needed < measured / 10 * 12, "{needed} B estimated");
         let available = 16u64 << 30;
@@ -409,9 +434,7 @@ mod tests {
             let xian = shipped(file);
             let g = geography(&xian);
             check(&xian, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
-            let needed = Estimate::of(g.population(), 1).total()
-                + surge_bytes(&xian, &g, surge_events(&xian, &g))
-                + mass_testing_bytes(&xian, &g);
+            let needed = Estimate::of(g.population(), 1).total() + Beyond::of(&xian, &g).bytes();
             assert!(needed > measured_kib << 10, "{file}: {needed} B estimated");
             assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
         }
