@@ -618,7 +618,13 @@ pub struct WorkerPhases {
 pub struct PhaseSeconds {
     pub agents: f64,
     pub platform: f64,
+    /// The oracle and the other watchers, who read a tick's exchanges
+    /// beside the shards' next tick.
     pub oracle: f64,
+    /// How long the next tick's call waited for the barrier to take it:
+    /// the watchers' share of the tick loop's path, and the hand-over.
+    #[serde(default)]
+    pub oracle_waited: f64,
     pub driver: f64,
 }
 

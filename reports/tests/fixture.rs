@@ -300,6 +300,7 @@ pub fn performance() -> Performance {
             agents: 0.1,
             platform: 0.2,
             oracle: 0.05,
+            oracle_waited: 0.01,
             driver: 0.05,
         },
         ..Default::default()

@@ -346,11 +346,12 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
     );
     say!(
         w,
-        "tick loop       agents {:.2} s (busiest worker; mean {:.2} s)   platform {:.2} s   oracle {:.2} s   barrier {:.2} s",
+        "tick loop       agents {:.2} s (busiest worker; mean {:.2} s)   platform {:.2} s   oracle {:.2} s (beside the agents; waited for {:.2} s)   barrier {:.2} s",
         p.phases.agents,
         p.agents_seconds_mean,
         p.phases.platform,
         p.phases.oracle,
+        p.phases.oracle_waited,
         p.phases.driver
     );
     if p.processes > 1 {

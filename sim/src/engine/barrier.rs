@@ -9,6 +9,12 @@
 //! It runs on the thread that started the run (process 0), which owns the
 //! platform, the oracle and the observer; the dataflow's worker 0 hands it
 //! each tick's batches in shard order.
+//!
+//! The watchers (oracle, observer, surges, faults) read a tick's exchanges
+//! after its replies have gone back (`watch_pending`), while the shards
+//! run the next tick: nothing the shards receive depends on them, and
+//! `close` of the next tick first finishes any watch still pending, so
+//! surges and faults act on what they saw exactly as before.
 
 use super::message::{Agent, ShardMsg, Tag};
 use super::observer::ExchangeObserver;
@@ -48,8 +54,18 @@ pub type Deliveries = Vec<Vec<ShardMsg>>;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BarrierSeconds {
     pub platform: f64,
+    /// The watchers' time (the oracle's, on a large tick): beside the next
+    /// tick's agents, not in the tick loop's path.
     pub oracle: f64,
     pub routing: f64,
+}
+
+/// A tick's exchanges, kept for the watchers until the replies are out.
+struct Exchanged {
+    now: Minute,
+    tags: Vec<Tag>,
+    sent: Vec<Request>,
+    responses: Vec<Response>,
 }
 
 /// What the barrier leaves when the run ends.
@@ -80,6 +96,8 @@ pub struct Barrier<'a, P: Platform> {
     degrade: ClientDegrade,
     /// The authority's feeds issued when the current tick opened.
     feeds: Vec<Request>,
+    /// The last closed tick's exchanges, until the watchers have read them.
+    unwatched: Option<Exchanged>,
     events: u64,
     colors_over_time: Vec<(Minute, ColorCensus)>,
     seconds: BarrierSeconds,
@@ -114,6 +132,7 @@ impl<'a, P: Platform> Barrier<'a, P> {
             progress,
             pool,
             feeds: Vec::new(),
+            unwatched: None,
             events: 0,
             colors_over_time: Vec::new(),
             seconds: BarrierSeconds::default(),
@@ -167,6 +186,8 @@ impl<'a, P: Platform> Barrier<'a, P> {
         batches: Vec<ShardBatch>,
         out: &mut Deliveries,
     ) -> Result<(), EngineError> {
+        // Surges and faults act on what the last tick's exchanges showed.
+        self.watch_pending();
         let started = Instant::now();
         let now = self.now(tick);
         let mut tags = Vec::new();
@@ -219,19 +240,20 @@ impl<'a, P: Platform> Barrier<'a, P> {
         }
         let mut exchanged = 0.0;
         if !requests.is_empty() {
-            // Kept so that a request answered busy can be sent again.
+            // Kept so that a request answered busy can be sent again, and
+            // for the watchers.
             let sent = requests.clone();
             let clock = Instant::now();
             let responses = self.platform.exchange(now, requests).await?;
             exchanged = clock.elapsed().as_secs_f64();
             self.seconds.platform += exchanged;
-            // The oracle and the watchers read the tick's exchanges while
-            // nothing else needs them; only replies and retries wait.
-            let clock = Instant::now();
-            let oracle = self.watch(now, &tags, &sent, &responses);
-            self.seconds.oracle += oracle;
-            exchanged += clock.elapsed().as_secs_f64();
-            self.route(tick, now, tags, sent, responses, &tries, out);
+            self.route(tick, now, &tags, &sent, &responses, &tries, out);
+            self.unwatched = Some(Exchanged {
+                now,
+                tags,
+                sent,
+                responses,
+            });
         }
         self.seconds.routing += (started.elapsed().as_secs_f64() - exchanged).max(0.0);
         (self.progress)(&TickProgress {
@@ -241,6 +263,24 @@ impl<'a, P: Platform> Barrier<'a, P> {
             events: self.events,
         });
         Ok(())
+    }
+
+    /// The watchers read the last closed tick's exchanges, if they have
+    /// not yet.
+    pub fn watch_pending(&mut self) {
+        if let Some(Exchanged {
+            now,
+            tags,
+            sent,
+            responses,
+        }) = self.unwatched.take()
+        {
+            let clock = Instant::now();
+            let oracle = self.watch(now, &tags, &sent, &responses);
+            // On a small tick the oracle checks on this thread: its time is
+            // all of the watch's.
+            self.seconds.oracle += oracle.max(clock.elapsed().as_secs_f64());
+        }
     }
 
     /// Every exchange seen by the oracle, the observer, surges and faults.
@@ -302,42 +342,45 @@ impl<'a, P: Platform> Barrier<'a, P> {
         &mut self,
         tick: u32,
         now: Minute,
-        tags: Vec<Tag>,
-        sent: Vec<Request>,
-        responses: Vec<Response>,
+        tags: &[Tag],
+        sent: &[Request],
+        responses: &[Response],
         tries: &[u8],
         out: &mut Deliveries,
     ) {
-        for (((tag, response), request), t) in tags.into_iter().zip(responses).zip(sent).zip(tries)
-        {
+        for (((&tag, response), request), t) in tags.iter().zip(responses).zip(sent).zip(tries) {
             let tag = match response {
                 Response::Busy => {
                     match self
                         .degrade
-                        .fallback(now, tag, &request, &mut self.retries.totals)
+                        .fallback(now, tag, request, &mut self.retries.totals)
                     {
                         Some(tag) => tag,
-                        None => match self.retries.busy(tick, *t, tag, request) {
+                        None => match self.retries.busy(tick, *t, tag, request.clone()) {
                             Some(tag) => tag,
                             None => continue,
                         },
                     }
                 }
                 _ => {
-                    self.degrade.observe(now, &request, &response);
+                    self.degrade.observe(now, request, response);
                     tag
                 }
             };
             match tag.agent {
                 // The authority and the carriers do not act on acks.
                 Agent::Authority | Agent::Telecom => {}
-                _ => out[tag.shard as usize].push(ShardMsg::Reply { tag, response }),
+                _ => out[tag.shard as usize].push(ShardMsg::Reply {
+                    tag,
+                    response: response.clone(),
+                }),
             }
         }
     }
 
     /// The census at the end of the run, and everything counted.
     pub async fn finish(mut self) -> Result<BarrierOutput, EngineError> {
+        self.watch_pending();
         let end = self.scenario.end();
         let census = self.platform.census(end).await?;
         self.retries.close();

@@ -80,6 +80,9 @@ pub enum Call {
         close: Option<(u32, Vec<ShardBatch>)>,
         open: Option<u32>,
         reply: tokio::sync::oneshot::Sender<Option<Deliveries>>,
+        /// When worker 0 asked: the wait until the barrier takes the call
+        /// is how long the last tick's watchers held the next tick up.
+        asked: Instant,
     },
     /// The run is over: every shard's report and every worker's times.
     Finish {
@@ -179,7 +182,13 @@ fn call_barrier(
     open: Option<u32>,
 ) -> Option<Deliveries> {
     let (reply, answer) = tokio::sync::oneshot::channel();
-    line.blocking_send(Call::Step { close, open, reply }).ok()?;
+    line.blocking_send(Call::Step {
+        close,
+        open,
+        reply,
+        asked: Instant::now(),
+    })
+    .ok()?;
     answer.blocking_recv().ok().flatten()
 }
 

@@ -244,10 +244,19 @@ pub async fn drive<P: Platform>(
     barrier.registered(&registered);
     let shards = scenario.shards as usize;
     let mut registered = Some(registered);
+    // How long worker 0's calls waited for the barrier to take them: the
+    // watchers' share of the tick loop's path.
+    let mut waited = 0.0;
     let served: Result<(Vec<ShardReport>, Vec<WorkerSeconds>), EngineError> = async {
         while let Some(call) = rx.recv().await {
             match call {
-                Call::Step { close, open, reply } => {
+                Call::Step {
+                    close,
+                    open,
+                    reply,
+                    asked,
+                } => {
+                    waited += asked.elapsed().as_secs_f64();
                     // Empty when nobody registered before the clock.
                     let mut out: Deliveries = registered
                         .take()
@@ -266,6 +275,8 @@ pub async fn drive<P: Platform>(
                     let failed = step.is_err();
                     let _ = reply.send((!failed).then_some(out));
                     step?;
+                    // Beside the shards' next tick.
+                    barrier.watch_pending();
                 }
                 Call::Finish { reports, workers } => return Ok((reports, workers)),
             }
@@ -297,7 +308,8 @@ pub async fn drive<P: Platform>(
         agents: busiest,
         platform: out.seconds.platform,
         oracle: out.seconds.oracle,
-        driver: (loop_seconds - busiest - out.seconds.platform - out.seconds.oracle).max(0.0),
+        oracle_waited: waited,
+        driver: (loop_seconds - busiest - out.seconds.platform - waited).max(0.0),
     };
     Ok(EngineOutput {
         metrics,
