@@ -228,4 +228,8 @@ impl Platform for Direct {
     async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
         Ok(self.color_census(now))
     }
+
+    fn in_process(&self) -> bool {
+        true
+    }
 }

@@ -436,4 +436,8 @@ impl Platform for InProcess {
             None => self.provinces.iter().map(census).collect(),
         })
     }
+
+    fn in_process(&self) -> bool {
+        true
+    }
 }

@@ -27,6 +27,12 @@ pub trait Platform {
 
     /// Color counts per province (index = `ProvinceId`) at `now`.
     fn census(&mut self, now: Minute) -> impl Future<Output = Result<ColorCensus, PortError>>;
+
+    /// Whether `exchange` completes without waiting on anything outside
+    /// this process, so it may be driven to completion on any thread.
+    fn in_process(&self) -> bool {
+        false
+    }
 }
 
 /// Where a request is served.

@@ -29,4 +29,11 @@ impl<P: Platform> Platform for LocalOrRemote<P> {
             LocalOrRemote::Remote(c) => c.census(now).await,
         }
     }
+
+    fn in_process(&self) -> bool {
+        match self {
+            LocalOrRemote::Local(p) => p.in_process(),
+            LocalOrRemote::Remote(_) => false,
+        }
+    }
 }

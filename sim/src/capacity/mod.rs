@@ -703,6 +703,10 @@ impl<P: Platform> Platform for Capacity<P> {
     async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
         self.inner.census(now).await
     }
+
+    fn in_process(&self) -> bool {
+        self.inner.in_process()
+    }
 }
 
 #[cfg(test)]

@@ -103,7 +103,7 @@ pub struct Barrier<'a, P: Platform> {
     seconds: BarrierSeconds,
 }
 
-impl<'a, P: Platform> Barrier<'a, P> {
+impl<'a, P: Platform + Send> Barrier<'a, P> {
     pub fn new(
         scenario: &'a Scenario,
         world: Arc<World>,
@@ -244,7 +244,17 @@ impl<'a, P: Platform> Barrier<'a, P> {
             // for the watchers.
             let sent = requests.clone();
             let clock = Instant::now();
-            let responses = self.platform.exchange(now, requests).await?;
+            let responses = match self.pool.clone() {
+                // Started from a thread of the pool, the platform's parallel
+                // steps (lanes, provinces' rounds) split their work among
+                // the pool's threads directly, instead of each step handing
+                // its work over from outside and sleeping until it is done.
+                Some(pool) if self.platform.in_process() => {
+                    let platform = &mut *self.platform;
+                    pool.install(|| futures::executor::block_on(platform.exchange(now, requests)))?
+                }
+                _ => self.platform.exchange(now, requests).await?,
+            };
             exchanged = clock.elapsed().as_secs_f64();
             self.seconds.platform += exchanged;
             self.route(tick, now, &tags, &sent, &responses, &tries, out);

@@ -223,7 +223,7 @@ pub fn start(
 /// `platform`, `oracle` and `observer`. `registered` (from
 /// `registration::register_population`) is the shards' first delivery.
 #[allow(clippy::too_many_arguments)]
-pub async fn drive<P: Platform>(
+pub async fn drive<P: Platform + Send>(
     scenario: &Scenario,
     world: Arc<World>,
     workers: Started,
