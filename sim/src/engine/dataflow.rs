@@ -9,10 +9,14 @@
 //! 3. its *messages* to other shards go to their owners, its *requests*
 //!    go up to worker 0, which hands them to the barrier.
 //!
-//! The tick is the timestamp; a stage is done when its probe passes the
-//! tick, which is the barrier. Receivers put what they got in a canonical
-//! order (destination, then source shard) before acting, so nothing depends
-//! on which worker hosted what or on arrival order.
+//! The tick is the timestamp. Every worker sends every receiver of a stage
+//! exactly one record per tick, empty or not, so a stage is done when a
+//! worker holds one from each sender: that is the barrier, and it needs no
+//! round of timely's progress tracking to be known (the inputs still
+//! advance each tick, so timely retires what is done). Receivers put what
+//! they got in a canonical order (destination, then source shard) before
+//! acting, so nothing depends on which worker hosted what or on arrival
+//! order.
 
 use super::barrier::{Deliveries, ShardBatch};
 use super::message::ShardMsg;
@@ -94,20 +98,28 @@ pub enum Call {
 /// The barrier's end of worker 0's line; `None` in other processes.
 pub type BarrierLine = Arc<Mutex<Option<tokio::sync::mpsc::Sender<Call>>>>;
 
+/// What one worker sends another at the end of its shards' tick: exactly
+/// one record per (sender, receiver) pair and tick, possibly empty, so a
+/// receiver knows the stage is complete once it holds one from every
+/// worker, without waiting for timely to track the stage's progress.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Up {
-    Batch(ShardBatch),
+    /// The sender's shards' messages to the receiver's shards, as
+    /// (destination shard, source shard, messages in emission order).
     Messages {
-        from: u32,
-        to: u32,
-        messages: Vec<ShardMsg>,
+        to_worker: u32,
+        messages: Vec<(u32, u32, Vec<ShardMsg>)>,
     },
+    /// The sender's shards' requests, to worker 0 for the barrier.
+    Batches(Vec<ShardBatch>),
 }
 
+/// The barrier's deliveries for one worker's shards: exactly one per
+/// worker and tick, from worker 0.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Down {
-    to: u32,
-    messages: Vec<ShardMsg>,
+    to_worker: u32,
+    deliveries: Vec<(u32, Vec<ShardMsg>)>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -132,22 +144,31 @@ impl<T> Mailbox<T> {
         *all = later;
         now.into_iter().map(|(_, r)| r).collect()
     }
+
+    fn count(&self, tick: u64, of: impl Fn(&T) -> bool) -> usize {
+        self.0
+            .borrow()
+            .iter()
+            .filter(|(t, r)| *t == tick && of(r))
+            .count()
+    }
 }
 
 /// An input whose records are exchanged to the worker `route` names and
-/// collected there; the probe passes a tick once all of it is collected.
+/// collected there; `probe`, when given, passes a tick once all of it is
+/// collected.
 fn mailbox<T>(
     scope: &Scope<'_, u64>,
     input: &mut Handle<T>,
     route: impl Fn(&T) -> u64 + 'static,
-    probe: &ProbeHandle<u64>,
+    probe: Option<&ProbeHandle<u64>>,
 ) -> Mailbox<T>
 where
     T: Clone + Serialize + DeserializeOwned + Send + 'static,
 {
     let collected = Rc::new(RefCell::new(Vec::new()));
     let sink = collected.clone();
-    scope
+    let stream = scope
         .input_from(input)
         .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
             Exchange::new(move |w: &Wire<T>| route(&w.0)),
@@ -160,8 +181,10 @@ where
                     });
                 }
             },
-        )
-        .probe_with(probe);
+        );
+    if let Some(probe) = probe {
+        stream.probe_with(probe);
+    }
     Mailbox(collected)
 }
 
@@ -170,6 +193,17 @@ where
 fn settle(worker: &mut Worker, probe: &ProbeHandle<u64>, tick: u64) -> f64 {
     let clock = Instant::now();
     while probe.less_than(&(tick + 1)) {
+        worker.step_or_park(None);
+    }
+    clock.elapsed().as_secs_f64()
+}
+
+/// Steps the worker until `complete` holds (a stage's records are all in),
+/// parking rather than spinning while others work; returns the seconds
+/// spent waiting.
+fn gather(worker: &mut Worker, complete: impl Fn() -> bool) -> f64 {
+    let clock = Instant::now();
+    while !complete() {
         worker.step_or_park(None);
     }
     clock.elapsed().as_secs_f64()
@@ -215,28 +249,26 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
         })
         .collect();
 
+    let workers = placement.workers();
     let (mut up_in, mut down_in, mut last_in) = (Handle::new(), Handle::new(), Handle::new());
-    let (up_probe, down_probe, last_probe) =
-        (ProbeHandle::new(), ProbeHandle::new(), ProbeHandle::new());
+    let last_probe = ProbeHandle::new();
     let (up, down, last) = worker.dataflow::<u64, _, _>(|scope| {
         let up = mailbox(
             &scope,
             &mut up_in,
-            move |r: &Up| match r {
-                Up::Batch(_) => 0,
-                Up::Messages { to, .. } => placement.owner(*to) as u64,
+            |r: &Up| match r {
+                Up::Messages { to_worker, .. } => *to_worker as u64,
+                Up::Batches(_) => 0,
             },
-            &up_probe,
+            None,
         );
-        let down = mailbox(
-            &scope,
-            &mut down_in,
-            move |d: &Down| placement.owner(d.to) as u64,
-            &down_probe,
-        );
-        let last = mailbox(&scope, &mut last_in, |_: &Last| 0, &last_probe);
+        let down = mailbox(&scope, &mut down_in, |d: &Down| d.to_worker as u64, None);
+        let last = mailbox(&scope, &mut last_in, |_: &Last| 0, Some(&last_probe));
         (up, down, last)
     });
+    // Records each stage of a tick waits for.
+    let messages_expected = workers;
+    let batches_expected = if index == 0 { workers } else { 0 };
 
     let mut seconds = WorkerSeconds {
         worker: index as u32,
@@ -249,8 +281,10 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
         if abort.load(Ordering::Relaxed) {
             stopped = true;
         }
-        // 1. Deliveries from the barrier.
+        // 1. Deliveries from the barrier: one record for every worker,
+        // empty once the run has stopped, so no worker waits in vain.
         if let Some(line) = &line {
+            let mut per_worker: Vec<Vec<(u32, Vec<ShardMsg>)>> = vec![Vec::new(); workers];
             match (!stopped)
                 .then(|| call_barrier(line, pending.take(), Some(tick)))
                 .flatten()
@@ -258,40 +292,47 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
                 Some(deliveries) => {
                     for (to, messages) in deliveries.into_iter().enumerate() {
                         if !messages.is_empty() {
-                            down_in.send(Wire(Down {
-                                to: to as u32,
-                                messages,
-                            }));
+                            per_worker[placement.owner(to as u32)].push((to as u32, messages));
                         }
                     }
                 }
                 None => stopped = true,
             }
+            for (to_worker, deliveries) in per_worker.into_iter().enumerate() {
+                down_in.send(Wire(Down {
+                    to_worker: to_worker as u32,
+                    deliveries,
+                }));
+            }
         }
         down_in.advance_to(t + 1);
-        seconds.waiting += settle(worker, &down_probe, t);
+        seconds.waiting += gather(worker, || down.count(t, |_| true) >= 1);
 
         // 2. The owned shards' ticks, each over its inbox in canonical order.
         let clock = Instant::now();
         // Messages the shards sent each other last tick.
-        let mut messages = if t > 0 { up.take(t - 1) } else { Vec::new() };
-        let mut delivered = down.take(t);
+        let mut from_shards: Vec<(u32, u32, Vec<ShardMsg>)> = Vec::new();
+        if t > 0 {
+            for r in up.take(t - 1) {
+                if let Up::Messages { messages, .. } = r {
+                    from_shards.extend(messages);
+                }
+            }
+        }
+        let mut delivered: Vec<(u32, Vec<ShardMsg>)> = down
+            .take(t)
+            .into_iter()
+            .flat_map(|d| d.deliveries)
+            .collect();
         if stopped {
-            messages.clear();
+            from_shards.clear();
             delivered.clear();
         }
-        let mut from_shards: Vec<(u32, u32, Vec<ShardMsg>)> = messages
-            .into_iter()
-            .filter_map(|r| match r {
-                Up::Messages { from, to, messages } => Some((to, from, messages)),
-                // Worker 0 took the batches when the last tick settled.
-                Up::Batch(_) => None,
-            })
-            .collect();
         from_shards.sort_by_key(|(to, from, _)| (*to, *from));
-        delivered.sort_by_key(|d| d.to);
+        delivered.sort_by_key(|(to, _)| *to);
         let now = spec.start.plus_minutes(tick * spec.tick_minutes);
         let mut batches_here = Vec::new();
+        let mut outgoing: Vec<Vec<(u32, u32, Vec<ShardMsg>)>> = vec![Vec::new(); workers];
         if !stopped {
             let mut from_shards = from_shards.into_iter().peekable();
             let mut delivered = delivered.into_iter().peekable();
@@ -300,26 +341,19 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
                 while let Some((_, _, m)) = from_shards.next_if(|(to, _, _)| *to == shard.index) {
                     inbox.extend(m);
                 }
-                while let Some(d) = delivered.next_if(|d| d.to == shard.index) {
-                    inbox.extend(d.messages);
+                while let Some((_, m)) = delivered.next_if(|(to, _)| *to == shard.index) {
+                    inbox.extend(m);
                 }
                 let outbox = shard.tick(now, inbox);
-                let mut by_destination: Vec<(u32, Vec<ShardMsg>)> = Vec::new();
                 let mut sorted = outbox.messages;
                 // Stable: each destination keeps the order of emission.
                 sorted.sort_by_key(|(to, _)| *to);
                 for (to, msg) in sorted {
-                    match by_destination.last_mut() {
-                        Some((last, v)) if *last == to => v.push(msg),
-                        _ => by_destination.push((to, vec![msg])),
+                    let out = &mut outgoing[placement.owner(to)];
+                    match out.last_mut() {
+                        Some((last, from, v)) if *last == to && *from == shard.index => v.push(msg),
+                        _ => out.push((to, shard.index, vec![msg])),
                     }
-                }
-                for (to, messages) in by_destination {
-                    up_in.send(Wire(Up::Messages {
-                        from: shard.index,
-                        to,
-                        messages,
-                    }));
                 }
                 batches_here.push(ShardBatch {
                     shard: shard.index,
@@ -330,25 +364,34 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
         }
         seconds.agents += clock.elapsed().as_secs_f64();
 
-        // 3. Requests up to worker 0; messages to the shards' owners.
-        for b in batches_here {
-            up_in.send(Wire(Up::Batch(b)));
+        // 3. Messages to the shards' owners and requests up to worker 0:
+        // one record of each for every receiver, empty or not.
+        for (to_worker, messages) in outgoing.into_iter().enumerate() {
+            up_in.send(Wire(Up::Messages {
+                to_worker: to_worker as u32,
+                messages,
+            }));
         }
+        up_in.send(Wire(Up::Batches(batches_here)));
         if line.is_some() {
             pending = Some((tick, Vec::new()));
         }
         up_in.advance_to(t + 1);
-        seconds.waiting += settle(worker, &up_probe, t);
+        seconds.waiting += gather(worker, || {
+            up.count(t, |r| matches!(r, Up::Messages { .. })) >= messages_expected
+                && up.count(t, |r| matches!(r, Up::Batches(_))) >= batches_expected
+        });
         if let Some((_, batches)) = pending.as_mut() {
             let mut all = up.0.borrow_mut();
             let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
                 .into_iter()
-                .partition(|(at, r)| *at == t && matches!(r, Up::Batch(_)));
+                .partition(|(at, r)| *at == t && matches!(r, Up::Batches(_)));
             *all = rest;
-            batches.extend(mine.into_iter().filter_map(|(_, r)| match r {
-                Up::Batch(b) => Some(b),
-                Up::Messages { .. } => None,
-            }));
+            for (_, r) in mine {
+                if let Up::Batches(b) = r {
+                    batches.extend(b);
+                }
+            }
             batches.sort_by_key(|b| b.shard);
         }
     }
