@@ -226,10 +226,194 @@ fn call_barrier(
     answer.blocking_recv().ok().flatten()
 }
 
+/// A shard's messages to another: (destination, source, messages in the
+/// order they were emitted).
+type Sent = (u32, u32, Vec<ShardMsg>);
+
+/// The tick's deliveries by destination shard.
+type Delivered = Vec<(u32, Vec<ShardMsg>)>;
+
+/// The mailboxes of one worker's dataflow, and the inputs that feed them.
+struct Lines {
+    up_in: Handle<Up>,
+    down_in: Handle<Down>,
+    last_in: Handle<Last>,
+    up: Mailbox<Up>,
+    down: Mailbox<Down>,
+    last: Mailbox<Last>,
+    last_probe: ProbeHandle<u64>,
+}
+
+impl Lines {
+    fn build(worker: &mut Worker) -> Lines {
+        let (mut up_in, mut down_in, mut last_in) = (Handle::new(), Handle::new(), Handle::new());
+        let last_probe = ProbeHandle::new();
+        let (up, down, last) = worker.dataflow::<u64, _, _>(|scope| {
+            let up = mailbox(
+                &scope,
+                &mut up_in,
+                |r: &Up| match r {
+                    Up::Messages { to_worker, .. } => *to_worker as u64,
+                    Up::Batches(_) => 0,
+                },
+                None,
+            );
+            let down = mailbox(&scope, &mut down_in, |d: &Down| d.to_worker as u64, None);
+            let last = mailbox(&scope, &mut last_in, |_: &Last| 0, Some(&last_probe));
+            (up, down, last)
+        });
+        Lines {
+            up_in,
+            down_in,
+            last_in,
+            up,
+            down,
+            last,
+            last_probe,
+        }
+    }
+
+    /// Stage 1, on worker 0: the barrier's deliveries for `tick`, one record
+    /// for every worker, empty once the run has stopped so that no worker
+    /// waits in vain. Returns whether the run has stopped.
+    fn hand_down(
+        &mut self,
+        line: &tokio::sync::mpsc::Sender<Call>,
+        placement: Placement,
+        close: Option<(u32, Vec<ShardBatch>)>,
+        tick: u32,
+        mut stopped: bool,
+    ) -> bool {
+        let mut per_worker: Vec<Delivered> = vec![Vec::new(); placement.workers()];
+        match (!stopped)
+            .then(|| call_barrier(line, close, Some(tick)))
+            .flatten()
+        {
+            Some(deliveries) => {
+                for (to, messages) in deliveries.into_iter().enumerate() {
+                    if !messages.is_empty() {
+                        per_worker[placement.owner(to as u32)].push((to as u32, messages));
+                    }
+                }
+            }
+            None => stopped = true,
+        }
+        for (to_worker, deliveries) in per_worker.into_iter().enumerate() {
+            self.down_in.send(Wire(Down {
+                to_worker: to_worker as u32,
+                deliveries,
+            }));
+        }
+        stopped
+    }
+
+    /// What the owned shards receive at tick `t`: the messages shards sent
+    /// them at `t − 1` and the barrier's deliveries, each in canonical
+    /// order (destination, then source shard).
+    fn inboxes(&self, t: u64) -> (Vec<Sent>, Delivered) {
+        let mut from_shards: Vec<Sent> = Vec::new();
+        if t > 0 {
+            for r in self.up.take(t - 1) {
+                if let Up::Messages { messages, .. } = r {
+                    from_shards.extend(messages);
+                }
+            }
+        }
+        let mut delivered: Delivered = self
+            .down
+            .take(t)
+            .into_iter()
+            .flat_map(|d| d.deliveries)
+            .collect();
+        from_shards.sort_by_key(|(to, from, _)| (*to, *from));
+        delivered.sort_by_key(|(to, _)| *to);
+        (from_shards, delivered)
+    }
+
+    /// Stage 3: the messages to every worker and the requests to worker 0,
+    /// one record to each receiver, empty or not.
+    fn send_up(&mut self, outgoing: Vec<Vec<Sent>>, batches: Vec<ShardBatch>) {
+        for (to_worker, messages) in outgoing.into_iter().enumerate() {
+            self.up_in.send(Wire(Up::Messages {
+                to_worker: to_worker as u32,
+                messages,
+            }));
+        }
+        self.up_in.send(Wire(Up::Batches(batches)));
+    }
+
+    /// Whether stage 3 of tick `t` is all in: a record of messages from
+    /// every worker, and on worker 0 a record of batches from every one.
+    fn up_complete(&self, t: u64, workers: usize, worker_0: bool) -> bool {
+        self.up.count(t, |r| matches!(r, Up::Messages { .. })) >= workers
+            && (!worker_0 || self.up.count(t, |r| matches!(r, Up::Batches(_))) >= workers)
+    }
+
+    /// On worker 0: every worker's batches of tick `t`, in shard order.
+    fn take_batches(&self, t: u64) -> Vec<ShardBatch> {
+        let mut all = self.up.0.borrow_mut();
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|(at, r)| *at == t && matches!(r, Up::Batches(_)));
+        *all = rest;
+        let mut batches: Vec<ShardBatch> = mine
+            .into_iter()
+            .flat_map(|(_, r)| match r {
+                Up::Batches(b) => b,
+                Up::Messages { .. } => Vec::new(),
+            })
+            .collect();
+        batches.sort_by_key(|b| b.shard);
+        batches
+    }
+}
+
+/// Stage 2: each owned shard's tick over its inbox. Returns the shards'
+/// requests and their messages by receiving worker.
+fn run_shards(
+    shards: &mut [Shard],
+    placement: Placement,
+    now: Minute,
+    from_shards: Vec<Sent>,
+    delivered: Delivered,
+) -> (Vec<ShardBatch>, Vec<Vec<Sent>>) {
+    let mut batches = Vec::with_capacity(shards.len());
+    let mut outgoing: Vec<Vec<Sent>> = vec![Vec::new(); placement.workers()];
+    let mut from_shards = from_shards.into_iter().peekable();
+    let mut delivered = delivered.into_iter().peekable();
+    for shard in shards.iter_mut() {
+        let mut inbox = Vec::new();
+        while let Some((_, _, m)) = from_shards.next_if(|(to, _, _)| *to == shard.index) {
+            inbox.extend(m);
+        }
+        while let Some((_, m)) = delivered.next_if(|(to, _)| *to == shard.index) {
+            inbox.extend(m);
+        }
+        let outbox = shard.tick(now, inbox);
+        let mut sorted = outbox.messages;
+        // Stable: each destination keeps the order of emission.
+        sorted.sort_by_key(|(to, _)| *to);
+        for (to, msg) in sorted {
+            let out = &mut outgoing[placement.owner(to)];
+            match out.last_mut() {
+                Some((last, from, v)) if *last == to && *from == shard.index => v.push(msg),
+                _ => out.push((to, shard.index, vec![msg])),
+            }
+        }
+        batches.push(ShardBatch {
+            shard: shard.index,
+            events: outbox.events,
+            requests: outbox.requests,
+        });
+    }
+    (batches, outgoing)
+}
+
 /// One worker's whole run.
 pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, abort: &AtomicBool) {
     let index = worker.index();
     let placement = spec.placement;
+    let workers = placement.workers();
     let line = if index == 0 {
         line.lock().unwrap_or_else(|e| e.into_inner()).take()
     } else {
@@ -248,151 +432,38 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
             )
         })
         .collect();
-
-    let workers = placement.workers();
-    let (mut up_in, mut down_in, mut last_in) = (Handle::new(), Handle::new(), Handle::new());
-    let last_probe = ProbeHandle::new();
-    let (up, down, last) = worker.dataflow::<u64, _, _>(|scope| {
-        let up = mailbox(
-            &scope,
-            &mut up_in,
-            |r: &Up| match r {
-                Up::Messages { to_worker, .. } => *to_worker as u64,
-                Up::Batches(_) => 0,
-            },
-            None,
-        );
-        let down = mailbox(&scope, &mut down_in, |d: &Down| d.to_worker as u64, None);
-        let last = mailbox(&scope, &mut last_in, |_: &Last| 0, Some(&last_probe));
-        (up, down, last)
-    });
-    // Records each stage of a tick waits for.
-    let messages_expected = workers;
-    let batches_expected = if index == 0 { workers } else { 0 };
-
+    let mut lines = Lines::build(worker);
     let mut seconds = WorkerSeconds {
         worker: index as u32,
         ..Default::default()
     };
+    // Worker 0: the last tick's batches, for the barrier's next call.
     let mut pending: Option<(u32, Vec<ShardBatch>)> = None;
     let mut stopped = false;
     for tick in 0..spec.ticks {
         let t = tick as u64;
-        if abort.load(Ordering::Relaxed) {
-            stopped = true;
-        }
-        // 1. Deliveries from the barrier: one record for every worker,
-        // empty once the run has stopped, so no worker waits in vain.
+        stopped |= abort.load(Ordering::Relaxed);
         if let Some(line) = &line {
-            let mut per_worker: Vec<Vec<(u32, Vec<ShardMsg>)>> = vec![Vec::new(); workers];
-            match (!stopped)
-                .then(|| call_barrier(line, pending.take(), Some(tick)))
-                .flatten()
-            {
-                Some(deliveries) => {
-                    for (to, messages) in deliveries.into_iter().enumerate() {
-                        if !messages.is_empty() {
-                            per_worker[placement.owner(to as u32)].push((to as u32, messages));
-                        }
-                    }
-                }
-                None => stopped = true,
-            }
-            for (to_worker, deliveries) in per_worker.into_iter().enumerate() {
-                down_in.send(Wire(Down {
-                    to_worker: to_worker as u32,
-                    deliveries,
-                }));
-            }
+            stopped = lines.hand_down(line, placement, pending.take(), tick, stopped);
         }
-        down_in.advance_to(t + 1);
-        seconds.waiting += gather(worker, || down.count(t, |_| true) >= 1);
+        lines.down_in.advance_to(t + 1);
+        seconds.waiting += gather(worker, || lines.down.count(t, |_| true) >= 1);
 
-        // 2. The owned shards' ticks, each over its inbox in canonical order.
         let clock = Instant::now();
-        // Messages the shards sent each other last tick.
-        let mut from_shards: Vec<(u32, u32, Vec<ShardMsg>)> = Vec::new();
-        if t > 0 {
-            for r in up.take(t - 1) {
-                if let Up::Messages { messages, .. } = r {
-                    from_shards.extend(messages);
-                }
-            }
-        }
-        let mut delivered: Vec<(u32, Vec<ShardMsg>)> = down
-            .take(t)
-            .into_iter()
-            .flat_map(|d| d.deliveries)
-            .collect();
-        if stopped {
-            from_shards.clear();
-            delivered.clear();
-        }
-        from_shards.sort_by_key(|(to, from, _)| (*to, *from));
-        delivered.sort_by_key(|(to, _)| *to);
-        let now = spec.start.plus_minutes(tick * spec.tick_minutes);
-        let mut batches_here = Vec::new();
-        let mut outgoing: Vec<Vec<(u32, u32, Vec<ShardMsg>)>> = vec![Vec::new(); workers];
-        if !stopped {
-            let mut from_shards = from_shards.into_iter().peekable();
-            let mut delivered = delivered.into_iter().peekable();
-            for shard in shards.iter_mut() {
-                let mut inbox = Vec::new();
-                while let Some((_, _, m)) = from_shards.next_if(|(to, _, _)| *to == shard.index) {
-                    inbox.extend(m);
-                }
-                while let Some((_, m)) = delivered.next_if(|(to, _)| *to == shard.index) {
-                    inbox.extend(m);
-                }
-                let outbox = shard.tick(now, inbox);
-                let mut sorted = outbox.messages;
-                // Stable: each destination keeps the order of emission.
-                sorted.sort_by_key(|(to, _)| *to);
-                for (to, msg) in sorted {
-                    let out = &mut outgoing[placement.owner(to)];
-                    match out.last_mut() {
-                        Some((last, from, v)) if *last == to && *from == shard.index => v.push(msg),
-                        _ => out.push((to, shard.index, vec![msg])),
-                    }
-                }
-                batches_here.push(ShardBatch {
-                    shard: shard.index,
-                    events: outbox.events,
-                    requests: outbox.requests,
-                });
-            }
-        }
+        let (from_shards, delivered) = lines.inboxes(t);
+        let (batches, outgoing) = if stopped {
+            (Vec::new(), vec![Vec::new(); workers])
+        } else {
+            let now = spec.start.plus_minutes(tick * spec.tick_minutes);
+            run_shards(&mut shards, placement, now, from_shards, delivered)
+        };
         seconds.agents += clock.elapsed().as_secs_f64();
 
-        // 3. Messages to the shards' owners and requests up to worker 0:
-        // one record of each for every receiver, empty or not.
-        for (to_worker, messages) in outgoing.into_iter().enumerate() {
-            up_in.send(Wire(Up::Messages {
-                to_worker: to_worker as u32,
-                messages,
-            }));
-        }
-        up_in.send(Wire(Up::Batches(batches_here)));
+        lines.send_up(outgoing, batches);
+        lines.up_in.advance_to(t + 1);
+        seconds.waiting += gather(worker, || lines.up_complete(t, workers, index == 0));
         if line.is_some() {
-            pending = Some((tick, Vec::new()));
-        }
-        up_in.advance_to(t + 1);
-        seconds.waiting += gather(worker, || {
-            up.count(t, |r| matches!(r, Up::Messages { .. })) >= messages_expected
-                && up.count(t, |r| matches!(r, Up::Batches(_))) >= batches_expected
-        });
-        if let Some((_, batches)) = pending.as_mut() {
-            let mut all = up.0.borrow_mut();
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
-                .into_iter()
-                .partition(|(at, r)| *at == t && matches!(r, Up::Batches(_)));
-            *all = rest;
-            for (_, r) in mine {
-                if let Up::Batches(b) = r {
-                    batches.extend(b);
-                }
-            }
-            batches.sort_by_key(|b| b.shard);
+            pending = Some((tick, lines.take_batches(t)));
         }
     }
 
@@ -401,33 +472,49 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
     if let (Some(line), false) = (&line, stopped) {
         stopped = call_barrier(line, pending.take(), None).is_none();
     }
+    if placement.thread_of(index) == 0 {
+        seconds.process_bytes_sent = super::wire::bytes_sent();
+    }
     let t = spec.ticks as u64;
-    last_in.advance_to(t);
-    for shard in &shards {
-        last_in.send(Wire(Last::Report(Box::new(ShardReport {
+    let reports = finish(worker, &mut lines, &shards, seconds, t);
+    if let (Some(line), false, Some((reports, workers))) = (line, stopped, reports) {
+        let _ = line.blocking_send(Call::Finish { reports, workers });
+    }
+}
+
+/// Every shard's report and every worker's times, gathered on worker 0
+/// (`None` elsewhere) once the frontier has passed the last tick.
+fn finish(
+    worker: &mut Worker,
+    lines: &mut Lines,
+    shards: &[Shard],
+    seconds: WorkerSeconds,
+    t: u64,
+) -> Option<(Vec<ShardReport>, Vec<WorkerSeconds>)> {
+    lines.last_in.advance_to(t);
+    for shard in shards {
+        lines.last_in.send(Wire(Last::Report(Box::new(ShardReport {
             shard: shard.index,
             metrics: shard.metrics.clone(),
             heap_bytes: shard.heap_bytes() as u64,
             queued: shard.queued() as u64,
         }))));
     }
-    if placement.thread_of(index) == 0 {
-        seconds.process_bytes_sent = super::wire::bytes_sent();
+    lines.last_in.send(Wire(Last::Seconds(seconds)));
+    lines.last_in.advance_to(t + 1);
+    settle(worker, &lines.last_probe, t);
+    if worker.index() != 0 {
+        return None;
     }
-    last_in.send(Wire(Last::Seconds(seconds)));
-    last_in.advance_to(t + 1);
-    settle(worker, &last_probe, t);
-    if let (Some(line), false) = (line, stopped) {
-        let mut reports = Vec::new();
-        let mut workers = Vec::new();
-        for r in last.take(t) {
-            match r {
-                Last::Report(r) => reports.push(*r),
-                Last::Seconds(s) => workers.push(s),
-            }
+    let mut reports = Vec::new();
+    let mut workers = Vec::new();
+    for r in lines.last.take(t) {
+        match r {
+            Last::Report(r) => reports.push(*r),
+            Last::Seconds(s) => workers.push(s),
         }
-        reports.sort_by_key(|r| r.shard);
-        workers.sort_by_key(|w| w.worker);
-        let _ = line.blocking_send(Call::Finish { reports, workers });
     }
+    reports.sort_by_key(|r| r.shard);
+    workers.sort_by_key(|w| w.worker);
+    Some((reports, workers))
 }
