@@ -54,8 +54,8 @@ pub type Deliveries = Vec<Vec<ShardMsg>>;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BarrierSeconds {
     pub platform: f64,
-    /// The watchers' time (the oracle's, on a large tick): beside the next
-    /// tick's agents, not in the tick loop's path.
+    /// The watchers' time (oracle, observer, surges, faults): beside the
+    /// next tick's agents, not in the tick loop's path.
     pub oracle: f64,
     pub routing: f64,
 }
@@ -286,24 +286,16 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         }) = self.unwatched.take()
         {
             let clock = Instant::now();
-            let oracle = self.watch(now, &tags, &sent, &responses);
-            // On a small tick the oracle checks on this thread: its time is
-            // all of the watch's.
-            self.seconds.oracle += oracle.max(clock.elapsed().as_secs_f64());
+            self.watch(now, &tags, &sent, &responses);
+            self.seconds.oracle += clock.elapsed().as_secs_f64();
         }
     }
 
     /// Every exchange seen by the oracle, the observer, surges and faults.
     /// Each reads the tick's exchanges in order into its own state, so the
     /// oracle, the costliest, checks them on a thread of its own meanwhile
-    /// when the tick is large. Returns the oracle's seconds.
-    fn watch(
-        &mut self,
-        now: Minute,
-        tags: &[Tag],
-        sent: &[Request],
-        responses: &[Response],
-    ) -> f64 {
+    /// when the tick is large.
+    fn watch(&mut self, now: Minute, tags: &[Tag], sent: &[Request], responses: &[Response]) {
         let others = |world: &World,
                       observer: &mut dyn ExchangeObserver,
                       surges: &mut Surges,
@@ -315,11 +307,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             }
         };
         let pool = self.pool.as_deref();
-        let checked = |oracle: &mut Oracle| {
-            let clock = Instant::now();
-            oracle.observe_on(pool, now, tags, sent, responses);
-            clock.elapsed().as_secs_f64()
-        };
+        let checked = |oracle: &mut Oracle| oracle.observe_on(pool, now, tags, sent, responses);
         let (world, observer, surges, faults) = (
             &*self.world,
             &mut *self.observer,
@@ -339,10 +327,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
                 others(world, observer, surges, faults);
                 checked(oracle)
             }
-            None => {
-                others(world, observer, surges, faults);
-                0.0
-            }
+            None => others(world, observer, surges, faults),
         }
     }
 
