@@ -57,7 +57,6 @@ pub struct BarrierSeconds {
     /// The watchers' time (oracle, observer, surges, faults): beside the
     /// next tick's agents, not in the tick loop's path.
     pub oracle: f64,
-    pub routing: f64,
 }
 
 /// A tick's exchanges, kept for the watchers until the replies are out.
@@ -188,7 +187,6 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
     ) -> Result<(), EngineError> {
         // Surges and faults act on what the last tick's exchanges showed.
         self.watch_pending();
-        let started = Instant::now();
         let now = self.now(tick);
         let mut tags = Vec::new();
         let mut requests = Vec::new();
@@ -238,7 +236,6 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             let response = Response::Busy;
             out[tag.shard as usize].push(ShardMsg::Reply { tag, response });
         }
-        let mut exchanged = 0.0;
         if !requests.is_empty() {
             // Kept so that a request answered busy can be sent again, and
             // for the watchers.
@@ -255,8 +252,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
                 }
                 _ => self.platform.exchange(now, requests).await?,
             };
-            exchanged = clock.elapsed().as_secs_f64();
-            self.seconds.platform += exchanged;
+            self.seconds.platform += clock.elapsed().as_secs_f64();
             self.route(tick, now, &tags, &sent, &responses, &tries, out);
             self.unwatched = Some(Exchanged {
                 now,
@@ -265,7 +261,6 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
                 responses,
             });
         }
-        self.seconds.routing += (started.elapsed().as_secs_f64() - exchanged).max(0.0);
         (self.progress)(&TickProgress {
             tick: tick + 1,
             ticks: self.scenario.ticks(),

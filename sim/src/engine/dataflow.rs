@@ -106,10 +106,7 @@ pub type BarrierLine = Arc<Mutex<Option<tokio::sync::mpsc::Sender<Call>>>>;
 enum Up {
     /// The sender's shards' messages to the receiver's shards, as
     /// (destination shard, source shard, messages in emission order).
-    Messages {
-        to_worker: u32,
-        messages: Vec<(u32, u32, Vec<ShardMsg>)>,
-    },
+    Messages { to_worker: u32, messages: Vec<Sent> },
     /// The sender's shards' requests, to worker 0 for the barrier.
     Batches(Vec<ShardBatch>),
 }
@@ -119,7 +116,7 @@ enum Up {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Down {
     to_worker: u32,
-    deliveries: Vec<(u32, Vec<ShardMsg>)>,
+    deliveries: Delivered,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -137,10 +134,15 @@ struct Mailbox<T>(Rc<RefCell<Vec<(u64, T)>>>);
 
 impl<T> Mailbox<T> {
     fn take(&self, tick: u64) -> Vec<T> {
+        self.take_if(tick, |_| true)
+    }
+
+    /// The records of `tick` that `of` picks; the others stay.
+    fn take_if(&self, tick: u64, of: impl Fn(&T) -> bool) -> Vec<T> {
         let mut all = self.0.borrow_mut();
         let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
             .into_iter()
-            .partition(|(t, _)| *t == tick);
+            .partition(|(t, r)| *t == tick && of(r));
         *all = later;
         now.into_iter().map(|(_, r)| r).collect()
     }
@@ -188,19 +190,9 @@ where
     Mailbox(collected)
 }
 
-/// Steps the worker until `probe` has passed `tick`, parking rather than
-/// spinning while others work; returns the seconds spent waiting.
-fn settle(worker: &mut Worker, probe: &ProbeHandle<u64>, tick: u64) -> f64 {
-    let clock = Instant::now();
-    while probe.less_than(&(tick + 1)) {
-        worker.step_or_park(None);
-    }
-    clock.elapsed().as_secs_f64()
-}
-
-/// Steps the worker until `complete` holds (a stage's records are all in),
-/// parking rather than spinning while others work; returns the seconds
-/// spent waiting.
+/// Steps the worker until `complete` holds (a stage's records are all in, or
+/// the frontier has passed a tick), parking rather than spinning while others
+/// work; returns the seconds spent waiting.
 fn gather(worker: &mut Worker, complete: impl Fn() -> bool) -> f64 {
     let clock = Instant::now();
     while !complete() {
@@ -351,14 +343,11 @@ impl Lines {
 
     /// On worker 0: every worker's batches of tick `t`, in shard order.
     fn take_batches(&self, t: u64) -> Vec<ShardBatch> {
-        let mut all = self.up.0.borrow_mut();
-        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+        let mut batches: Vec<ShardBatch> = self
+            .up
+            .take_if(t, |r| matches!(r, Up::Batches(_)))
             .into_iter()
-            .partition(|(at, r)| *at == t && matches!(r, Up::Batches(_)));
-        *all = rest;
-        let mut batches: Vec<ShardBatch> = mine
-            .into_iter()
-            .flat_map(|(_, r)| match r {
+            .flat_map(|r| match r {
                 Up::Batches(b) => b,
                 Up::Messages { .. } => Vec::new(),
             })
@@ -502,7 +491,7 @@ fn finish(
     }
     lines.last_in.send(Wire(Last::Seconds(seconds)));
     lines.last_in.advance_to(t + 1);
-    settle(worker, &lines.last_probe, t);
+    gather(worker, || !lines.last_probe.less_than(&(t + 1)));
     if worker.index() != 0 {
         return None;
     }
