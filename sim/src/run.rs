@@ -147,7 +147,13 @@ fn run_on(
     world.set_nat_policy(rules);
     let world = Arc::new(world);
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
-    let workers = crate::engine::start(scenario, world.clone(), cluster)?;
+    // An in-process platform is answered on the workers' own threads.
+    let workers = crate::engine::start(
+        scenario,
+        world.clone(),
+        cluster,
+        remote.is_none().then(|| pool.clone()),
+    )?;
     let mut setup_seconds = wall.elapsed().as_secs_f64();
 
     let mut progress = crate::progress::Progress::new(opts.progress, scenario.ticks());
@@ -449,7 +455,7 @@ pub fn run_on_one_thread(
         )
         .await?;
         let started = Instant::now();
-        let workers = crate::engine::start(scenario, world.clone(), &Cluster::local(1))?;
+        let workers = crate::engine::start(scenario, world.clone(), &Cluster::local(1), None)?;
         let output = drive(
             scenario,
             world.clone(),

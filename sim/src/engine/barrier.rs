@@ -85,7 +85,7 @@ pub struct Barrier<'a, P: Platform> {
     platform: &'a mut P,
     oracle: Option<&'a mut Oracle>,
     observer: &'a mut dyn ExchangeObserver,
-    progress: &'a mut dyn FnMut(&TickProgress),
+    progress: &'a mut (dyn FnMut(&TickProgress) + Send),
     /// This process's thread pool, for the barrier's own large steps.
     pool: Option<Arc<rayon::ThreadPool>>,
     authority: Authority,
@@ -109,7 +109,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         platform: &'a mut P,
         oracle: Option<&'a mut Oracle>,
         observer: &'a mut dyn ExchangeObserver,
-        progress: &'a mut dyn FnMut(&TickProgress),
+        progress: &'a mut (dyn FnMut(&TickProgress) + Send),
         pool: Option<Arc<rayon::ThreadPool>>,
     ) -> Self {
         Barrier {
@@ -246,7 +246,10 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
                 // steps (lanes, provinces' rounds) split their work among
                 // the pool's threads directly, instead of each step handing
                 // its work over from outside and sleeping until it is done.
-                Some(pool) if self.platform.in_process() => {
+                // (A barrier run by a worker of the pool is there already.)
+                Some(pool)
+                    if self.platform.in_process() && pool.current_thread_index().is_none() =>
+                {
                     let platform = &mut *self.platform;
                     pool.install(|| futures::executor::block_on(platform.exchange(now, requests)))?
                 }
@@ -309,8 +312,14 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             &mut self.surges,
             &mut self.faults,
         );
-        match self.oracle.as_deref_mut() {
-            Some(oracle) if tags.len() >= ORACLE_THREAD_MIN => std::thread::scope(|s| {
+        match (self.oracle.as_deref_mut(), pool) {
+            (Some(oracle), Some(pool)) if tags.len() >= ORACLE_THREAD_MIN => {
+                pool.join(
+                    || checked(oracle),
+                    || others(world, observer, surges, faults),
+                );
+            }
+            (Some(oracle), None) if tags.len() >= ORACLE_THREAD_MIN => std::thread::scope(|s| {
                 let checking = s.spawn(|| checked(oracle));
                 others(world, observer, surges, faults);
                 // A panic in the oracle is a bug in hcsim: let it surface.
@@ -318,11 +327,11 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
                     .join()
                     .unwrap_or_else(|e| std::panic::resume_unwind(e))
             }),
-            Some(oracle) => {
+            (Some(oracle), _) => {
                 others(world, observer, surges, faults);
                 checked(oracle)
             }
-            None => others(world, observer, surges, faults),
+            (None, _) => others(world, observer, surges, faults),
         }
     }
 

@@ -33,7 +33,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::Operator;
@@ -190,15 +190,93 @@ where
     Mailbox(collected)
 }
 
+/// What a worker does while it waits for records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idle {
+    /// Sleeps until timely wakes it: the barrier's work runs on threads of
+    /// its own, which need the core.
+    Park,
+    /// Takes work from the pool whose thread it runs on (the barrier's
+    /// parallel steps, the watchers), and sleeps only after a while with
+    /// nothing to do, in short naps, so work that arrives meanwhile waits
+    /// at most a nap.
+    Help,
+}
+
+/// How long a helping worker keeps looking for work before it naps.
+const HELP_SPIN: Duration = Duration::from_millis(2);
+/// A helping worker's nap: the longest that new pool work waits for it.
+const HELP_NAP: Duration = Duration::from_micros(50);
+
 /// Steps the worker until `complete` holds (a stage's records are all in, or
-/// the frontier has passed a tick), parking rather than spinning while others
-/// work; returns the seconds spent waiting.
-fn gather(worker: &mut Worker, complete: impl Fn() -> bool) -> f64 {
+/// the frontier has passed a tick), waiting as `idle` says, or until the run
+/// is aborted (a helping worker's peer may have died); returns the seconds
+/// spent waiting.
+fn gather(worker: &mut Worker, idle: Idle, abort: &AtomicBool, complete: impl Fn() -> bool) -> f64 {
     let clock = Instant::now();
+    let mut idle_since = clock;
     while !complete() {
-        worker.step_or_park(None);
+        match idle {
+            Idle::Park => {
+                worker.step_or_park(None);
+            }
+            Idle::Help => {
+                if abort.load(Ordering::Relaxed) {
+                    break;
+                }
+                worker.step();
+                if complete() {
+                    break;
+                }
+                if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                    idle_since = Instant::now();
+                } else if idle_since.elapsed() < HELP_SPIN {
+                    std::thread::yield_now();
+                } else {
+                    worker.step_or_park(Some(HELP_NAP));
+                }
+            }
+        }
     }
     clock.elapsed().as_secs_f64()
+}
+
+/// How worker 0 reaches the barrier.
+pub trait BarrierPort {
+    /// Closes tick `close.0` with its batches (shard order), then opens
+    /// tick `open`: the deliveries for the opened tick, or `None` when the
+    /// barrier failed and the run must stop.
+    fn step(
+        &mut self,
+        close: Option<(u32, Vec<ShardBatch>)>,
+        open: Option<u32>,
+    ) -> Option<Deliveries>;
+
+    /// Runs worker 0's own shards' tick; a barrier at hand lets the last
+    /// tick's watchers read it beside them.
+    fn beside<R: Send>(&mut self, tick: impl FnOnce() -> R + Send) -> R {
+        tick()
+    }
+
+    /// The run is over: every shard's report and every worker's times.
+    fn finish(self, reports: Vec<ShardReport>, workers: Vec<WorkerSeconds>);
+}
+
+/// The barrier on another thread of this process, over a channel.
+pub struct Line(pub tokio::sync::mpsc::Sender<Call>);
+
+impl BarrierPort for Line {
+    fn step(
+        &mut self,
+        close: Option<(u32, Vec<ShardBatch>)>,
+        open: Option<u32>,
+    ) -> Option<Deliveries> {
+        call_barrier(&self.0, close, open)
+    }
+
+    fn finish(self, reports: Vec<ShardReport>, workers: Vec<WorkerSeconds>) {
+        let _ = self.0.blocking_send(Call::Finish { reports, workers });
+    }
 }
 
 /// Asks the barrier for one step; `None` when it has stopped.
@@ -270,17 +348,14 @@ impl Lines {
     /// waits in vain. Returns whether the run has stopped.
     fn hand_down(
         &mut self,
-        line: &tokio::sync::mpsc::Sender<Call>,
+        port: &mut impl BarrierPort,
         placement: Placement,
         close: Option<(u32, Vec<ShardBatch>)>,
         tick: u32,
         mut stopped: bool,
     ) -> bool {
         let mut per_worker: Vec<Delivered> = vec![Vec::new(); placement.workers()];
-        match (!stopped)
-            .then(|| call_barrier(line, close, Some(tick)))
-            .flatten()
-        {
+        match (!stopped).then(|| port.step(close, Some(tick))).flatten() {
             Some(deliveries) => {
                 for (to, messages) in deliveries.into_iter().enumerate() {
                     if !messages.is_empty() {
@@ -357,32 +432,54 @@ impl Lines {
     }
 }
 
-/// Stage 2: each owned shard's tick over its inbox. Returns the shards'
-/// requests and their messages by receiving worker.
+/// Stage 2: each owned shard's tick over its inbox, on the pool the worker
+/// runs on when `parallel` (so an idle worker takes shards from a busy
+/// one), else one after another. Returns the shards' requests and their
+/// messages by receiving worker.
 fn run_shards(
     shards: &mut [Shard],
     placement: Placement,
     now: Minute,
     from_shards: Vec<Sent>,
     delivered: Delivered,
+    parallel: bool,
 ) -> (Vec<ShardBatch>, Vec<Vec<Sent>>) {
-    let mut batches = Vec::with_capacity(shards.len());
-    let mut outgoing: Vec<Vec<Sent>> = vec![Vec::new(); placement.workers()];
     let mut from_shards = from_shards.into_iter().peekable();
     let mut delivered = delivered.into_iter().peekable();
-    for shard in shards.iter_mut() {
-        let mut inbox = Vec::new();
-        while let Some((_, _, m)) = from_shards.next_if(|(to, _, _)| *to == shard.index) {
-            inbox.extend(m);
-        }
-        while let Some((_, m)) = delivered.next_if(|(to, _)| *to == shard.index) {
-            inbox.extend(m);
-        }
-        let outbox = shard.tick(now, inbox);
-        let mut sorted = outbox.messages;
+    let inboxes: Vec<Vec<ShardMsg>> = shards
+        .iter()
+        .map(|shard| {
+            let mut inbox = Vec::new();
+            while let Some((_, _, m)) = from_shards.next_if(|(to, _, _)| *to == shard.index) {
+                inbox.extend(m);
+            }
+            while let Some((_, m)) = delivered.next_if(|(to, _)| *to == shard.index) {
+                inbox.extend(m);
+            }
+            inbox
+        })
+        .collect();
+    let tick = |(shard, inbox): (&mut Shard, Vec<ShardMsg>)| {
+        let mut outbox = shard.tick(now, inbox);
         // Stable: each destination keeps the order of emission.
-        sorted.sort_by_key(|(to, _)| *to);
-        for (to, msg) in sorted {
+        outbox.messages.sort_by_key(|(to, _)| *to);
+        outbox
+    };
+    let outboxes: Vec<_> = if parallel {
+        use rayon::prelude::*;
+        shards
+            .par_iter_mut()
+            .zip(inboxes)
+            .with_max_len(1)
+            .map(tick)
+            .collect()
+    } else {
+        shards.iter_mut().zip(inboxes).map(tick).collect()
+    };
+    let mut batches = Vec::with_capacity(shards.len());
+    let mut outgoing: Vec<Vec<Sent>> = vec![Vec::new(); placement.workers()];
+    for (shard, outbox) in shards.iter().zip(outboxes) {
+        for (to, msg) in outbox.messages {
             let out = &mut outgoing[placement.owner(to)];
             match out.last_mut() {
                 Some((last, from, v)) if *last == to && *from == shard.index => v.push(msg),
@@ -398,16 +495,18 @@ fn run_shards(
     (batches, outgoing)
 }
 
-/// One worker's whole run.
-pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, abort: &AtomicBool) {
+/// One worker's whole run; worker 0 (of process 0) reaches the barrier
+/// through `port`, the others get `None`.
+pub fn run_worker<B: BarrierPort>(
+    worker: &mut Worker,
+    spec: &EngineSpec,
+    mut port: Option<B>,
+    abort: &AtomicBool,
+    idle: Idle,
+) {
     let index = worker.index();
     let placement = spec.placement;
     let workers = placement.workers();
-    let line = if index == 0 {
-        line.lock().unwrap_or_else(|e| e.into_inner()).take()
-    } else {
-        None
-    };
     let mut shards: Vec<Shard> = placement
         .shards_of(index)
         .map(|i| {
@@ -422,6 +521,8 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
         })
         .collect();
     let mut lines = Lines::build(worker);
+    // On the pool, another worker may take some of this one's shards.
+    let parallel = idle == Idle::Help;
     let mut seconds = WorkerSeconds {
         worker: index as u32,
         ..Default::default()
@@ -432,42 +533,53 @@ pub fn run_worker(worker: &mut Worker, spec: &EngineSpec, line: &BarrierLine, ab
     for tick in 0..spec.ticks {
         let t = tick as u64;
         stopped |= abort.load(Ordering::Relaxed);
-        if let Some(line) = &line {
-            stopped = lines.hand_down(line, placement, pending.take(), tick, stopped);
+        if let Some(port) = &mut port {
+            stopped = lines.hand_down(port, placement, pending.take(), tick, stopped);
         }
         lines.down_in.advance_to(t + 1);
-        seconds.waiting += gather(worker, || lines.down.count(t, |_| true) >= 1);
+        seconds.waiting += gather(worker, idle, abort, || lines.down.count(t, |_| true) >= 1);
 
-        let clock = Instant::now();
         let (from_shards, delivered) = lines.inboxes(t);
         let (batches, outgoing) = if stopped {
             (Vec::new(), vec![Vec::new(); workers])
         } else {
             let now = spec.start.plus_minutes(tick * spec.tick_minutes);
-            run_shards(&mut shards, placement, now, from_shards, delivered)
+            let shards = &mut shards;
+            let tick = move || {
+                let clock = Instant::now();
+                let ran = run_shards(shards, placement, now, from_shards, delivered, parallel);
+                (ran, clock.elapsed().as_secs_f64())
+            };
+            let (ran, agents) = match &mut port {
+                Some(port) => port.beside(tick),
+                None => tick(),
+            };
+            seconds.agents += agents;
+            ran
         };
-        seconds.agents += clock.elapsed().as_secs_f64();
 
         lines.send_up(outgoing, batches);
         lines.up_in.advance_to(t + 1);
-        seconds.waiting += gather(worker, || lines.up_complete(t, workers, index == 0));
-        if line.is_some() {
+        seconds.waiting += gather(worker, idle, abort, || {
+            lines.up_complete(t, workers, index == 0)
+        });
+        if port.is_some() {
             pending = Some((tick, lines.take_batches(t)));
         }
     }
 
     // The last tick's requests still get their answers (and the observers
     // see them), though no shard runs again.
-    if let (Some(line), false) = (&line, stopped) {
-        stopped = call_barrier(line, pending.take(), None).is_none();
+    if let (Some(port), false) = (&mut port, stopped) {
+        stopped = port.step(pending.take(), None).is_none();
     }
     if placement.thread_of(index) == 0 {
         seconds.process_bytes_sent = super::wire::bytes_sent();
     }
     let t = spec.ticks as u64;
-    let reports = finish(worker, &mut lines, &shards, seconds, t);
-    if let (Some(line), false, Some((reports, workers))) = (line, stopped, reports) {
-        let _ = line.blocking_send(Call::Finish { reports, workers });
+    let reports = finish(worker, &mut lines, &shards, seconds, t, idle, abort);
+    if let (Some(port), false, Some((reports, workers))) = (port, stopped, reports) {
+        port.finish(reports, workers);
     }
 }
 
@@ -479,6 +591,8 @@ fn finish(
     shards: &[Shard],
     seconds: WorkerSeconds,
     t: u64,
+    idle: Idle,
+    abort: &AtomicBool,
 ) -> Option<(Vec<ShardReport>, Vec<WorkerSeconds>)> {
     lines.last_in.advance_to(t);
     for shard in shards {
@@ -491,7 +605,9 @@ fn finish(
     }
     lines.last_in.send(Wire(Last::Seconds(seconds)));
     lines.last_in.advance_to(t + 1);
-    gather(worker, || !lines.last_probe.less_than(&(t + 1)));
+    gather(worker, idle, abort, || {
+        !lines.last_probe.less_than(&(t + 1))
+    });
     if worker.index() != 0 {
         return None;
     }

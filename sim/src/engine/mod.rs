@@ -21,6 +21,7 @@ pub mod dataflow;
 pub mod message;
 pub mod observer;
 pub mod placement;
+pub mod pooled;
 pub mod registration;
 pub mod report;
 pub mod shard;
@@ -34,7 +35,7 @@ use crate::oracle::Oracle;
 use crate::scenario::Scenario;
 use crate::world::World;
 use barrier::{Barrier, Deliveries};
-use dataflow::{BarrierLine, Call, EngineSpec, ShardReport, WorkerSeconds};
+use dataflow::{BarrierLine, Call, EngineSpec, Idle, Line, ShardReport, WorkerSeconds};
 pub use hcsim_adapters::faults::PlatformFaultEffect;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
 use hcsim_platform::Minute;
@@ -148,16 +149,8 @@ pub fn connected() -> bool {
     CONNECTED.load(Ordering::Relaxed)
 }
 
-/// Starts this process's workers on the scenario's shards; worker 0 (in
-/// process 0) talks to the barrier through `line`.
-fn start_workers(
-    scenario: &Scenario,
-    world: Arc<World>,
-    cluster: &Cluster,
-    line: BarrierLine,
-    abort: Arc<AtomicBool>,
-) -> Result<timely::communication::WorkerGuards<()>, EngineError> {
-    let spec = Arc::new(EngineSpec {
+fn engine_spec(scenario: &Scenario, world: Arc<World>, cluster: &Cluster) -> Arc<EngineSpec> {
+    Arc::new(EngineSpec {
         world,
         behaviour: scenario.behaviour.clone(),
         start: scenario.start,
@@ -169,10 +162,26 @@ fn start_workers(
             threads: cluster.threads,
             processes: cluster.processes,
         },
-    });
+    })
+}
+
+/// Starts this process's workers on threads of their own; worker 0 (in
+/// process 0) talks to the barrier through `line`.
+fn start_workers(
+    scenario: &Scenario,
+    world: Arc<World>,
+    cluster: &Cluster,
+    line: BarrierLine,
+    abort: Arc<AtomicBool>,
+) -> Result<timely::communication::WorkerGuards<()>, EngineError> {
+    let spec = engine_spec(scenario, world, cluster);
     CONNECTING.store(true, Ordering::Relaxed);
     let guards = timely::execute(cluster.timely_config(), move |worker| {
-        dataflow::run_worker(worker, &spec, &line, &abort)
+        let port = (worker.index() == 0)
+            .then(|| line.lock().unwrap_or_else(|e| e.into_inner()).take())
+            .flatten()
+            .map(Line);
+        dataflow::run_worker(worker, &spec, port, &abort, Idle::Park)
     })
     .map_err(EngineError::Start)?;
     CONNECTED.store(true, Ordering::Relaxed);
@@ -199,9 +208,18 @@ pub fn follow(
 /// Process 0's workers, started and connected to the other processes'
 /// before the platform is built and the population registered: the peers,
 /// whose world is ready as soon as this one's, wait for the first tick
-/// connected rather than on a connect timeout, and the workers build
-/// their shards meanwhile.
-pub struct Started {
+/// connected rather than on a connect timeout.
+pub enum Started {
+    /// On threads of their own, building their shards meanwhile; the
+    /// barrier runs on the caller's task (a platform over HTTP needs the
+    /// caller's runtime).
+    Threads(Threaded),
+    /// Connected, to run on the threads of the run's pool with the barrier
+    /// on worker 0's (`pooled.rs`).
+    Pooled(pooled::Pooled),
+}
+
+pub struct Threaded {
     // Declared first, so dropped first: a run that ends before `drive`
     // closes the line, and the workers run out their ticks idle and exit
     // instead of waiting for a barrier that never comes.
@@ -210,17 +228,43 @@ pub struct Started {
     guards: timely::communication::WorkerGuards<()>,
 }
 
-/// Starts process 0's workers on the scenario's shards (see `Started`).
+/// Starts process 0's workers on the scenario's shards (see `Started`):
+/// on `pool`'s threads when given, which the platform must then be
+/// in-process, else on threads of their own.
 pub fn start(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
+    pool: Option<Arc<rayon::ThreadPool>>,
 ) -> Result<Started, EngineError> {
+    if let Some(pool) = pool {
+        let config = cluster.timely_config();
+        CONNECTING.store(true, Ordering::Relaxed);
+        let (builders, others) = config
+            .communication
+            .try_build()
+            .map_err(EngineError::Start)?;
+        CONNECTED.store(true, Ordering::Relaxed);
+        if builders.len() != pool.current_num_threads() {
+            return Err(EngineError::Start(format!(
+                "{} workers for a pool of {} threads",
+                builders.len(),
+                pool.current_num_threads()
+            )));
+        }
+        return Ok(Started::Pooled(pooled::Pooled {
+            builders: builders.into_iter().map(|b| Mutex::new(Some(b))).collect(),
+            others,
+            spec: engine_spec(scenario, world, cluster),
+            config: config.worker,
+            pool,
+        }));
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<Call>(1);
     let line: BarrierLine = Arc::new(Mutex::new(Some(tx)));
     let abort = Arc::new(AtomicBool::new(false));
     let guards = start_workers(scenario, world, cluster, line, abort.clone())?;
-    Ok(Started { rx, abort, guards })
+    Ok(Started::Threads(Threaded { rx, abort, guards }))
 }
 
 /// Runs the scenario's ticks from process 0: its share of the shards on
@@ -235,15 +279,28 @@ pub async fn drive<P: Platform + Send>(
     registered: Deliveries,
     platform: &mut P,
     oracle: Option<&mut Oracle>,
-    progress: &mut dyn FnMut(&TickProgress),
+    progress: &mut (dyn FnMut(&TickProgress) + Send),
     observer: &mut dyn ExchangeObserver,
     pool: Option<Arc<rayon::ThreadPool>>,
 ) -> Result<EngineOutput, EngineError> {
-    let Started {
+    let Threaded {
         mut rx,
         abort,
         guards,
-    } = workers;
+    } = match workers {
+        Started::Threads(threads) => threads,
+        Started::Pooled(pooled) if platform.in_process() => {
+            return pooled::drive(
+                scenario, world, pooled, registered, platform, oracle, progress, observer,
+            )
+            .await
+        }
+        Started::Pooled(_) => {
+            return Err(EngineError::Start(
+                "workers on the pool need an in-process platform".to_string(),
+            ))
+        }
+    };
     let started = Instant::now();
     let mut barrier = Barrier::new(scenario, world, platform, oracle, observer, progress, pool);
     barrier.registered(&registered);
@@ -303,7 +360,18 @@ pub async fn drive<P: Platform + Send>(
     joined?;
     let loop_seconds = started.elapsed().as_secs_f64();
     let out = barrier.finish().await?;
+    Ok(output(out, reports, workers, loop_seconds, waited))
+}
 
+/// The run's output from what the barrier and the workers left; `waited`
+/// is how long the tick loop's path waited for the watchers.
+fn output(
+    out: barrier::BarrierOutput,
+    reports: Vec<ShardReport>,
+    workers: Vec<WorkerSeconds>,
+    loop_seconds: f64,
+    waited: f64,
+) -> EngineOutput {
     let mut metrics = Metrics::default();
     let (mut agent_heap_bytes, mut still_queued) = (0u64, 0u64);
     for r in &reports {
@@ -319,7 +387,7 @@ pub async fn drive<P: Platform + Send>(
         oracle_waited: waited,
         driver: (loop_seconds - busiest - out.seconds.platform - waited).max(0.0),
     };
-    Ok(EngineOutput {
+    EngineOutput {
         metrics,
         authority: out.authority,
         census: out.census,
@@ -333,7 +401,7 @@ pub async fn drive<P: Platform + Send>(
         phases,
         bytes_between_processes: workers.iter().map(|w| w.process_bytes_sent).sum(),
         workers,
-    })
+    }
 }
 
 /// Waits for this process's workers; a worker that panicked is an error

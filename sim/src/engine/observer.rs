@@ -11,7 +11,7 @@ use hcsim_platform::Minute;
 /// Sees every platform exchange of a run, with the tag saying on whose
 /// behalf the request went. The engine calls it at the tick barrier in the
 /// order it routes replies, which is deterministic.
-pub trait ExchangeObserver {
+pub trait ExchangeObserver: Send {
     fn exchange(
         &mut self,
         world: &World,
