@@ -10,7 +10,8 @@ use hcsim_platform::Minute;
 
 /// Sees every platform exchange of a run, with the tag saying on whose
 /// behalf the request went. The engine calls it at the tick barrier in the
-/// order it routes replies, which is deterministic.
+/// order it routes replies, which is deterministic, on whichever thread of
+/// the run's pool is free (hence `Send`).
 pub trait ExchangeObserver: Send {
     fn exchange(
         &mut self,
