@@ -619,10 +619,11 @@ pub struct PhaseSeconds {
     pub agents: f64,
     pub platform: f64,
     /// The oracle and the other watchers, who read a tick's exchanges
-    /// beside the shards' next tick.
+    /// beside the next tick (the others beside its shards, the oracle,
+    /// on the pool, beside its platform exchange).
     pub oracle: f64,
-    /// How long the next tick's call waited for the barrier to take it:
-    /// the watchers' share of the tick loop's path, and the hand-over.
+    /// How long the tick loop's path waited for the watchers (and, with
+    /// the barrier on a thread of its own, for the hand-over).
     #[serde(default)]
     pub oracle_waited: f64,
     pub driver: f64,

@@ -346,7 +346,7 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
     );
     say!(
         w,
-        "tick loop       agents {:.2} s (busiest worker; mean {:.2} s)   platform {:.2} s   oracle {:.2} s (beside the agents; waited for {:.2} s)   barrier {:.2} s",
+        "tick loop       agents {:.2} s (busiest worker; mean {:.2} s)   platform {:.2} s   watchers {:.2} s (beside the tick; it waited for them {:.2} s)   barrier {:.2} s",
         p.phases.agents,
         p.agents_seconds_mean,
         p.phases.platform,

@@ -27,6 +27,7 @@ use crate::oracle::Oracle;
 use crate::scenario::Scenario;
 use crate::surge::Surges;
 use crate::world::World;
+use futures::FutureExt;
 use hcsim_adapters::{ColorCensus, Platform};
 use hcsim_platform::{Minute, Request, Response};
 use hcsim_reports::summary::{RetryTotals, SurgeTotals};
@@ -57,6 +58,9 @@ pub struct BarrierSeconds {
     /// The watchers' time (oracle, observer, surges, faults): beside the
     /// next tick's agents, not in the tick loop's path.
     pub oracle: f64,
+    /// How long the tick's path waited for the oracle after the platform
+    /// had answered (the oracle beside the exchange, on the pool).
+    pub waited: f64,
 }
 
 /// A tick's exchanges, kept for the watchers until the replies are out.
@@ -97,6 +101,9 @@ pub struct Barrier<'a, P: Platform> {
     feeds: Vec<Request>,
     /// The last closed tick's exchanges, until the watchers have read them.
     unwatched: Option<Exchanged>,
+    /// Exchanges the others have read and the oracle has not: on the pool,
+    /// the oracle reads a tick beside the next tick's platform exchange.
+    unchecked: Option<Exchanged>,
     events: u64,
     colors_over_time: Vec<(Minute, ColorCensus)>,
     seconds: BarrierSeconds,
@@ -132,6 +139,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             pool,
             feeds: Vec::new(),
             unwatched: None,
+            unchecked: None,
             events: 0,
             colors_over_time: Vec::new(),
             seconds: BarrierSeconds::default(),
@@ -241,21 +249,55 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             // for the watchers.
             let sent = requests.clone();
             let clock = Instant::now();
+            // The part of the exchange's wall time that the oracle beside it
+            // outlasted the platform.
+            let mut oracle_after = 0.0;
+            let on_pool = self
+                .pool
+                .as_ref()
+                .is_some_and(|pool| pool.current_thread_index().is_some());
             let responses = match self.pool.clone() {
                 // Started from a thread of the pool, the platform's parallel
                 // steps (lanes, provinces' rounds) split their work among
                 // the pool's threads directly, instead of each step handing
                 // its work over from outside and sleeping until it is done.
-                // (A barrier run by a worker of the pool is there already.)
-                Some(pool)
-                    if self.platform.in_process() && pool.current_thread_index().is_none() =>
-                {
+                Some(pool) if self.platform.in_process() && !on_pool => {
                     let platform = &mut *self.platform;
                     pool.install(|| futures::executor::block_on(platform.exchange(now, requests)))?
                 }
+                // A barrier run by a worker of the pool is there already;
+                // the oracle reads the last tick meanwhile, in the gaps the
+                // exchange leaves the other workers (its steps one at a
+                // time: routing, the hub round).
+                Some(_) if self.platform.in_process() => {
+                    let platform = &mut *self.platform;
+                    let (oracle, unchecked) = (self.oracle.as_deref_mut(), self.unchecked.take());
+                    let pool = self.pool.as_deref();
+                    let ((answered, answering), checked) = rayon::join(
+                        || {
+                            // The in-process platform never waits, and this
+                            // thread is already inside the barrier's executor.
+                            let answered = platform.exchange(now, requests).now_or_never();
+                            (answered, clock.elapsed().as_secs_f64())
+                        },
+                        || {
+                            let clock = Instant::now();
+                            check(oracle, unchecked, pool);
+                            clock.elapsed().as_secs_f64()
+                        },
+                    );
+                    self.seconds.oracle += checked;
+                    oracle_after = clock.elapsed().as_secs_f64() - answering;
+                    answered.unwrap_or_else(|| {
+                        Err(hcsim_adapters::PortError::Unavailable(
+                            "the in-process platform did not answer at once".to_string(),
+                        ))
+                    })?
+                }
                 _ => self.platform.exchange(now, requests).await?,
             };
-            self.seconds.platform += clock.elapsed().as_secs_f64();
+            self.seconds.platform += clock.elapsed().as_secs_f64() - oracle_after;
+            self.seconds.waited += oracle_after;
             self.route(tick, now, &tags, &sent, &responses, &tries, out);
             self.unwatched = Some(Exchanged {
                 now,
@@ -284,15 +326,36 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         }) = self.unwatched.take()
         {
             let clock = Instant::now();
-            self.watch(now, &tags, &sent, &responses);
+            if self.checks_later() {
+                // A tick the oracle has not read yet (no exchange came
+                // since) goes first, then the others read this one alone.
+                check(
+                    self.oracle.as_deref_mut(),
+                    self.unchecked.take(),
+                    self.pool.as_deref(),
+                );
+                let oracle = self.oracle.take();
+                self.watch(now, &tags, &sent, &responses);
+                self.oracle = oracle;
+                self.unchecked = Some(Exchanged {
+                    now,
+                    tags,
+                    sent,
+                    responses,
+                });
+            } else {
+                self.watch(now, &tags, &sent, &responses);
+            }
             self.seconds.oracle += clock.elapsed().as_secs_f64();
         }
     }
 
     /// Every exchange seen by the oracle, the observer, surges and faults.
     /// Each reads the tick's exchanges in order into its own state, so the
-    /// oracle, the costliest, checks them on a thread of its own meanwhile
-    /// when the tick is large.
+    /// oracle, the costliest, checks them beside the others when the tick
+    /// is large, or, on a worker of the pool with the in-process platform,
+    /// later: beside the next tick's exchange (`close`), after any tick it
+    /// has not checked yet.
     fn watch(&mut self, now: Minute, tags: &[Tag], sent: &[Request], responses: &[Response]) {
         let others = |world: &World,
                       observer: &mut dyn ExchangeObserver,
@@ -305,6 +368,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             }
         };
         let pool = self.pool.as_deref();
+        check(self.oracle.as_deref_mut(), self.unchecked.take(), pool);
         let checked = |oracle: &mut Oracle| oracle.observe_on(pool, now, tags, sent, responses);
         let (world, observer, surges, faults) = (
             &*self.world,
@@ -333,6 +397,16 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             }
             (None, _) => others(world, observer, surges, faults),
         }
+    }
+
+    /// Whether the oracle reads a tick beside the next tick's exchange.
+    fn checks_later(&self) -> bool {
+        self.oracle.is_some()
+            && self.platform.in_process()
+            && self
+                .pool
+                .as_ref()
+                .is_some_and(|pool| pool.current_thread_index().is_some())
     }
 
     /// Busy answers retried or degraded; replies to the agents that asked.
@@ -380,6 +454,11 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
     /// The census at the end of the run, and everything counted.
     pub async fn finish(mut self) -> Result<BarrierOutput, EngineError> {
         self.watch_pending();
+        check(
+            self.oracle.as_deref_mut(),
+            self.unchecked.take(),
+            self.pool.as_deref(),
+        );
         let end = self.scenario.end();
         let census = self.platform.census(end).await?;
         self.retries.close();
@@ -394,5 +473,12 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             faults: self.faults,
             seconds: self.seconds,
         })
+    }
+}
+
+/// The oracle reads a tick the other watchers have read already.
+fn check(oracle: Option<&mut Oracle>, tick: Option<Exchanged>, pool: Option<&rayon::ThreadPool>) {
+    if let (Some(oracle), Some(x)) = (oracle, tick) {
+        oracle.observe_on(pool, x.now, &x.tags, &x.sent, &x.responses);
     }
 }

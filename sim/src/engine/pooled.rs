@@ -191,10 +191,11 @@ pub(super) async fn drive<P: Platform + Send>(
     let (reports, workers) = finished
         .ok_or_else(|| EngineError::Worker("worker 0 ended before the run did".to_string()))?;
     let out = barrier.finish().await?;
-    // What the watchers (and evening out the shards around them) added to
-    // worker 0's own shards on the tick's path.
+    // What the watchers added to the tick's path: beside worker 0's own
+    // shards (with the evening out of the shards around them), and the
+    // oracle's reading beyond the platform's answer.
     let own = workers.first().map_or(0.0, |w| w.agents);
-    let waited = (beside - own).max(0.0);
+    let waited = (beside - own).max(0.0) + out.seconds.waited;
     Ok(super::output(out, reports, workers, loop_seconds, waited))
 }
 
