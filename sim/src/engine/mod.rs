@@ -268,8 +268,9 @@ pub fn start(
 }
 
 /// Runs the scenario's ticks from process 0: its share of the shards on
-/// its workers (`start`), and the barrier on the calling task, which owns
-/// `platform`, `oracle` and `observer`. `registered` (from
+/// its workers (`start`), and the barrier, which owns `platform`, `oracle`
+/// and `observer`: on worker 0's thread when the workers are on the pool
+/// (`pooled::drive`), else on the calling task. `registered` (from
 /// `registration::register_population`) is the shards' first delivery.
 #[allow(clippy::too_many_arguments)]
 pub async fn drive<P: Platform + Send>(
