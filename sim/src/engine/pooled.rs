@@ -26,7 +26,7 @@ use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use timely::communication::allocator::Thread;
 use timely::communication::{Allocator, AllocatorBuilder};
 use timely::worker::Worker;
@@ -160,8 +160,9 @@ pub(super) async fn drive<P: Platform + Send>(
             if let Some(inline) = inline {
                 *lock(&port) = Some(inline);
             }
+            // Woken now and then, so that a peer's panic is noticed here too.
             while !abort.load(Ordering::Relaxed) && worker.has_dataflows() {
-                worker.step_or_park(None);
+                worker.step_or_park(Some(Duration::from_millis(1)));
             }
         }))
         .map_err(|e| {
