@@ -252,10 +252,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             // The part of the exchange's wall time that the oracle beside it
             // outlasted the platform.
             let mut oracle_after = 0.0;
-            let on_pool = self
-                .pool
-                .as_ref()
-                .is_some_and(|pool| pool.current_thread_index().is_some());
+            let on_pool = self.on_pool();
             let responses = match self.pool.clone() {
                 // Started from a thread of the pool, the platform's parallel
                 // steps (lanes, provinces' rounds) split their work among
@@ -318,33 +315,19 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
     /// The watchers read the last closed tick's exchanges, if they have
     /// not yet.
     pub fn watch_pending(&mut self) {
-        if let Some(Exchanged {
-            now,
-            tags,
-            sent,
-            responses,
-        }) = self.unwatched.take()
-        {
+        if let Some(tick) = self.unwatched.take() {
             let clock = Instant::now();
-            if self.checks_later() {
-                // A tick the oracle has not read yet (no exchange came
-                // since) goes first, then the others read this one alone.
-                check(
-                    self.oracle.as_deref_mut(),
-                    self.unchecked.take(),
-                    self.pool.as_deref(),
-                );
-                let oracle = self.oracle.take();
-                self.watch(now, &tags, &sent, &responses);
-                self.oracle = oracle;
-                self.unchecked = Some(Exchanged {
-                    now,
-                    tags,
-                    sent,
-                    responses,
-                });
-            } else {
-                self.watch(now, &tags, &sent, &responses);
+            // A tick the oracle has not read yet (no exchange came since)
+            // goes first.
+            check(
+                self.oracle.as_deref_mut(),
+                self.unchecked.take(),
+                self.pool.as_deref(),
+            );
+            let later = self.checks_later();
+            self.watch(&tick, !later);
+            if later {
+                self.unchecked = Some(tick);
             }
             self.seconds.oracle += clock.elapsed().as_secs_f64();
         }
@@ -353,10 +336,16 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
     /// Every exchange seen by the oracle, the observer, surges and faults.
     /// Each reads the tick's exchanges in order into its own state, so the
     /// oracle, the costliest, checks them beside the others when the tick
-    /// is large, or, on a worker of the pool with the in-process platform,
-    /// later: beside the next tick's exchange (`close`), after any tick it
-    /// has not checked yet.
-    fn watch(&mut self, now: Minute, tags: &[Tag], sent: &[Request], responses: &[Response]) {
+    /// is large; `with_oracle` false leaves the tick to the oracle later,
+    /// beside the next tick's exchange (`close`).
+    fn watch(&mut self, tick: &Exchanged, with_oracle: bool) {
+        let Exchanged {
+            now,
+            tags,
+            sent,
+            responses,
+        } = tick;
+        let now = *now;
         let others = |world: &World,
                       observer: &mut dyn ExchangeObserver,
                       surges: &mut Surges,
@@ -368,7 +357,6 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             }
         };
         let pool = self.pool.as_deref();
-        check(self.oracle.as_deref_mut(), self.unchecked.take(), pool);
         let checked = |oracle: &mut Oracle| oracle.observe_on(pool, now, tags, sent, responses);
         let (world, observer, surges, faults) = (
             &*self.world,
@@ -376,7 +364,8 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             &mut self.surges,
             &mut self.faults,
         );
-        match (self.oracle.as_deref_mut(), pool) {
+        let oracle = self.oracle.as_deref_mut().filter(|_| with_oracle);
+        match (oracle, pool) {
             (Some(oracle), Some(pool)) if tags.len() >= ORACLE_THREAD_MIN => {
                 pool.join(
                     || checked(oracle),
@@ -399,14 +388,17 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         }
     }
 
+    /// Whether the barrier runs on a thread of its pool (called by worker 0
+    /// of the pooled engine).
+    fn on_pool(&self) -> bool {
+        self.pool
+            .as_ref()
+            .is_some_and(|pool| pool.current_thread_index().is_some())
+    }
+
     /// Whether the oracle reads a tick beside the next tick's exchange.
     fn checks_later(&self) -> bool {
-        self.oracle.is_some()
-            && self.platform.in_process()
-            && self
-                .pool
-                .as_ref()
-                .is_some_and(|pool| pool.current_thread_index().is_some())
+        self.oracle.is_some() && self.platform.in_process() && self.on_pool()
     }
 
     /// Busy answers retried or degraded; replies to the agents that asked.
