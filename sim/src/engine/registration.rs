@@ -56,23 +56,23 @@ pub async fn register_population<P: Platform>(
 
     // Everyone but the newcomers applies, in id order.
     let mut refused = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH);
+    let (mut tags, mut requests) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
     let ids = (0..world.citizens()).filter(|&id| first_code_day(world, behaviour, id).is_none());
     let mut ids = ids.peekable();
     while ids.peek().is_some() {
-        batch.clear();
+        tags.clear();
+        requests.clear();
         for id in ids.by_ref() {
-            batch.extend(
-                applications(world, behaviour, id)
-                    .into_iter()
-                    .map(|r| (tag(id), r)),
-            );
-            if batch.len() >= BATCH {
+            for request in applications(world, behaviour, id) {
+                tags.push(tag(id));
+                requests.push(request);
+            }
+            if requests.len() >= BATCH {
                 break;
             }
         }
-        let answers = exchange(world, now, platform, &batch, &mut watch).await?;
-        for ((tag, request), response) in batch.iter().zip(&answers) {
+        let answers = exchange(world, now, platform, &tags, &requests, &mut watch).await?;
+        for ((tag, request), response) in tags.iter().zip(&requests).zip(&answers) {
             let Agent::Citizen(id) = tag.agent else {
                 continue;
             };
@@ -107,8 +107,9 @@ pub async fn register_population<P: Platform>(
         }
     }
     for batch in family.chunks(BATCH) {
-        let answers = exchange(world, now, platform, batch, &mut watch).await?;
-        for ((tag, _), response) in batch.iter().zip(&answers) {
+        let (tags, requests): (Vec<Tag>, Vec<Request>) = batch.iter().cloned().unzip();
+        let answers = exchange(world, now, platform, &tags, &requests, &mut watch).await?;
+        for (tag, response) in tags.iter().zip(&answers) {
             if let Agent::Citizen(id) = tag.agent {
                 let (shard, i) = local(id);
                 registered[shard as usize].answer(i, response);
@@ -125,15 +126,16 @@ async fn exchange<P: Platform>(
     world: &World,
     now: Minute,
     platform: &mut P,
-    batch: &[(Tag, Request)],
+    tags: &[Tag],
+    requests: &[Request],
     watch: &mut Watchers<'_>,
 ) -> Result<Vec<Response>, EngineError> {
-    let (tags, requests): (Vec<Tag>, Vec<Request>) = batch.iter().cloned().unzip();
-    let answers = platform.exchange(now, requests.clone()).await?;
+    // The platform takes its batch; the watchers read the caller's copy.
+    let answers = platform.exchange(now, requests.to_vec()).await?;
     if let Some(oracle) = watch.oracle.as_deref_mut() {
-        oracle.observe_on(watch.pool, now, &tags, &requests, &answers);
+        oracle.observe_on(watch.pool, now, tags, requests, &answers);
     }
-    for ((tag, request), response) in tags.iter().zip(&requests).zip(&answers) {
+    for ((tag, request), response) in tags.iter().zip(requests).zip(&answers) {
         watch.observer.exchange(world, now, tag, request, response);
     }
     Ok(answers)
