@@ -2,6 +2,7 @@
 //! agents, engine, drivers and the `hcsim` commands' implementations.
 
 pub mod agents;
+pub mod alloc;
 pub mod authority;
 pub mod calibrate;
 pub mod capacity;

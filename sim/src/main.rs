@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 use hcsim::cli;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: hcsim::alloc::Allocator = hcsim::alloc::Allocator;
+
 #[derive(Parser)]
 #[command(
     name = "hcsim",
