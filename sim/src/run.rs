@@ -147,14 +147,12 @@ fn run_on(
     world.set_nat_policy(rules);
     let world = Arc::new(world);
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
-    // An in-process platform is answered on the workers' own threads. A
-    // lone worker keeps a thread of its own, so that the watchers, read on
-    // the calling thread, run beside its shards rather than after them.
+    // An in-process platform is answered on the workers' own threads.
     let workers = crate::engine::start(
         scenario,
         world.clone(),
         cluster,
-        (remote.is_none() && threads > 1).then(|| pool.clone()),
+        remote.is_none().then(|| pool.clone()),
     )?;
     let mut setup_seconds = wall.elapsed().as_secs_f64();
 

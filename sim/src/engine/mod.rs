@@ -230,14 +230,16 @@ pub struct Threaded {
 
 /// Starts process 0's workers on the scenario's shards (see `Started`):
 /// on `pool`'s threads when given, which the platform must then be
-/// in-process, else on threads of their own.
+/// in-process, else on threads of their own. A pool of one thread is not
+/// used: its lone worker would read the watchers after its shards, where
+/// on a thread of its own the calling thread reads them beside it.
 pub fn start(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
     pool: Option<Arc<rayon::ThreadPool>>,
 ) -> Result<Started, EngineError> {
-    if let Some(pool) = pool {
+    if let Some(pool) = pool.filter(|pool| pool.current_num_threads() > 1) {
         let config = cluster.timely_config();
         CONNECTING.store(true, Ordering::Relaxed);
         let (builders, others) = config

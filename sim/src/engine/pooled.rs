@@ -143,12 +143,6 @@ pub(super) async fn drive<P: Platform + Send>(
         beside: 0.0,
     }));
     let abort = AtomicBool::new(false);
-    // A lone worker has nobody to take work from: it sleeps while it waits.
-    let idle = if pool.current_num_threads() > 1 {
-        Idle::Help
-    } else {
-        Idle::Park
-    };
     let ran: Vec<Result<(), String>> = pool.broadcast(|ctx| {
         let Some(builder) = lock(&builders[ctx.index()]).take() else {
             return Err(format!("worker thread {}: no allocator", ctx.index()));
@@ -156,7 +150,7 @@ pub(super) async fn drive<P: Platform + Send>(
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut worker = Worker::new(config.clone(), build(builder), Some(Instant::now()));
             let mut inline = (worker.index() == 0).then(|| lock(&port).take()).flatten();
-            run_worker(&mut worker, &spec, inline.as_mut(), &abort, idle);
+            run_worker(&mut worker, &spec, inline.as_mut(), &abort, Idle::Help);
             if let Some(inline) = inline {
                 *lock(&port) = Some(inline);
             }
