@@ -91,7 +91,7 @@ pub async fn register_population<P: Platform>(
 
     // Those refused for want of face verification: the first adult of
     // their household holding a code applies for them as family.
-    let mut family = Vec::new();
+    let (mut family_tags, mut family) = (Vec::new(), Vec::new());
     for &id in &refused {
         let (shard, i) = local(id);
         let adult = world.people[id as usize]
@@ -101,14 +101,14 @@ pub async fn register_population<P: Platform>(
             .find(|&(_, serial)| serial != NO_CODE);
         match adult {
             Some((adult, serial)) => {
-                family.push((tag(id), family_application(world, adult, serial, id)))
+                family_tags.push(tag(id));
+                family.push(family_application(world, adult, serial, id));
             }
             None => registered[shard as usize].waiting_family.push(i),
         }
     }
-    for batch in family.chunks(BATCH) {
-        let (tags, requests): (Vec<Tag>, Vec<Request>) = batch.iter().cloned().unzip();
-        let answers = exchange(world, now, platform, &tags, &requests, &mut watch).await?;
+    for (tags, requests) in family_tags.chunks(BATCH).zip(family.chunks(BATCH)) {
+        let answers = exchange(world, now, platform, tags, requests, &mut watch).await?;
         for (tag, response) in tags.iter().zip(&answers) {
             if let Agent::Citizen(id) = tag.agent {
                 let (shard, i) = local(id);
