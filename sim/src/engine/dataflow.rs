@@ -50,6 +50,64 @@ pub struct EngineSpec {
     pub interval_minutes: u32,
     pub ticks: u32,
     pub placement: Placement,
+    /// Shards built and started ahead of the first tick (`prepare`).
+    pub prepared: Prepared,
+}
+
+/// Shards made ready before their worker runs, index = shard.
+pub struct Prepared(Vec<Mutex<Slot>>);
+
+enum Slot {
+    Waiting,
+    Ready(Box<Shard>),
+    /// Its worker built it itself.
+    Taken,
+}
+
+impl Prepared {
+    pub fn new(shards: u32) -> Prepared {
+        Prepared((0..shards).map(|_| Mutex::new(Slot::Waiting)).collect())
+    }
+
+    /// Builds and starts the shards of `process` not yet taken, in index
+    /// order, each under its slot's lock: a worker wanting one being built
+    /// waits for it rather than building it twice.
+    pub fn prepare(&self, spec: &EngineSpec, process: usize) {
+        let placement = spec.placement;
+        let ours =
+            (0..placement.shards).filter(|&i| placement.process_of(placement.owner(i)) == process);
+        for i in ours {
+            let mut slot = lock(&self.0[i as usize]);
+            if matches!(*slot, Slot::Waiting) {
+                let mut shard = new_shard(spec, i);
+                shard.prestart();
+                *slot = Slot::Ready(Box::new(shard));
+            }
+        }
+    }
+
+    /// Shard `i`, ready or not yet built: from now on its worker's own.
+    fn take(&self, spec: &EngineSpec, i: u32) -> Shard {
+        match std::mem::replace(&mut *lock(&self.0[i as usize]), Slot::Taken) {
+            Slot::Ready(shard) => *shard,
+            Slot::Waiting | Slot::Taken => new_shard(spec, i),
+        }
+    }
+}
+
+fn new_shard(spec: &EngineSpec, i: u32) -> Shard {
+    Shard::new(
+        i,
+        spec.world.clone(),
+        spec.behaviour.clone(),
+        spec.start,
+        spec.tick_minutes,
+        spec.interval_minutes,
+    )
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A shard's figures at the end of the run.
@@ -509,17 +567,15 @@ pub fn run_worker<B: BarrierPort>(
     let workers = placement.workers();
     let mut shards: Vec<Shard> = placement
         .shards_of(index)
-        .map(|i| {
-            Shard::new(
-                i,
-                spec.world.clone(),
-                spec.behaviour.clone(),
-                spec.start,
-                spec.tick_minutes,
-                spec.interval_minutes,
-            )
-        })
+        .map(|i| spec.prepared.take(spec, i))
         .collect();
+    if idle == Idle::Park {
+        // On a thread of its own, started before the population registers:
+        // the first day's plans are drawn meanwhile.
+        for shard in &mut shards {
+            shard.prestart();
+        }
+    }
     let mut lines = Lines::build(worker);
     // On the pool, another worker may take some of this one's shards.
     let parallel = idle == Idle::Help;

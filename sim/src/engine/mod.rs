@@ -162,6 +162,7 @@ fn engine_spec(scenario: &Scenario, world: Arc<World>, cluster: &Cluster) -> Arc
             threads: cluster.threads,
             processes: cluster.processes,
         },
+        prepared: dataflow::Prepared::new(scenario.shards),
     })
 }
 
@@ -254,12 +255,15 @@ pub fn start(
                 pool.current_num_threads()
             )));
         }
+        let spec = engine_spec(scenario, world, cluster);
+        let preparing = prepare_beside(spec.clone(), cluster.process);
         return Ok(Started::Pooled(pooled::Pooled {
             builders: builders.into_iter().map(|b| Mutex::new(Some(b))).collect(),
             others,
-            spec: engine_spec(scenario, world, cluster),
+            spec,
             config: config.worker,
             pool,
+            preparing,
         }));
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Call>(1);
@@ -267,6 +271,22 @@ pub fn start(
     let abort = Arc::new(AtomicBool::new(false));
     let guards = start_workers(scenario, world, cluster, line, abort.clone())?;
     Ok(Started::Threads(Threaded { rx, abort, guards }))
+}
+
+/// Builds and starts this process's shards on a thread of the lowest
+/// priority while the population registers, whose rounds leave the pool's
+/// threads idle between them; the workers, once they run, take what is
+/// ready and build the rest. At that priority it takes only idle time.
+fn prepare_beside(spec: Arc<EngineSpec>, process: usize) -> Option<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("prepare shards".into())
+        .spawn(move || {
+            // Per thread on Linux; where it fails the thread competes as an
+            // equal, which costs time, not results.
+            let _ = rustix::process::setpriority_process(None, 19);
+            spec.prepared.prepare(&spec, process);
+        })
+        .ok()
 }
 
 /// Runs the scenario's ticks from process 0: its share of the shards on

@@ -40,6 +40,8 @@ pub struct Pooled {
     pub(super) spec: Arc<EngineSpec>,
     pub(super) config: timely::WorkerConfig,
     pub(super) pool: Arc<rayon::ThreadPool>,
+    /// Builds shards ahead of the first tick (`super::prepare_beside`).
+    pub(super) preparing: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Worker 0's barrier, called on its own thread.
@@ -122,6 +124,7 @@ pub(super) async fn drive<P: Platform + Send>(
         spec,
         config,
         pool,
+        preparing,
     } = workers;
     let started = Instant::now();
     let mut barrier = Barrier::new(
@@ -166,6 +169,10 @@ pub(super) async fn drive<P: Platform + Send>(
         })
     });
     drop(others);
+    // Done by now: every slot it would fill was taken.
+    if let Some(preparing) = preparing {
+        let _ = preparing.join();
+    }
     let loop_seconds = started.elapsed().as_secs_f64();
     let failed: Vec<String> = ran.into_iter().filter_map(Result::err).collect();
     let Some(Inline {

@@ -32,6 +32,8 @@ pub struct Shard {
     due: Vec<u32>,
     /// Whether the citizens' first wakes are scheduled.
     started: bool,
+    /// Events of scheduling them ahead of the first tick, which counts them.
+    start_events: u64,
     pub metrics: Metrics,
 }
 
@@ -69,6 +71,7 @@ impl Shard {
             wheel: Wheel::new(horizon),
             due: Vec::new(),
             started: false,
+            start_events: 0,
             metrics: Metrics::default(),
         }
     }
@@ -79,6 +82,27 @@ impl Shard {
 
     fn tick_index(&self, now: Minute) -> u64 {
         (now.since(self.start) / self.tick_minutes) as u64
+    }
+
+    /// Schedules every citizen's first wake before the first tick, as
+    /// that tick would: the day plans read neither the codes issued at
+    /// registration nor anything a tick delivers, so they can be drawn
+    /// while the population registers.
+    pub fn prestart(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        self.start_events = self.citizens.len() as u64;
+        let env = Env {
+            world: &self.world,
+            behaviour: &self.behaviour,
+            seed: self.seed,
+            start: self.start,
+            tick_minutes: self.tick_minutes,
+            shard: self.index,
+        };
+        self.citizens.start(&env, self.start, &mut self.wheel);
     }
 
     pub fn tick(&mut self, now: Minute, inbox: Vec<ShardMsg>) -> Outbox {
@@ -106,6 +130,7 @@ impl Shard {
             events += self.citizens.len() as u64;
             self.citizens.start(&env, now, &mut self.wheel);
         }
+        events += std::mem::take(&mut self.start_events);
 
         events += inbox.len() as u64;
         for msg in inbox {
@@ -190,5 +215,54 @@ impl Shard {
             + self.checkpoints.heap_bytes()
             + self.wheel.heap_bytes()
             + self.flights.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use std::path::Path;
+
+    /// A shard started ahead of the first tick runs the day exactly as one
+    /// started by that tick: the same requests, messages and events.
+    #[test]
+    fn prestart_changes_nothing_the_ticks_do() {
+        let text = "name = \"t\"\nseed = 5\nstart = \"2020-10-01T00:00\"\nduration_hours = 24\n\
+                    population_scale = 0.0002\nprovinces = [\"anhui\", \"hubei\"]\nshards = 1\n";
+        let s = Scenario::parse(Path::new("t.toml"), text).unwrap();
+        let world = Arc::new(World::build(&s));
+        let shard = || Shard::new(0, world.clone(), s.behaviour.clone(), s.start, 1, 60);
+        let (mut early, mut late) = (shard(), shard());
+        early.prestart();
+        early.prestart();
+        // Everyone holds a code, so the day reaches the platform.
+        let registered = || {
+            let codes = (0..world.citizens()).collect();
+            let r = crate::agents::registration::Registered {
+                codes,
+                ..Default::default()
+            };
+            vec![ShardMsg::Registered(Box::new(r))]
+        };
+        let mut requests = 0;
+        for tick in 0..1440 {
+            let now = s.start.plus_minutes(tick);
+            let inbox = || if tick == 0 { registered() } else { Vec::new() };
+            let (a, b) = (early.tick(now, inbox()), late.tick(now, inbox()));
+            assert_eq!(a.events, b.events, "tick {tick}");
+            assert_eq!(format!("{:?}", a.requests), format!("{:?}", b.requests));
+            assert_eq!(
+                format!("{:?}", a.messages),
+                format!("{:?}", b.messages),
+                "tick {tick}"
+            );
+            requests += a.requests.len();
+        }
+        assert!(
+            requests > 100,
+            "the day asked the platform {requests} times"
+        );
+        assert!(early.citizens() > 1000);
     }
 }
