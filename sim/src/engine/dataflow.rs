@@ -106,7 +106,9 @@ fn new_shard(spec: &EngineSpec, i: u32) -> Shard {
     )
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A lock whose holder's panic is reported where it happened, not again
+/// by everyone who takes the lock after.
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

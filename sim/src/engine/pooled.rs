@@ -15,7 +15,9 @@
 //! makes the same calls in the same order.
 
 use super::barrier::{Barrier, Deliveries, ShardBatch};
-use super::dataflow::{run_worker, BarrierPort, EngineSpec, Idle, ShardReport, WorkerSeconds};
+use super::dataflow::{
+    lock, run_worker, BarrierPort, EngineSpec, Idle, ShardReport, WorkerSeconds,
+};
 use super::observer::ExchangeObserver;
 use super::{EngineError, EngineOutput, TickProgress};
 use crate::oracle::Oracle;
@@ -209,10 +211,6 @@ fn build(builder: AllocatorBuilder) -> Allocator {
         AllocatorBuilder::Process(p) => Allocator::Process(p.build()),
         AllocatorBuilder::Tcp(t) => Allocator::Tcp(t.build()),
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn panic_message(e: &(dyn Any + Send)) -> String {

@@ -20,8 +20,8 @@ use hcsim_platform::Minute;
 
 /// Applications per exchange: bounds what is in flight at national scale,
 /// where three batches are (one answered, one settled, one built): at
-/// 65,536 the month's peak rose 10 MiB over the registration of one batch
-/// at a time, at 32,768 it is 10 MiB below it.
+/// 65,536 the 3-day month's peak rose ~8 MiB over registering one batch
+/// at a time; at 32,768 it is ~8 MiB below.
 const BATCH: usize = 32_768;
 
 /// What a registration exchange reports to.
