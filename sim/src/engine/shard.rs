@@ -19,11 +19,7 @@ use std::sync::Arc;
 
 pub struct Shard {
     pub index: u32,
-    world: Arc<World>,
-    behaviour: Behaviour,
-    seed: u64,
-    start: Minute,
-    tick_minutes: u32,
+    run: Run,
     interval_minutes: u32,
     citizens: Citizens,
     checkpoints: Checkpoints,
@@ -35,6 +31,30 @@ pub struct Shard {
     /// Events of scheduling them ahead of the first tick, which counts them.
     start_events: u64,
     pub metrics: Metrics,
+}
+
+/// What the shard's agents read of the run, fixed for the run; apart from
+/// the agents, so that they can be borrowed beside it.
+struct Run {
+    world: Arc<World>,
+    behaviour: Behaviour,
+    seed: u64,
+    start: Minute,
+    tick_minutes: u32,
+    shard: u32,
+}
+
+impl Run {
+    fn env(&self) -> Env<'_> {
+        Env {
+            world: &self.world,
+            behaviour: &self.behaviour,
+            seed: self.seed,
+            start: self.start,
+            tick_minutes: self.tick_minutes,
+            shard: self.shard,
+        }
+    }
 }
 
 impl Shard {
@@ -59,11 +79,14 @@ impl Shard {
         let seed = world.seed;
         Shard {
             index,
-            world,
-            behaviour,
-            seed,
-            start,
-            tick_minutes,
+            run: Run {
+                world,
+                behaviour,
+                seed,
+                start,
+                tick_minutes,
+                shard: index,
+            },
             interval_minutes: interval_minutes.max(1),
             citizens,
             checkpoints: Checkpoints::new(sites),
@@ -77,15 +100,15 @@ impl Shard {
     }
 
     fn interval_of(&self, now: Minute) -> usize {
-        (now.since(self.start) / self.interval_minutes) as usize
+        (now.since(self.run.start) / self.interval_minutes) as usize
     }
 
     fn tick_index(&self, now: Minute) -> u64 {
-        (now.since(self.start) / self.tick_minutes) as u64
+        (now.since(self.run.start) / self.run.tick_minutes) as u64
     }
 
-    /// Schedules every citizen's first wake before the first tick, as
-    /// that tick would: the day plans read neither the codes issued at
+    /// Schedules every citizen's first wake, at the run's start, ahead of
+    /// the first tick or by it: the day plans read neither the codes issued at
     /// registration nor anything a tick delivers, so they can be drawn
     /// while the population registers.
     pub fn prestart(&mut self) {
@@ -94,42 +117,26 @@ impl Shard {
         }
         self.started = true;
         self.start_events = self.citizens.len() as u64;
-        let env = Env {
-            world: &self.world,
-            behaviour: &self.behaviour,
-            seed: self.seed,
-            start: self.start,
-            tick_minutes: self.tick_minutes,
-            shard: self.index,
-        };
-        self.citizens.start(&env, self.start, &mut self.wheel);
+        let env = self.run.env();
+        self.citizens.start(&env, self.run.start, &mut self.wheel);
     }
 
+    /// Runs the tick at `now`; the first is the run's start.
     pub fn tick(&mut self, now: Minute, inbox: Vec<ShardMsg>) -> Outbox {
+        // Codes were issued before the clock started (the inbox's
+        // `Registered`); the run starts with everyone's day, unless it was
+        // scheduled ahead.
+        self.prestart();
         let tick = self.tick_index(now);
         let interval = self.interval_of(now);
         let mut out = Outbox::default();
-        let env = Env {
-            world: &self.world,
-            behaviour: &self.behaviour,
-            seed: self.seed,
-            start: self.start,
-            tick_minutes: self.tick_minutes,
-            shard: self.index,
-        };
+        let env = self.run.env();
         let mut sink = Sink {
             out: &mut out,
             metrics: &mut self.metrics,
         };
         let mut events = 0u64;
 
-        if !self.started {
-            // Codes were issued before the clock started (the inbox's
-            // `Registered`); the run starts with everyone's day.
-            self.started = true;
-            events += self.citizens.len() as u64;
-            self.citizens.start(&env, now, &mut self.wheel);
-        }
         events += std::mem::take(&mut self.start_events);
 
         events += inbox.len() as u64;
