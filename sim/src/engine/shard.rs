@@ -107,8 +107,8 @@ impl Shard {
         (now.since(self.run.start) / self.run.tick_minutes) as u64
     }
 
-    /// Schedules every citizen's first wake, at the run's start, ahead of
-    /// the first tick or by it: the day plans read neither the codes issued at
+    /// Schedules every citizen's first wake before the first tick, as
+    /// that tick would: the day plans read neither the codes issued at
     /// registration nor anything a tick delivers, so they can be drawn
     /// while the population registers.
     pub fn prestart(&mut self) {
@@ -121,12 +121,7 @@ impl Shard {
         self.citizens.start(&env, self.run.start, &mut self.wheel);
     }
 
-    /// Runs the tick at `now`; the first is the run's start.
     pub fn tick(&mut self, now: Minute, inbox: Vec<ShardMsg>) -> Outbox {
-        // Codes were issued before the clock started (the inbox's
-        // `Registered`); the run starts with everyone's day, unless it was
-        // scheduled ahead.
-        self.prestart();
         let tick = self.tick_index(now);
         let interval = self.interval_of(now);
         let mut out = Outbox::default();
@@ -137,6 +132,13 @@ impl Shard {
         };
         let mut events = 0u64;
 
+        if !self.started {
+            // Codes were issued before the clock started (the inbox's
+            // `Registered`); the run starts with everyone's day.
+            self.started = true;
+            events += self.citizens.len() as u64;
+            self.citizens.start(&env, now, &mut self.wheel);
+        }
         events += std::mem::take(&mut self.start_events);
 
         events += inbox.len() as u64;
