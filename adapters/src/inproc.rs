@@ -8,8 +8,9 @@
 //! injected here: hub links per round, crashes and restarts between rounds.
 
 use crate::faults::{Event, FaultEffects, FaultState, PlatformFaults};
+use crate::hosting::{mismatch, HostDone, HostWork, ProvinceHosts};
 use crate::port::{hub_copy, route, ColorCensus, Platform, PortError, Route};
-use hcsim_platform::actors::{FinishRound, HubActor, HubRound, ProvinceRound};
+use hcsim_platform::actors::{FinishRound, HubActor, HubRound, ProvinceRound, ProvinceRoundResult};
 use hcsim_platform::api::{Feed, Refusal, Request, Response};
 use hcsim_platform::hub::{Hub, HubAnswer, HubCounters};
 use hcsim_platform::hub_link::HubLink;
@@ -31,6 +32,8 @@ pub struct InProcess {
     from_hub: Vec<(ProvinceId, Feed)>,
     /// Hub queries each province could not make because its link was down.
     unreachable: [u64; PROVINCE_COUNT],
+    /// The processes holding the provinces this one does not (`with_hosts`).
+    hosts: Option<Box<dyn ProvinceHosts>>,
 }
 
 /// Runs `round` on every province with a non-empty batch, on `pool` when
@@ -118,6 +121,63 @@ impl InProcess {
             links: [true; PROVINCE_COUNT],
             from_hub: Vec::new(),
             unreachable: [0; PROVINCE_COUNT],
+            hosts: None,
+        }
+    }
+
+    /// The same platform with the provinces `hosts` names held by other
+    /// processes: their rounds and census go there, and the platforms kept
+    /// here for them stay empty. Provinces that crash must stay here.
+    pub fn with_hosts(mut self, hosts: Box<dyn ProvinceHosts>) -> InProcess {
+        self.hosts = Some(hosts);
+        self
+    }
+
+    fn is_remote(&self, p: ProvinceId) -> bool {
+        self.hosts.as_ref().is_some_and(|h| h.remote(p))
+    }
+
+    /// Takes the batches of provinces held elsewhere out of `batches` and
+    /// sends them, each made into its work by `work`; returns the provinces
+    /// sent to, in province order.
+    fn send_remote<B>(
+        &mut self,
+        batches: &mut [Vec<B>],
+        work: impl Fn(Vec<B>) -> HostWork,
+    ) -> Result<Vec<ProvinceId>, PortError> {
+        let Some(hosts) = self.hosts.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut sent = Vec::new();
+        let mut out = Vec::new();
+        for p in ProvinceId::all() {
+            let batch = &mut batches[p.index()];
+            if hosts.remote(p) && !batch.is_empty() {
+                out.push((p, work(std::mem::take(batch))));
+                sent.push(p);
+            }
+        }
+        if !out.is_empty() {
+            hosts.send(out)?;
+        }
+        Ok(sent)
+    }
+
+    /// The answers to `send_remote`'s work, for the provinces it sent to.
+    fn receive_remote(&mut self, sent: &[ProvinceId]) -> Result<Vec<HostDone>, PortError> {
+        match self.hosts.as_mut() {
+            Some(hosts) if !sent.is_empty() => {
+                let done = hosts.receive()?;
+                if done.len() != sent.len() {
+                    return Err(PortError::Unavailable(format!(
+                        "{} answers from the processes holding provinces, {} asked",
+                        done.len(),
+                        sent.len()
+                    )));
+                }
+                Ok(done)
+            }
+            _ => Ok(Vec::new()),
         }
     }
 
@@ -332,12 +392,33 @@ impl Platform for InProcess {
             }
         }
 
-        let round1 = each_province(
+        let remote = self.send_remote(&mut per_province, |requests| HostWork::Round {
+            now,
+            requests,
+        })?;
+        let mut round1 = each_province(
             self.pool.as_deref(),
             &mut self.provinces,
             per_province,
             |platform, requests| ProvinceRound { now, requests }.apply(platform),
         );
+        if !remote.is_empty() {
+            for (p, done) in remote.iter().zip(self.receive_remote(&remote)?) {
+                let HostDone::Round {
+                    outcomes,
+                    publications,
+                } = done
+                else {
+                    return Err(mismatch(*p));
+                };
+                let result = ProvinceRoundResult {
+                    outcomes: outcomes.into_iter().map(|(i, o)| (i, o.into())).collect(),
+                    publications,
+                };
+                round1.push((p.index(), result));
+            }
+            round1.sort_by_key(|(p, _)| *p);
+        }
 
         let mut publications = Vec::new();
         let mut queries = Vec::new();
@@ -402,12 +483,23 @@ impl Platform for InProcess {
                 }
                 finish[p].push((i, q, a));
             }
-            let round3 = each_province(
+            let remote =
+                self.send_remote(&mut finish, |answers| HostWork::Finish { now, answers })?;
+            let mut round3 = each_province(
                 self.pool.as_deref(),
                 &mut self.provinces,
                 finish,
                 |platform, answers| FinishRound { now, answers }.apply(platform),
             );
+            for (p, done) in remote.iter().zip(self.receive_remote(&remote)?) {
+                let HostDone::Finish(answered) = done else {
+                    return Err(mismatch(*p));
+                };
+                round3.push((
+                    p.index(),
+                    answered.into_iter().map(|a| (a.0, a.1)).collect(),
+                ));
+            }
             for (_, done) in round3 {
                 for (i, r) in done {
                     (responses[i as usize], answered[i as usize]) = (r, true);
@@ -430,11 +522,28 @@ impl Platform for InProcess {
     }
 
     async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
+        let mut asked: Vec<Vec<()>> = ProvinceId::all()
+            .map(|p| {
+                if self.is_remote(p) {
+                    vec![()]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let remote = self.send_remote(&mut asked, |_| HostWork::Census { now })?;
         let census = |p: &ProvincePlatform| p.census(now);
-        Ok(match &self.pool {
+        let mut counts: ColorCensus = match &self.pool {
             Some(pool) => pool.install(|| self.provinces.par_iter().map(census).collect()),
             None => self.provinces.iter().map(census).collect(),
-        })
+        };
+        for (p, done) in remote.iter().zip(self.receive_remote(&remote)?) {
+            let HostDone::Census(c) = done else {
+                return Err(mismatch(*p));
+            };
+            counts[p.index()] = c;
+        }
+        Ok(counts)
     }
 
     fn in_process(&self) -> bool {

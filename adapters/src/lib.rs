@@ -3,6 +3,7 @@
 
 pub mod direct;
 pub mod faults;
+pub mod hosting;
 pub mod http;
 pub mod inproc;
 pub mod port;

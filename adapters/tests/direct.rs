@@ -5,7 +5,9 @@ use hcsim_adapters::{InProcess, Platform};
 
 /// Registration, then a busy tick, then a later tick re-scanning everyone,
 /// through any platform; returns every response and the final census.
-async fn script(p: &mut impl Platform) -> (Vec<Vec<Response>>, hcsim_adapters::ColorCensus) {
+pub(crate) async fn script(
+    p: &mut impl Platform,
+) -> (Vec<Vec<Response>>, hcsim_adapters::ColorCensus) {
     let mut out = Vec::new();
     let regs = p
         .exchange(at("2020-10-01T07:00"), registrations())

@@ -3,6 +3,7 @@
 mod direct;
 mod forged;
 mod hostile;
+mod hosting;
 mod http;
 mod hub;
 

@@ -249,6 +249,36 @@ impl Serialize for MaskedIdentity {
     }
 }
 
+/// Read back from its two shown strings, as another process of a run sends
+/// it; longer strings than a masked identity holds are refused.
+impl<'de> Deserialize<'de> for MaskedIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MaskedIdentity, D::Error> {
+        #[derive(Deserialize)]
+        struct Shown {
+            name: String,
+            document: String,
+        }
+        let shown = Shown::deserialize(d)?;
+        let mut m = MaskedIdentity {
+            name: [0; 16],
+            name_len: 0,
+            doc: [0; 18],
+            doc_len: 0,
+        };
+        let (name, doc) = (shown.name.as_bytes(), shown.document.as_bytes());
+        if name.len() > m.name.len() || doc.len() > m.doc.len() {
+            return Err(serde::de::Error::custom(
+                "masked identity: name or document too long",
+            ));
+        }
+        m.name[..name.len()].copy_from_slice(name);
+        m.name_len = name.len() as u8;
+        m.doc[..doc.len()].copy_from_slice(doc);
+        m.doc_len = doc.len() as u8;
+        Ok(m)
+    }
+}
+
 /// True when `shown` reveals no more than a masked form would: used by the
 /// privacy invariant on every response that leaves the platform.
 pub fn is_masked_document(shown: &str) -> bool {

@@ -595,6 +595,10 @@ pub struct Performance {
     /// Simulated citizen-days per wall second.
     #[serde(default)]
     pub citizen_days_per_second: f64,
+    /// The provinces each process held (index = process), when they were
+    /// spread over several; empty when process 0 held them all.
+    #[serde(default)]
+    pub provinces_by_process: Vec<Vec<String>>,
 }
 
 fn one() -> usize {

@@ -3,25 +3,40 @@
 //! abort on a failed allocation minutes in.
 //!
 //! The estimate follows the engine's layout (ARCHITECTURE.md, "Past one
-//! machine"): process 0 holds the platform, the barrier's state and the
-//! oracle for every citizen; every process holds the world's people and the
-//! agents of its own shards.
+//! machine"): process 0 holds the hub, the barrier's state and the oracle
+//! for every citizen; every process holds the world's people, the agents of
+//! its own shards and the provinces it is given (`engine::hosting`).
 
+use crate::engine::hosting;
 use crate::scenario::Scenario;
 use crate::world::geography::Geography;
+use hcsim_platform::{ProvinceId, PROVINCE_COUNT};
 use std::fmt::Write as _;
 
-/// Bytes per citizen process 0 holds, measured on the 100 M-citizen day:
-/// 11.1 GiB peak in one process (119 B a citizen all told, 118 B marginal
-/// from the 10 M day). Process 0 holds as much whatever the number of
-/// processes: besides the platform, the barrier's state and the oracle, it
-/// builds every shard's first delivery and buffers the other processes'
-/// requests and replies, which outweigh the agents it no longer hosts.
+/// Bytes per citizen one process holds, measured on the 100 M-citizen day:
+/// 11.1 GiB peak (119 B a citizen all told, 118 B marginal from the 10 M
+/// day). Over several processes process 0 keeps all of it but the
+/// provinces' share (`PROVINCE_PER_CITIZEN`) for the citizens of
+/// provinces held elsewhere: besides the hub, the barrier's state and the
+/// oracle, it builds every shard's first delivery and buffers the other
+/// processes' requests and replies, which outweigh the agents it no longer
+/// hosts.
 /// (Before the national scenarios counted cases for the whole country the
 /// same day held 179 B a citizen: a per-million case rate put 21.5 M
 /// people under county mass testing at 100 M, and their NAT results and
 /// pending samples.)
 const PER_CITIZEN_ONE_PROCESS: u64 = 120;
+/// Of it, what a citizen's province holds (the person record, the document
+/// index, the registration's journal entry), which goes with the province
+/// to the process holding it: the 10 M day over 2 processes, the provinces
+/// spread, moved 388 MiB out of process 0 and 402 MiB into process 1, which
+/// held the provinces of 6.7 M citizens (~61 B each).
+const PROVINCE_PER_CITIZEN: u64 = 62;
+/// The most processes the preflight considers when it looks for the fewest
+/// that fit.
+const MAX_PROCESSES: usize = 1024;
+/// Machines of this size are named when none like this one would do.
+const LARGE_MACHINE: u64 = 128 << 30;
 /// What every other process holds for every citizen: the world's 8-byte
 /// person record.
 const WORLD_PER_CITIZEN: u64 = 8;
@@ -67,13 +82,28 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    pub fn of(citizens: u64, processes: usize) -> Estimate {
-        let processes = processes.max(1) as u64;
-        let own = |i: u64| citizens / processes + u64::from(i < citizens % processes);
-        let per_process = (0..processes)
+    /// Over `processes`, for `residents` per province (index =
+    /// `ProvinceId`); `pinned` provinces stay with process 0. Over one
+    /// process, every byte per citizen is process 0's.
+    pub fn of(residents: &[u64; PROVINCE_COUNT], processes: usize, pinned: &[bool]) -> Estimate {
+        let citizens: u64 = residents.iter().sum();
+        let processes = processes.max(1);
+        let holders = hosting::holders(residents, processes, pinned);
+        let mut held = vec![0u64; processes];
+        for (p, &q) in holders.iter().enumerate() {
+            held[q as usize] += residents[p];
+        }
+        let n = processes as u64;
+        let own = |i: u64| citizens / n + u64::from(i < citizens % n);
+        let per_process = (0..n)
             .map(|i| match i {
-                0 => process_zero_floor(citizens),
-                _ => FIXED_BYTES + citizens * WORLD_PER_CITIZEN + own(i) * AGENTS_PER_CITIZEN,
+                0 => process_zero_floor(citizens) + held[0] * PROVINCE_PER_CITIZEN,
+                _ => {
+                    FIXED_BYTES
+                        + citizens * WORLD_PER_CITIZEN
+                        + own(i) * AGENTS_PER_CITIZEN
+                        + held[i as usize] * PROVINCE_PER_CITIZEN
+                }
             })
             .collect();
         Estimate {
@@ -104,6 +134,17 @@ pub enum Placement {
 /// built from (it is small: counties, not people).
 pub fn citizens(scenario: &Scenario) -> u64 {
     geography(scenario).population()
+}
+
+/// Citizens per province (index = `ProvinceId`).
+pub fn residents(g: &Geography) -> [u64; PROVINCE_COUNT] {
+    std::array::from_fn(|p| g.people_in(g.province_counties[p].clone()))
+}
+
+/// Provinces whose crashes the scenario injects: process 0 keeps them.
+pub fn pinned(scenario: &Scenario) -> Vec<bool> {
+    let faults = crate::fault::platform_faults(&scenario.faults);
+    ProvinceId::all().map(|p| faults.crashes_in(p)).collect()
 }
 
 /// The geography the world will be built from: counties and checkpoints,
@@ -204,6 +245,9 @@ impl Beyond {
 pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Result<(), String> {
     let g = geography(scenario);
     let citizens = g.population();
+    let residents = residents(&g);
+    let pinned = pinned(scenario);
+    let estimate = |processes| Estimate::of(&residents, processes, &pinned);
     let beyond = Beyond::of(scenario, &g);
     let Beyond {
         events,
@@ -214,12 +258,10 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     } = beyond;
     let extra = beyond.bytes();
     let (processes, needed) = match placement {
-        Placement::ThisMachine { processes } => {
-            (processes, Estimate::of(citizens, processes).total() + extra)
-        }
+        Placement::ThisMachine { processes } => (processes, estimate(processes).total() + extra),
         Placement::OnePerMachine { processes, process } => (
             processes,
-            Estimate::of(citizens, processes).per_process[process.min(processes - 1)]
+            estimate(processes).per_process[process.min(processes - 1)]
                 + if process == 0 { extra } else { 0 },
         ),
     };
@@ -266,44 +308,67 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     }
     // Process 0 alone holds the surges and the mass testing: what it
     // has left for the rest bounds every machine (conservatively).
-    match processes_that_fit(citizens, available.saturating_sub(extra)) {
-        Some(_) if processes > 1 => {
+    let fewest =
+        |machine: u64| processes_that_fit(&residents, machine.saturating_sub(extra), &pinned);
+    match (placement, fewest(available)) {
+        (Placement::ThisMachine { processes }, Some(1)) if processes > 1 => {
             let _ = write!(
                 msg,
-                "; it fits one process: process 0 holds the platform for every citizen \
-                 however many processes there are, and each process added on this \
-                 machine adds its copy of the world and its shards (run it without \
-                 --processes)"
+                "; it fits one process: each process added on this machine adds its copy \
+                 of the world and its fixed cost (run it without --processes)"
             );
         }
-        Some(_) => {}
-        None => {
+        (_, Some(n)) if n > processes => {
             let _ = write!(
                 msg,
-                "; no number of processes fits machines like this one: process 0 alone \
-                 holds the platform for every citizen, at least {}, so it needs a machine \
-                 with that much memory (ARCHITECTURE.md, \"Past one machine\")",
+                "; it needs {n} processes, one per machine like this one (--processes {n} \
+                 --process I --hostfile FILE on each; ARCHITECTURE.md, \"Past one machine\")"
+            );
+        }
+        (_, Some(_)) => {}
+        (_, None) => {
+            let _ = write!(
+                msg,
+                "; no number of processes fits machines like this one: process 0 holds the \
+                 hub, the barrier and the oracle for every citizen, at least {}",
                 gib(process_zero_floor(citizens) + extra)
             );
+            if let Some(n) = fewest(LARGE_MACHINE) {
+                let _ = write!(
+                    msg,
+                    "; on machines of {} it needs {n} processes, one per machine \
+                     (ARCHITECTURE.md, \"Past one machine\")",
+                    gib(LARGE_MACHINE)
+                );
+            }
         }
     }
     msg.push_str("; lower population_scale, or pass --no-preflight to try anyway");
     Err(msg)
 }
 
-/// What process 0 holds however many processes share the shards (see
-/// `PER_CITIZEN_ONE_PROCESS`).
+/// What process 0 holds however many processes share the shards and the
+/// provinces: everything per citizen but the agents it does not host and
+/// the provinces it does not hold (see `PER_CITIZEN_ONE_PROCESS`; the
+/// buffers of the other processes' requests and replies outweigh the
+/// agents).
 pub fn process_zero_floor(citizens: u64) -> u64 {
-    FIXED_BYTES + citizens * PER_CITIZEN_ONE_PROCESS
+    FIXED_BYTES + citizens * (PER_CITIZEN_ONE_PROCESS - PROVINCE_PER_CITIZEN)
 }
 
 /// The fewest processes, one per machine of `available` bytes, whose
-/// largest share fits; `None` when process 0's share never does. Process
-/// 0 is the largest share and does not shrink as processes are added, so
-/// this is one process or none: until the platform is spread over the
-/// processes, more machines add speed, not room.
-pub fn processes_that_fit(citizens: u64, available: u64) -> Option<usize> {
-    (Estimate::of(citizens, 1).largest() <= available).then_some(1)
+/// largest share fits; `None` when none does, as when process 0's floor
+/// is more than a machine holds.
+pub fn processes_that_fit(
+    residents: &[u64; PROVINCE_COUNT],
+    available: u64,
+    pinned: &[bool],
+) -> Option<usize> {
+    let citizens: u64 = residents.iter().sum();
+    if process_zero_floor(citizens) > available {
+        return None;
+    }
+    (1..=MAX_PROCESSES).find(|&n| Estimate::of(residents, n, pinned).largest() <= available)
 }
 
 /// Memory this process may still take: `HCSIM_MEMORY_AVAILABLE` (bytes)
@@ -394,11 +459,11 @@ mod tests {
         let g = geography(&gd);
         let measured = 19_186_233_344u64;
         check(&gd, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
-        let needed = Estimate::of(g.population(), 1).total() + Beyond::of(&gd, &g).bytes();
+        let needed = Estimate::of(&residents(&g), 1, &[]).total() + Beyond::of(&gd, &g).bytes();
         assert!(needed > measured, "{needed} B estimated");
         assert!(needed < measured / 10 * 12, "{needed} B estimated");
         let available = 16u64 << 30;
-        assert!(Estimate::of(citizens(&gd), 1).total() < available);
+        assert!(Estimate::of(&residents(&g), 1, &[]).total() < available);
         let err = check(&gd, Placement::ThisMachine { processes: 1 }, available).unwrap_err();
         assert!(err.contains("for the surges'"), "{err}");
         assert!(err.contains("send to mass testing"), "{err}");
@@ -436,7 +501,8 @@ mod tests {
             let xian = shipped(file);
             let g = geography(&xian);
             check(&xian, Placement::ThisMachine { processes: 1 }, 22 << 30).unwrap();
-            let needed = Estimate::of(g.population(), 1).total() + Beyond::of(&xian, &g).bytes();
+            let needed =
+                Estimate::of(&residents(&g), 1, &[]).total() + Beyond::of(&xian, &g).bytes();
             assert!(needed > measured_kib << 10, "{file}: {needed} B estimated");
             assert!(check(&xian, Placement::ThisMachine { processes: 1 }, 8 << 30).is_err());
         }
@@ -445,39 +511,53 @@ mod tests {
         assert!(events > 1_500_000_000, "{events} events");
     }
 
+    /// 1,000 citizens in each province.
+    fn even(n: u64) -> [u64; PROVINCE_COUNT] {
+        [n; PROVINCE_COUNT]
+    }
+
     #[test]
     fn one_process_holds_every_per_citizen_byte_plus_the_fixed_cost() {
-        let e = Estimate::of(1_000_000, 1);
-        assert_eq!(e.per_process, vec![FIXED_BYTES + 120_000_000]);
+        let e = Estimate::of(&even(1_000), 1, &[]);
+        assert_eq!(e.per_process, vec![FIXED_BYTES + 31_000 * 120]);
     }
 
     #[test]
-    fn process_zero_keeps_the_platform_and_the_others_their_shards() {
-        let e = Estimate::of(1_000, 4);
-        // Process 0 as alone (measured on the 100 M day: 11.1 GiB in one
-        // process, 10.5 GiB for process 0 of four).
-        assert_eq!(e.per_process[0], FIXED_BYTES + 1_000 * 120);
-        // The others: the world (8) for all, agents (64) for their 250.
-        assert_eq!(e.per_process[3], FIXED_BYTES + 1_000 * 8 + 250 * 64);
-        let one = Estimate::of(1_000, 1).per_process[0] - FIXED_BYTES;
-        let four = e.total() - 4 * FIXED_BYTES;
-        assert_eq!(four - one, 3 * (1_000 * 8 + 250 * 64));
+    fn process_zero_keeps_the_hub_and_the_provinces_go_with_their_holders() {
+        let citizens = 31_000u64;
+        let e = Estimate::of(&even(1_000), 4, &[]);
+        let holders = hosting::holders(&even(1_000), 4, &[]);
+        let held = |q: u32| holders.iter().filter(|&&h| h == q).count() as u64 * 1_000;
+        assert_eq!(
+            e.per_process[0],
+            FIXED_BYTES + citizens * (120 - PROVINCE_PER_CITIZEN) + held(0) * PROVINCE_PER_CITIZEN
+        );
+        assert_eq!(
+            e.per_process[3],
+            FIXED_BYTES + citizens * 8 + 7_750 * 64 + held(3) * PROVINCE_PER_CITIZEN
+        );
+        // Every province is somewhere, once.
+        let provinces: u64 = (0..4).map(held).sum();
+        assert_eq!(provinces, citizens);
+        // Process 0 holds fewer provinces than the others: it has the hub.
+        assert!(held(0) < held(1), "{holders:?}");
+        // A pinned province stays with process 0.
+        let mut pinned = vec![false; PROVINCE_COUNT];
+        pinned[30] = true;
+        assert_eq!(hosting::holders(&even(1_000), 4, &pinned)[30], 0);
     }
 
-    /// The 100 M day over 4 processes fits this 24 GiB machine since it
-    /// stopped mass-testing a fifth of its people (measured: 10.5 GiB peak
-    /// for process 0, the same `summary.json` as one process); at 180 B a
-    /// citizen it had been killed. Where four do not fit but one would,
-    /// the refusal says so.
+    /// The 100 M day over 4 processes fits this 24 GiB machine; where four
+    /// do not fit but one would, the refusal says so.
     #[test]
     fn the_hundred_million_day_fits_four_processes_on_24_gib() {
         let day = shipped("national-100m.toml");
         let machine = 24u64 << 30;
         check(&day, Placement::ThisMachine { processes: 4 }, machine).unwrap();
-        let e = Estimate::of(citizens(&day), 4);
-        assert!(e.per_process[0] > 12_000_000_000, "{e:?}");
+        let e = Estimate::of(&residents(&geography(&day)), 4, &[]);
+        assert!(e.per_process[0] > 5_000_000_000, "{e:?}");
         assert!(e.per_process[1] > 2_400_000_000, "{e:?}");
-        let err = check(&day, Placement::ThisMachine { processes: 4 }, 16 << 30).unwrap_err();
+        let err = check(&day, Placement::ThisMachine { processes: 4 }, 13 << 30).unwrap_err();
         assert!(err.contains("in 4 processes"), "{err}");
         assert!(err.contains("it fits one process"), "{err}");
     }
@@ -485,13 +565,20 @@ mod tests {
     #[test]
     fn the_fewest_processes_that_fit_are_found_and_none_when_process_zero_cannot() {
         let gib = 1u64 << 30;
+        let of = |total: u64| even(total / PROVINCE_COUNT as u64);
         // 100 M in one process: ~11.3 GiB.
-        assert_eq!(processes_that_fit(100_000_000, 24 * gib), Some(1));
-        // 300 M: ~33.6 GiB in process 0 however many processes share it.
-        assert_eq!(processes_that_fit(300_000_000, 24 * gib), None);
-        assert_eq!(processes_that_fit(300_000_000, 36 * gib), Some(1));
-        // The whole population: process 0 alone needs ~158 GiB.
-        assert_eq!(processes_that_fit(1_411_800_000, 128 * gib), None);
-        assert!(processes_that_fit(1_411_800_000, 240 * gib).is_some());
+        assert_eq!(processes_that_fit(&of(100_000_000), 24 * gib, &[]), Some(1));
+        // 300 M: ~33.7 GiB in one process; spread, process 0 keeps ~17 GiB.
+        let n = processes_that_fit(&of(300_000_000), 24 * gib, &[]).unwrap();
+        assert!(n > 1, "{n}");
+        let e = Estimate::of(&of(300_000_000), n, &[]);
+        assert!(e.largest() <= 24 * gib);
+        assert!(Estimate::of(&of(300_000_000), n - 1, &[]).largest() > 24 * gib);
+        // The whole population: process 0 alone needs ~81 GiB, so no
+        // machine of 24 GiB will do, and a few of 128 GiB will.
+        let country = of(1_411_800_000);
+        assert_eq!(processes_that_fit(&country, 24 * gib, &[]), None);
+        let n = processes_that_fit(&country, 128 * gib, &[]).unwrap();
+        assert!((2..=4).contains(&n), "{n}");
     }
 }

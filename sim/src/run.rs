@@ -85,10 +85,23 @@ pub fn run_cluster(
     target: Option<&str>,
 ) -> anyhow::Result<Option<RunOutcome>> {
     if cluster.process != 0 {
+        let setup = load_rules(scenario)?;
         let mut world = World::build(scenario);
-        world.set_nat_policy(&load_rules(scenario)?.rules);
+        world.set_nat_policy(&setup.rules);
+        // With the in-process platform, this process holds its share of
+        // the provinces (`engine::hosting`).
+        let held = target.is_none().then(|| {
+            let holders = crate::engine::hosting::plan_for(scenario, &world, cluster.processes);
+            let held = crate::engine::hosting::held_provinces(
+                &world,
+                &holders,
+                cluster.process as u32,
+                |p| setup.province(p),
+            );
+            (holders, held)
+        });
         let world = Arc::new(world);
-        crate::engine::follow(scenario, world, cluster)?;
+        crate::engine::follow(scenario, world, cluster, held)?;
         return Ok(None);
     }
     run_on(
@@ -148,7 +161,7 @@ fn run_on(
     let world = Arc::new(world);
     let mut oracle = (!scenario.oracle.disabled).then(|| oracle_for(scenario, &world, rules));
     // An in-process platform is answered on the workers' own threads.
-    let workers = crate::engine::start(
+    let mut workers = crate::engine::start(
         scenario,
         world.clone(),
         cluster,
@@ -167,7 +180,8 @@ fn run_on(
             }
             None => None,
         };
-        let local = local_platform(&world, &setup, Some(pool.clone()), platform_faults);
+        let hosts = workers.take_host_link();
+        let local = local_platform(&world, &setup, Some(pool.clone()), platform_faults, hosts);
         let fault_effects = local.fault_effects();
         let inner = match remote {
             Some(client) => LocalOrRemote::Remote(client),
@@ -280,6 +294,20 @@ fn run_on(
         peak_rss_bytes: peak,
         rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
         phases: output.phases,
+        provinces_by_process: match (cluster.processes, target) {
+            (2.., None) => {
+                let holders = crate::engine::hosting::plan_for(scenario, &world, cluster.processes);
+                (0..cluster.processes as u32)
+                    .map(|q| {
+                        ProvinceId::all()
+                            .filter(|p| holders[p.index()] == q)
+                            .map(|p| p.key().to_string())
+                            .collect()
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        },
         ..crate::engine::report::performance(scenario, cluster, &output, citizens, wall_seconds)
     };
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
@@ -408,25 +436,36 @@ pub fn timing(scenario: &Scenario) -> Timing {
 
 /// The in-process platform of `setup`, its rounds on `pool`, each province
 /// and the hub sized for the world's population before anyone registers.
+/// Provinces that `hosts` says other processes hold are only stand-ins
+/// here, left empty.
 pub fn local_platform(
     world: &World,
     setup: &PlatformSetup,
     pool: Option<Arc<rayon::ThreadPool>>,
     faults: hcsim_adapters::faults::PlatformFaults,
+    hosts: Option<crate::engine::hosting::HostLink>,
 ) -> InProcess {
+    use hcsim_adapters::hosting::ProvinceHosts;
     let residents = province_citizens(world).map(|n| n as usize);
     let mut hub = setup.hub();
     hub.reserve(&residents);
-    InProcess::start_with_faults(
+    let remote = |p: ProvinceId| hosts.as_ref().is_some_and(|h| h.remote(p));
+    let local = InProcess::start_with_faults(
         pool,
         |p: ProvinceId| {
             let mut platform = setup.province(p);
-            platform.reserve(residents[p.index()]);
+            if !remote(p) {
+                platform.reserve(residents[p.index()]);
+            }
             platform
         },
         hub,
         faults,
-    )
+    );
+    match hosts {
+        Some(hosts) => local.with_hosts(Box::new(hosts)),
+        None => local,
+    }
 }
 
 /// One whole run of `scenario` on one thread with the in-process
@@ -440,7 +479,7 @@ pub fn run_on_one_thread(
     observer: &mut dyn crate::engine::observer::ExchangeObserver,
 ) -> Result<(EngineOutput, std::time::Duration), crate::engine::EngineError> {
     actix::System::new().block_on(async {
-        let local = local_platform(world, setup, None, Default::default());
+        let local = local_platform(world, setup, None, Default::default(), None);
         let mut platform = capacity_over(local, scenario, world);
         let registered = register_population(
             world,

@@ -79,10 +79,11 @@ fn bad_scenario_exits_nonzero_with_location() {
     );
 }
 
-/// The whole population cannot fit a 24 GiB machine however many processes
-/// share it (process 0 holds the platform for everyone): the run is
-/// refused before anything is built, naming the field and the figures, and
-/// nothing is written.
+/// The whole population cannot fit 24 GiB machines however many processes
+/// share it (process 0 holds the hub, the barrier and the oracle for
+/// everyone): the run is refused before anything is built, naming the
+/// field, the figures and how many larger machines would do, and nothing
+/// is written.
 #[test]
 fn the_whole_population_is_refused_by_the_memory_preflight() {
     let tmp = tempfile::tempdir().unwrap();
@@ -102,7 +103,8 @@ fn the_whole_population_is_refused_by_the_memory_preflight() {
             "1,409,770,000 citizens would need",
             "which has 24.0 GiB available",
             "no number of processes fits machines like this one",
-            "at least 159.1 GiB",
+            "at least 77.7 GiB",
+            "on machines of 128.0 GiB it needs 2 processes, one per machine",
             "1.4 GiB for the ~25.1 M people its cases send to mass testing",
         ] {
             assert!(stderr.contains(part), "missing {part:?} in:\n{stderr}");

@@ -48,6 +48,20 @@ fn smoke_summary_is_identical_over_processes_and_threads() {
     assert_eq!(perf["processes"], 2);
     assert_eq!(perf["workers"].as_array().unwrap().len(), 4);
     assert!(perf["bytes_between_processes"].as_u64().unwrap() > 0);
+    // The provinces were spread: each of the 31 on one process, and
+    // process 1 (without the hub) holding some, so the same summary.json
+    // came from provinces answering over the network.
+    let held = perf["provinces_by_process"].as_array().unwrap();
+    assert_eq!(held.len(), 2);
+    let mut all: Vec<&str> = held
+        .iter()
+        .flat_map(|p| p.as_array().unwrap())
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(!held[1].as_array().unwrap().is_empty(), "{held:?}");
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 31, "{held:?}");
 }
 
 /// `hcsim run SCENARIO` as process `process` of two listed in `hosts`.

@@ -164,6 +164,9 @@ fn member_args(args: &Args, i: usize, hostfile: &Path) -> Vec<String> {
         hostfile.display().to_string(),
         "--connect-timeout".into(),
         args.cluster.connect_timeout.to_string(),
+        // Whether the provinces are spread over the processes depends on it.
+        "--target".into(),
+        args.target.clone(),
     ]
 }
 
@@ -354,6 +357,19 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
         p.phases.oracle_waited,
         p.phases.driver
     );
+    if !p.provinces_by_process.is_empty() {
+        let held: Vec<String> = p
+            .provinces_by_process
+            .iter()
+            .enumerate()
+            .map(|(q, provinces)| format!("process {q} {}", provinces.len()))
+            .collect();
+        say!(
+            w,
+            "provinces       held by {} (process 0 also holds the hub)",
+            held.join(", ")
+        );
+    }
     if p.processes > 1 {
         say!(
             w,

@@ -19,6 +19,7 @@
 //! order.
 
 use super::barrier::{Deliveries, ShardBatch};
+use super::hosting::{Holding, Host, HostClient, HostLine, HostPlan};
 use super::message::ShardMsg;
 use super::placement::Placement;
 use super::shard::Shard;
@@ -52,6 +53,8 @@ pub struct EngineSpec {
     pub placement: Placement,
     /// Shards built and started ahead of the first tick (`prepare`).
     pub prepared: Prepared,
+    /// Provinces held by the processes other than 0 (`hosting.rs`).
+    pub hosting: Option<Arc<HostPlan>>,
 }
 
 /// Shards made ready before their worker runs, index = shard.
@@ -147,6 +150,9 @@ pub enum Call {
         /// When worker 0 asked: the wait until the barrier takes the call
         /// is how long the last tick's watchers held the next tick up.
         asked: Instant,
+        /// Worker 0's thread, woken once the answer is sent (it may be
+        /// waiting for work for the provinces held elsewhere meanwhile).
+        waker: std::thread::Thread,
     },
     /// The run is over: every shard's report and every worker's times.
     Finish {
@@ -185,12 +191,12 @@ enum Last {
     Seconds(WorkerSeconds),
 }
 
-type Handle<T> = InputHandle<u64, CapacityContainerBuilder<Vec<Wire<T>>>>;
+pub(super) type Handle<T> = InputHandle<u64, CapacityContainerBuilder<Vec<Wire<T>>>>;
 
 /// Records collected by one worker, with the tick they were sent at. A
 /// worker waiting at one stage keeps receiving what faster workers already
 /// send for the next, so records are taken by tick, never all at once.
-struct Mailbox<T>(Rc<RefCell<Vec<(u64, T)>>>);
+pub(super) struct Mailbox<T>(Rc<RefCell<Vec<(u64, T)>>>);
 
 impl<T> Mailbox<T> {
     fn take(&self, tick: u64) -> Vec<T> {
@@ -205,6 +211,20 @@ impl<T> Mailbox<T> {
             .partition(|(t, r)| *t == tick && of(r));
         *all = later;
         now.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// The records `of` picks, whatever their time.
+    pub(super) fn take_any(&self, of: impl Fn(&T) -> bool) -> Vec<T> {
+        let mut all = self.0.borrow_mut();
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|(_, r)| of(r));
+        *all = later;
+        now.into_iter().map(|(_, r)| r).collect()
+    }
+
+    pub(super) fn count_any(&self, of: impl Fn(&T) -> bool) -> usize {
+        self.0.borrow().iter().filter(|(_, r)| of(r)).count()
     }
 
     fn count(&self, tick: u64, of: impl Fn(&T) -> bool) -> usize {
@@ -272,19 +292,27 @@ const HELP_NAP: Duration = Duration::from_micros(50);
 /// the frontier has passed a tick), waiting as `idle` says, or until the run
 /// is aborted (a helping worker's peer may have died); returns the seconds
 /// spent waiting.
-fn gather(worker: &mut Worker, idle: Idle, abort: &AtomicBool, complete: impl Fn() -> bool) -> f64 {
+fn gather(
+    worker: &mut Worker,
+    idle: Idle,
+    abort: &AtomicBool,
+    complete: impl Fn() -> bool,
+    serve: &mut Holding,
+) -> f64 {
     let clock = Instant::now();
     let mut idle_since = clock;
     while !complete() {
         match idle {
             Idle::Park => {
                 worker.step_or_park(None);
+                serve.serve();
             }
             Idle::Help => {
                 if abort.load(Ordering::Relaxed) {
                     break;
                 }
                 worker.step();
+                serve.serve();
                 if complete() {
                     break;
                 }
@@ -312,6 +340,16 @@ pub trait BarrierPort {
         open: Option<u32>,
     ) -> Option<Deliveries>;
 
+    /// Like `step`, without waiting for the answer: `None` where the
+    /// barrier answers only in `step` (it runs on worker 0's own thread).
+    fn ask(
+        &mut self,
+        _close: Option<(u32, Vec<ShardBatch>)>,
+        _open: Option<u32>,
+    ) -> Option<Answer> {
+        None
+    }
+
     /// Runs worker 0's own shards' tick; a barrier at hand lets the last
     /// tick's watchers read it beside them.
     fn beside<R: Send>(&mut self, tick: impl FnOnce() -> R + Send) -> R {
@@ -334,6 +372,10 @@ impl BarrierPort for Line {
         call_barrier(&self.0, close, open)
     }
 
+    fn ask(&mut self, close: Option<(u32, Vec<ShardBatch>)>, open: Option<u32>) -> Option<Answer> {
+        ask_barrier(&self.0, close, open)
+    }
+
     fn finish(self, reports: Vec<ShardReport>, workers: Vec<WorkerSeconds>) {
         let _ = self.0.blocking_send(Call::Finish { reports, workers });
     }
@@ -345,16 +387,32 @@ fn call_barrier(
     close: Option<(u32, Vec<ShardBatch>)>,
     open: Option<u32>,
 ) -> Option<Deliveries> {
+    ask_barrier(line, close, open)?
+        .blocking_recv()
+        .ok()
+        .flatten()
+}
+
+/// Sends the barrier one step without waiting for its answer.
+fn ask_barrier(
+    line: &tokio::sync::mpsc::Sender<Call>,
+    close: Option<(u32, Vec<ShardBatch>)>,
+    open: Option<u32>,
+) -> Option<Answer> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     line.blocking_send(Call::Step {
         close,
         open,
         reply,
         asked: Instant::now(),
+        waker: std::thread::current(),
     })
     .ok()?;
-    answer.blocking_recv().ok().flatten()
+    Some(answer)
 }
+
+/// The barrier's answer to a step, when it comes.
+pub type Answer = tokio::sync::oneshot::Receiver<Option<Deliveries>>;
 
 /// A shard's messages to another: (destination, source, messages in the
 /// order they were emitted).
@@ -375,10 +433,11 @@ struct Lines {
 }
 
 impl Lines {
-    fn build(worker: &mut Worker) -> Lines {
+    fn build(worker: &mut Worker) -> (Lines, HostLine) {
         let (mut up_in, mut down_in, mut last_in) = (Handle::new(), Handle::new(), Handle::new());
+        let mut host_in = Handle::new();
         let last_probe = ProbeHandle::new();
-        let (up, down, last) = worker.dataflow::<u64, _, _>(|scope| {
+        let (up, down, last, host) = worker.dataflow::<u64, _, _>(|scope| {
             let up = mailbox(
                 &scope,
                 &mut up_in,
@@ -390,9 +449,12 @@ impl Lines {
             );
             let down = mailbox(&scope, &mut down_in, |d: &Down| d.to_worker as u64, None);
             let last = mailbox(&scope, &mut last_in, |_: &Last| 0, Some(&last_probe));
-            (up, down, last)
+            // A call is complete when its answers are counted in, not when
+            // a frontier passes.
+            let host = mailbox(&scope, &mut host_in, Host::to_worker, None);
+            (up, down, last, host)
         });
-        Lines {
+        let lines = Lines {
             up_in,
             down_in,
             last_in,
@@ -400,22 +462,23 @@ impl Lines {
             down,
             last,
             last_probe,
-        }
+        };
+        let host = HostLine::new(host_in, host);
+        (lines, host)
     }
 
-    /// Stage 1, on worker 0: the barrier's deliveries for `tick`, one record
-    /// for every worker, empty once the run has stopped so that no worker
-    /// waits in vain. Returns whether the run has stopped.
+    /// Stage 1, on worker 0: the barrier's deliveries (`answer`) for the
+    /// tick, one record for every worker, empty once the run has stopped
+    /// so that no worker waits in vain. Returns whether the run has
+    /// stopped.
     fn hand_down(
         &mut self,
-        port: &mut impl BarrierPort,
         placement: Placement,
-        close: Option<(u32, Vec<ShardBatch>)>,
-        tick: u32,
+        answer: Option<Deliveries>,
         mut stopped: bool,
     ) -> bool {
         let mut per_worker: Vec<Delivered> = vec![Vec::new(); placement.workers()];
-        match (!stopped).then(|| port.step(close, Some(tick))).flatten() {
+        match answer {
             Some(deliveries) => {
                 for (to, messages) in deliveries.into_iter().enumerate() {
                     if !messages.is_empty() {
@@ -556,11 +619,13 @@ fn run_shards(
 }
 
 /// One worker's whole run; worker 0 (of process 0) reaches the barrier
-/// through `port`, the others get `None`.
+/// through `port`, the others get `None`; `host` is worker 0's end of the
+/// barrier's line to the provinces held elsewhere, when there are any.
 pub fn run_worker<B: BarrierPort>(
     worker: &mut Worker,
     spec: &EngineSpec,
     mut port: Option<B>,
+    host: Option<HostClient>,
     abort: &AtomicBool,
     idle: Idle,
 ) {
@@ -578,7 +643,21 @@ pub fn run_worker<B: BarrierPort>(
             shard.prestart();
         }
     }
-    let mut lines = Lines::build(worker);
+    if let Some(host) = &host {
+        let _ = host.thread.set(std::thread::current());
+    }
+    let (mut lines, host_line) = Lines::build(worker);
+    let process = placement.process_of(index) as u32;
+    // Every other process's first worker answers worker 0's calls, holding
+    // provinces or not: one that was not given any answers that it does
+    // not hold them, rather than leaving worker 0 waiting.
+    let held = (process != 0 && placement.thread_of(index) == 0).then(|| {
+        spec.hosting
+            .as_ref()
+            .map(|plan| std::mem::take(&mut *lock(&plan.held)))
+            .unwrap_or_default()
+    });
+    let mut holding = Holding::new(host_line, held, process);
     // On the pool, another worker may take some of this one's shards.
     let parallel = idle == Idle::Help;
     let mut seconds = WorkerSeconds {
@@ -588,14 +667,29 @@ pub fn run_worker<B: BarrierPort>(
     // Worker 0: the last tick's batches, for the barrier's next call.
     let mut pending: Option<(u32, Vec<ShardBatch>)> = None;
     let mut stopped = false;
+    let threads = placement.threads;
     for tick in 0..spec.ticks {
         let t = tick as u64;
         stopped |= abort.load(Ordering::Relaxed);
         if let Some(port) = &mut port {
-            stopped = lines.hand_down(port, placement, pending.take(), tick, stopped);
+            let close = pending.take();
+            let answer = match (&host, stopped) {
+                (_, true) => None,
+                (Some(client), false) => port
+                    .ask(close, Some(tick))
+                    .and_then(|a| holding.wait(worker, client, a, threads, abort)),
+                (None, false) => port.step(close, Some(tick)),
+            };
+            stopped = lines.hand_down(placement, answer, stopped);
         }
         lines.down_in.advance_to(t + 1);
-        seconds.waiting += gather(worker, idle, abort, || lines.down.count(t, |_| true) >= 1);
+        seconds.waiting += gather(
+            worker,
+            idle,
+            abort,
+            || lines.down.count(t, |_| true) >= 1,
+            &mut holding,
+        );
 
         let (from_shards, delivered) = lines.inboxes(t);
         let (batches, outgoing) = if stopped {
@@ -618,9 +712,13 @@ pub fn run_worker<B: BarrierPort>(
 
         lines.send_up(outgoing, batches);
         lines.up_in.advance_to(t + 1);
-        seconds.waiting += gather(worker, idle, abort, || {
-            lines.up_complete(t, workers, index == 0)
-        });
+        seconds.waiting += gather(
+            worker,
+            idle,
+            abort,
+            || lines.up_complete(t, workers, index == 0),
+            &mut holding,
+        );
         if port.is_some() {
             pending = Some((tick, lines.take_batches(t)));
         }
@@ -629,20 +727,41 @@ pub fn run_worker<B: BarrierPort>(
     // The last tick's requests still get their answers (and the observers
     // see them), though no shard runs again.
     if let (Some(port), false) = (&mut port, stopped) {
-        stopped = port.step(pending.take(), None).is_none();
+        let answer = match &host {
+            Some(client) => port
+                .ask(pending.take(), None)
+                .and_then(|a| holding.wait(worker, client, a, threads, abort)),
+            None => port.step(pending.take(), None),
+        };
+        stopped = answer.is_none();
     }
     if placement.thread_of(index) == 0 {
         seconds.process_bytes_sent = super::wire::bytes_sent();
     }
     let t = spec.ticks as u64;
-    let reports = finish(worker, &mut lines, &shards, seconds, t, idle, abort);
+    let reports = finish(
+        worker,
+        &mut lines,
+        &shards,
+        seconds,
+        t,
+        idle,
+        abort,
+        &mut holding,
+    );
     if let (Some(port), false, Some((reports, workers))) = (port, stopped, reports) {
         port.finish(reports, workers);
+    }
+    match &host {
+        Some(client) => holding.serve_link(worker, client, placement, abort),
+        None if index == 0 => holding.bye(placement),
+        None => holding.serve_until_over(worker),
     }
 }
 
 /// Every shard's report and every worker's times, gathered on worker 0
 /// (`None` elsewhere) once the frontier has passed the last tick.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     worker: &mut Worker,
     lines: &mut Lines,
@@ -651,6 +770,7 @@ fn finish(
     t: u64,
     idle: Idle,
     abort: &AtomicBool,
+    holding: &mut Holding,
 ) -> Option<(Vec<ShardReport>, Vec<WorkerSeconds>)> {
     lines.last_in.advance_to(t);
     for shard in shards {
@@ -663,9 +783,13 @@ fn finish(
     }
     lines.last_in.send(Wire(Last::Seconds(seconds)));
     lines.last_in.advance_to(t + 1);
-    gather(worker, idle, abort, || {
-        !lines.last_probe.less_than(&(t + 1))
-    });
+    gather(
+        worker,
+        idle,
+        abort,
+        || !lines.last_probe.less_than(&(t + 1)),
+        holding,
+    );
     if worker.index() != 0 {
         return None;
     }

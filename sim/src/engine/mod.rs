@@ -11,6 +11,7 @@
 //! - `barrier.rs`: the platform side of the barrier (authority, surges,
 //!   retries, degrade, faults, the platform, the oracle, observers);
 //! - `placement.rs`: which worker hosts which shard;
+//! - `hosting.rs`: the provinces held by processes other than 0;
 //! - `wire.rs`: how records cross a process boundary;
 //! - `shard.rs`, `wheel.rs`, `message.rs`: a shard's tick, its timers, and
 //!   what crosses shard boundaries;
@@ -18,6 +19,7 @@
 
 pub mod barrier;
 pub mod dataflow;
+pub mod hosting;
 pub mod message;
 pub mod observer;
 pub mod placement;
@@ -149,7 +151,12 @@ pub fn connected() -> bool {
     CONNECTED.load(Ordering::Relaxed)
 }
 
-fn engine_spec(scenario: &Scenario, world: Arc<World>, cluster: &Cluster) -> Arc<EngineSpec> {
+fn engine_spec(
+    scenario: &Scenario,
+    world: Arc<World>,
+    cluster: &Cluster,
+    hosting: Option<Arc<hosting::HostPlan>>,
+) -> Arc<EngineSpec> {
     Arc::new(EngineSpec {
         world,
         behaviour: scenario.behaviour.clone(),
@@ -163,45 +170,64 @@ fn engine_spec(scenario: &Scenario, world: Arc<World>, cluster: &Cluster) -> Arc
             processes: cluster.processes,
         },
         prepared: dataflow::Prepared::new(scenario.shards),
+        hosting,
     })
 }
 
 /// Starts this process's workers on threads of their own; worker 0 (in
 /// process 0) talks to the barrier through `line`.
 fn start_workers(
-    scenario: &Scenario,
-    world: Arc<World>,
+    spec: Arc<EngineSpec>,
     cluster: &Cluster,
     line: BarrierLine,
+    host: Option<hosting::HostClient>,
     abort: Arc<AtomicBool>,
 ) -> Result<timely::communication::WorkerGuards<()>, EngineError> {
-    let spec = engine_spec(scenario, world, cluster);
+    let host = Mutex::new(host);
     CONNECTING.store(true, Ordering::Relaxed);
     let guards = timely::execute(cluster.timely_config(), move |worker| {
         let port = (worker.index() == 0)
             .then(|| line.lock().unwrap_or_else(|e| e.into_inner()).take())
             .flatten()
             .map(Line);
-        dataflow::run_worker(worker, &spec, port, &abort, Idle::Park)
+        let host = (worker.index() == 0)
+            .then(|| dataflow::lock(&host).take())
+            .flatten();
+        dataflow::run_worker(worker, &spec, port, host, &abort, Idle::Park)
     })
     .map_err(EngineError::Start)?;
     CONNECTED.store(true, Ordering::Relaxed);
     Ok(guards)
 }
 
-/// A process other than 0 of a cluster: hosts its share of the shards and
-/// returns when the run is over.
+/// A process other than 0 of a cluster: hosts its share of the shards,
+/// and of the provinces when `held` gives their platforms (see
+/// `hosting.rs`), and returns when the run is over.
 pub fn follow(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
+    held: Option<(
+        hosting::Holders,
+        Vec<(
+            hcsim_platform::ProvinceId,
+            hcsim_platform::province::ProvincePlatform,
+        )>,
+    )>,
 ) -> Result<(), EngineError> {
     let line: BarrierLine = Arc::new(Mutex::new(None));
+    let hosting = held.map(|(holders, held)| {
+        Arc::new(hosting::HostPlan {
+            holders,
+            held: Mutex::new(held),
+        })
+    });
+    let spec = engine_spec(scenario, world, cluster, hosting);
     join(start_workers(
-        scenario,
-        world,
+        spec,
         cluster,
         line,
+        None,
         Arc::new(AtomicBool::new(false)),
     )?)
 }
@@ -227,6 +253,23 @@ pub struct Threaded {
     rx: tokio::sync::mpsc::Receiver<Call>,
     abort: Arc<AtomicBool>,
     guards: timely::communication::WorkerGuards<()>,
+    /// The barrier's line to the provinces held by other processes, for
+    /// the platform (`take_host_link`), and where the workers are left to
+    /// be joined when that line is dropped.
+    host_link: Option<hosting::HostLink>,
+    joined_by_link: Option<hosting::Guards>,
+}
+
+impl Started {
+    /// The line to the provinces held by other processes, when the run
+    /// spreads them (`hosting.rs`): the in-process platform sends their
+    /// work through it.
+    pub fn take_host_link(&mut self) -> Option<hosting::HostLink> {
+        match self {
+            Started::Threads(t) => t.host_link.take(),
+            Started::Pooled(_) => None,
+        }
+    }
 }
 
 /// Starts process 0's workers on the scenario's shards (see `Started`):
@@ -240,7 +283,12 @@ pub fn start(
     cluster: &Cluster,
     pool: Option<Arc<rayon::ThreadPool>>,
 ) -> Result<Started, EngineError> {
-    if let Some(pool) = pool.filter(|pool| pool.current_num_threads() > 1) {
+    // Over several processes with the in-process platform, the provinces
+    // are spread over them (`hosting.rs`); worker 0 then passes the
+    // barrier's work to them, from a thread of its own.
+    let holders = (cluster.processes > 1 && pool.is_some())
+        .then(|| hosting::plan_for(scenario, &world, cluster.processes));
+    if let Some(pool) = pool.filter(|pool| pool.current_num_threads() > 1 && holders.is_none()) {
         let config = cluster.timely_config();
         CONNECTING.store(true, Ordering::Relaxed);
         let (builders, others) = config
@@ -255,7 +303,7 @@ pub fn start(
                 pool.current_num_threads()
             )));
         }
-        let spec = engine_spec(scenario, world, cluster);
+        let spec = engine_spec(scenario, world, cluster, None);
         let preparing = prepare_beside(spec.clone(), cluster.process);
         return Ok(Started::Pooled(pooled::Pooled {
             builders: builders.into_iter().map(|b| Mutex::new(Some(b))).collect(),
@@ -269,8 +317,29 @@ pub fn start(
     let (tx, rx) = tokio::sync::mpsc::channel::<Call>(1);
     let line: BarrierLine = Arc::new(Mutex::new(Some(tx)));
     let abort = Arc::new(AtomicBool::new(false));
-    let guards = start_workers(scenario, world, cluster, line, abort.clone())?;
-    Ok(Started::Threads(Threaded { rx, abort, guards }))
+    let (host_link, client) = match holders {
+        Some(holders) => {
+            let (link, client) = hosting::link(holders);
+            (Some(link), Some(client))
+        }
+        None => (None, None),
+    };
+    let hosting = holders.map(|holders| {
+        Arc::new(hosting::HostPlan {
+            holders,
+            held: Mutex::new(Vec::new()),
+        })
+    });
+    let joined_by_link = host_link.as_ref().map(|l| l.guards.clone());
+    let spec = engine_spec(scenario, world, cluster, hosting);
+    let guards = start_workers(spec, cluster, line, client, abort.clone())?;
+    Ok(Started::Threads(Threaded {
+        rx,
+        abort,
+        guards,
+        host_link,
+        joined_by_link,
+    }))
 }
 
 /// Builds and starts this process's shards on a thread of the lowest
@@ -310,6 +379,8 @@ pub async fn drive<P: Platform + Send>(
         mut rx,
         abort,
         guards,
+        host_link: _,
+        joined_by_link,
     } = match workers {
         Started::Threads(threads) => threads,
         Started::Pooled(pooled) if platform.in_process() => {
@@ -340,6 +411,7 @@ pub async fn drive<P: Platform + Send>(
                     open,
                     reply,
                     asked,
+                    waker,
                 } => {
                     // The first call waited for registration: setup's time.
                     if close.is_some() {
@@ -362,6 +434,7 @@ pub async fn drive<P: Platform + Send>(
                     .await;
                     let failed = step.is_err();
                     let _ = reply.send((!failed).then_some(out));
+                    waker.unpark();
                     step?;
                     // Beside the shards' next tick.
                     barrier.watch_pending();
@@ -378,7 +451,16 @@ pub async fn drive<P: Platform + Send>(
         abort.store(true, Ordering::Relaxed);
     }
     drop(rx);
-    let joined = join(guards);
+    // With provinces held elsewhere, worker 0 passes on the platform's
+    // calls until the platform is dropped (the census at the end, the
+    // oracle's audit), and the link joins the workers then.
+    let joined = match joined_by_link {
+        Some(slot) => {
+            *dataflow::lock(&slot) = Some(guards);
+            Ok(())
+        }
+        None => join(guards),
+    };
     let (reports, workers) = served?;
     joined?;
     let loop_seconds = started.elapsed().as_secs_f64();

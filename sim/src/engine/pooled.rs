@@ -155,7 +155,14 @@ pub(super) async fn drive<P: Platform + Send>(
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut worker = Worker::new(config.clone(), build(builder), Some(Instant::now()));
             let mut inline = (worker.index() == 0).then(|| lock(&port).take()).flatten();
-            run_worker(&mut worker, &spec, inline.as_mut(), &abort, Idle::Help);
+            run_worker(
+                &mut worker,
+                &spec,
+                inline.as_mut(),
+                None,
+                &abort,
+                Idle::Help,
+            );
             if let Some(inline) = inline {
                 *lock(&port) = Some(inline);
             }
