@@ -613,6 +613,9 @@ pub struct WorkerPhases {
     pub shards: Vec<u32>,
     pub agents_seconds: f64,
     pub waiting_seconds: f64,
+    /// Serving the provinces its process holds, out of its waiting.
+    #[serde(default)]
+    pub provinces_seconds: f64,
 }
 
 /// Wall time of the tick loop by phase: agents (shard actors, in

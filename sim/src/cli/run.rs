@@ -364,10 +364,16 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
             .enumerate()
             .map(|(q, provinces)| format!("process {q} {}", provinces.len()))
             .collect();
+        let serving = p
+            .workers
+            .iter()
+            .map(|w| w.provinces_seconds)
+            .fold(0.0, f64::max);
         say!(
             w,
-            "provinces       held by {} (process 0 also holds the hub)",
-            held.join(", ")
+            "provinces       held by {} (process 0 also holds the hub)   serving them {:.2} s (busiest holder, out of its waiting)",
+            held.join(", "),
+            serving
         );
     }
     if p.processes > 1 {

@@ -132,6 +132,10 @@ pub struct WorkerSeconds {
     pub agents: f64,
     /// Waiting for the other workers and the barrier.
     pub waiting: f64,
+    /// Serving the provinces its process holds, while it waited (the first
+    /// worker of a process other than 0 when they are spread).
+    #[serde(default)]
+    pub provinces: f64,
     /// Bytes this worker's process had sent to other processes by the end
     /// (reported by each process's first worker only).
     pub process_bytes_sent: u64,
@@ -738,6 +742,10 @@ pub fn run_worker<B: BarrierPort>(
     if placement.thread_of(index) == 0 {
         seconds.process_bytes_sent = super::wire::bytes_sent();
     }
+    // Serving happened inside the waits; the census at the end and the
+    // oracle's audit, served after these figures are sent, are not counted.
+    seconds.provinces = holding.served;
+    seconds.waiting = (seconds.waiting - holding.served).max(0.0);
     let t = spec.ticks as u64;
     let reports = finish(
         worker,

@@ -316,6 +316,8 @@ pub(super) struct Holding {
     calls: u64,
     /// Worker 0 has said the run is over.
     over: bool,
+    /// Seconds spent serving the held provinces' work.
+    pub(super) served: f64,
 }
 
 impl Holding {
@@ -330,6 +332,7 @@ impl Holding {
             process,
             calls: 0,
             over: false,
+            served: 0.0,
         }
     }
 
@@ -346,9 +349,11 @@ impl Holding {
         if records.is_empty() {
             return;
         }
+        let clock = std::time::Instant::now();
         let (answers, over) = serve_all(held, records, self.process);
         self.line.send(answers);
         self.over |= over;
+        self.served += clock.elapsed().as_secs_f64();
     }
 
     /// Worker 0: sends one call of the barrier to the holding processes and

@@ -28,6 +28,7 @@ pub fn performance(
             shards: placement.shards_of(w.worker as usize).collect(),
             agents_seconds: w.agents,
             waiting_seconds: w.waiting,
+            provinces_seconds: w.provinces,
         })
         .collect();
     let n = workers.len().max(1) as f64;
