@@ -75,13 +75,7 @@ pub fn serve(platform: &mut ProvincePlatform, work: HostWork) -> HostDone {
                 outcomes: result
                     .outcomes
                     .into_iter()
-                    .map(|(i, o)| {
-                        let o = match o {
-                            Outcome::Done(r) => WireOutcome::Done(r),
-                            Outcome::NeedsHub(q) => WireOutcome::NeedsHub(q),
-                        };
-                        (i, o)
-                    })
+                    .map(|(i, o)| (i, o.into()))
                     .collect(),
                 publications: result.publications,
             }
@@ -125,6 +119,15 @@ impl From<WireOutcome> for Outcome {
         match o {
             WireOutcome::Done(r) => Outcome::Done(r),
             WireOutcome::NeedsHub(q) => Outcome::NeedsHub(q),
+        }
+    }
+}
+
+impl From<Outcome> for WireOutcome {
+    fn from(o: Outcome) -> WireOutcome {
+        match o {
+            Outcome::Done(r) => WireOutcome::Done(r),
+            Outcome::NeedsHub(q) => WireOutcome::NeedsHub(q),
         }
     }
 }

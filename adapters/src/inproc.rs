@@ -6,6 +6,8 @@
 //! does), and their results are gathered in province order, so the answers
 //! do not depend on the pool's size. Platform faults (`faults.rs`) are
 //! injected here: hub links per round, crashes and restarts between rounds.
+//! Provinces held by other processes of a run (`hosting.rs`) are sent
+//! their batches instead, and answer in the same order.
 
 use crate::faults::{Event, FaultEffects, FaultState, PlatformFaults};
 use crate::hosting::{mismatch, HostDone, HostWork, ProvinceHosts};
@@ -522,16 +524,15 @@ impl Platform for InProcess {
     }
 
     async fn census(&mut self, now: Minute) -> Result<ColorCensus, PortError> {
-        let mut asked: Vec<Vec<()>> = ProvinceId::all()
-            .map(|p| {
-                if self.is_remote(p) {
-                    vec![()]
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let remote = self.send_remote(&mut asked, |_| HostWork::Census { now })?;
+        let remote: Vec<ProvinceId> = ProvinceId::all().filter(|&p| self.is_remote(p)).collect();
+        if let (Some(hosts), false) = (self.hosts.as_mut(), remote.is_empty()) {
+            hosts.send(
+                remote
+                    .iter()
+                    .map(|&p| (p, HostWork::Census { now }))
+                    .collect(),
+            )?;
+        }
         let census = |p: &ProvincePlatform| p.census(now);
         let mut counts: ColorCensus = match &self.pool {
             Some(pool) => pool.install(|| self.provinces.par_iter().map(census).collect()),

@@ -446,7 +446,7 @@ pub fn local_platform(
     hosts: Option<crate::engine::hosting::HostLink>,
 ) -> InProcess {
     use hcsim_adapters::hosting::ProvinceHosts;
-    let residents = province_citizens(world).map(|n| n as usize);
+    let residents = world.province_citizens().map(|n| n as usize);
     let mut hub = setup.hub();
     hub.reserve(&residents);
     let remote = |p: ProvinceId| hosts.as_ref().is_some_and(|h| h.remote(p));
@@ -523,19 +523,9 @@ pub fn capacity_over<P: hcsim_adapters::Platform>(
         inner,
         &scenario.capacity,
         timing(scenario),
-        &province_citizens(world),
+        &world.province_citizens(),
     )
     .reporting(&scenario.provinces)
-}
-
-/// Simulated citizens per province (index = `ProvinceId`).
-pub fn province_citizens(world: &World) -> [u64; PROVINCE_COUNT] {
-    std::array::from_fn(|p| {
-        world.geography.province_counties[p]
-            .clone()
-            .map(|c| world.county_people[c as usize].len() as u64)
-            .sum()
-    })
 }
 
 fn summarize(

@@ -209,34 +209,33 @@ impl<T> Mailbox<T> {
 
     /// The records of `tick` that `of` picks; the others stay.
     fn take_if(&self, tick: u64, of: impl Fn(&T) -> bool) -> Vec<T> {
-        let mut all = self.0.borrow_mut();
-        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
-            .into_iter()
-            .partition(|(t, r)| *t == tick && of(r));
-        *all = later;
-        now.into_iter().map(|(_, r)| r).collect()
+        self.take_where(|t, r| t == tick && of(r))
     }
 
     /// The records `of` picks, whatever their time.
     pub(super) fn take_any(&self, of: impl Fn(&T) -> bool) -> Vec<T> {
+        self.take_where(|_, r| of(r))
+    }
+
+    fn take_where(&self, keep: impl Fn(u64, &T) -> bool) -> Vec<T> {
         let mut all = self.0.borrow_mut();
         let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
             .into_iter()
-            .partition(|(_, r)| of(r));
+            .partition(|(t, r)| keep(*t, r));
         *all = later;
         now.into_iter().map(|(_, r)| r).collect()
     }
 
-    pub(super) fn count_any(&self, of: impl Fn(&T) -> bool) -> usize {
-        self.0.borrow().iter().filter(|(_, r)| of(r)).count()
+    fn count(&self, tick: u64, of: impl Fn(&T) -> bool) -> usize {
+        self.count_where(|t, r| t == tick && of(r))
     }
 
-    fn count(&self, tick: u64, of: impl Fn(&T) -> bool) -> usize {
-        self.0
-            .borrow()
-            .iter()
-            .filter(|(t, r)| *t == tick && of(r))
-            .count()
+    pub(super) fn count_any(&self, of: impl Fn(&T) -> bool) -> usize {
+        self.count_where(|_, r| of(r))
+    }
+
+    fn count_where(&self, keep: impl Fn(u64, &T) -> bool) -> usize {
+        self.0.borrow().iter().filter(|(t, r)| keep(*t, r)).count()
     }
 }
 

@@ -67,7 +67,7 @@ pub fn holders(residents: &[u64; PROVINCE_COUNT], processes: usize, pinned: &[bo
 pub fn plan_for(scenario: &crate::scenario::Scenario, world: &World, processes: usize) -> Holders {
     let faults = crate::fault::platform_faults(&scenario.faults);
     let pinned: Vec<bool> = ProvinceId::all().map(|p| faults.crashes_in(p)).collect();
-    holders(&crate::run::province_citizens(world), processes, &pinned)
+    holders(&world.province_citizens(), processes, &pinned)
 }
 
 /// What every process knows of the provinces' placement, and the
@@ -478,7 +478,7 @@ pub fn held_provinces(
     process: u32,
     mut make: impl FnMut(ProvinceId) -> ProvincePlatform,
 ) -> Vec<(ProvinceId, ProvincePlatform)> {
-    let residents = crate::run::province_citizens(world);
+    let residents = world.province_citizens();
     ProvinceId::all()
         .filter(|p| holders[p.index()] == process)
         .map(|p| {

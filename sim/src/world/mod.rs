@@ -228,6 +228,16 @@ impl World {
         self.people.len() as u32
     }
 
+    /// Simulated citizens per province (index = `ProvinceId`).
+    pub fn province_citizens(&self) -> [u64; hcsim_platform::PROVINCE_COUNT] {
+        std::array::from_fn(|p| {
+            self.geography.province_counties[p]
+                .clone()
+                .map(|c| self.county_people[c as usize].len() as u64)
+                .sum()
+        })
+    }
+
     pub fn shard_of_citizen(&self, id: u32) -> u32 {
         self.county_shard[self.people[id as usize].county as usize]
     }
