@@ -90,16 +90,18 @@ pub fn run_cluster(
         world.set_nat_policy(&setup.rules);
         // With the in-process platform, this process holds its share of
         // the provinces (`engine::hosting`).
-        let held = target.is_none().then(|| {
-            let holders = crate::engine::hosting::plan_for(scenario, &world, cluster.processes);
-            let held = crate::engine::hosting::held_provinces(
-                &world,
-                &holders,
-                cluster.process as u32,
-                |p| setup.province(p),
-            );
-            (holders, held)
-        });
+        let held = match target {
+            None => {
+                let holders = crate::engine::hosting::plan_for(scenario, &world, cluster.processes);
+                crate::engine::hosting::held_provinces(
+                    &world,
+                    &holders,
+                    cluster.process as u32,
+                    |p| setup.province(p),
+                )
+            }
+            Some(_) => Vec::new(),
+        };
         let world = Arc::new(world);
         crate::engine::follow(scenario, world, cluster, held)?;
         return Ok(None);

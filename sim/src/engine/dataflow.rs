@@ -19,7 +19,7 @@
 //! order.
 
 use super::barrier::{Deliveries, ShardBatch};
-use super::hosting::{Holding, Host, HostClient, HostLine, HostPlan};
+use super::hosting::{Held, Holding, Host, HostClient, HostLine};
 use super::message::ShardMsg;
 use super::placement::Placement;
 use super::shard::Shard;
@@ -53,8 +53,9 @@ pub struct EngineSpec {
     pub placement: Placement,
     /// Shards built and started ahead of the first tick (`prepare`).
     pub prepared: Prepared,
-    /// Provinces held by the processes other than 0 (`hosting.rs`).
-    pub hosting: Option<Arc<HostPlan>>,
+    /// The provinces this process holds, if it is not process 0 and the
+    /// run spreads them (`hosting.rs`).
+    pub held: Held,
 }
 
 /// Shards made ready before their worker runs, index = shard.
@@ -654,12 +655,8 @@ pub fn run_worker<B: BarrierPort>(
     // Every other process's first worker answers worker 0's calls, holding
     // provinces or not: one that was not given any answers that it does
     // not hold them, rather than leaving worker 0 waiting.
-    let held = (process != 0 && placement.thread_of(index) == 0).then(|| {
-        spec.hosting
-            .as_ref()
-            .map(|plan| std::mem::take(&mut *lock(&plan.held)))
-            .unwrap_or_default()
-    });
+    let held = (process != 0 && placement.thread_of(index) == 0)
+        .then(|| std::mem::take(&mut *lock(&spec.held)));
     let mut holding = Holding::new(host_line, held, process);
     // On the pool, another worker may take some of this one's shards.
     let parallel = idle == Idle::Help;

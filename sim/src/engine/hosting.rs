@@ -70,12 +70,9 @@ pub fn plan_for(scenario: &crate::scenario::Scenario, world: &World, processes: 
     holders(&world.province_citizens(), processes, &pinned)
 }
 
-/// What every process knows of the provinces' placement, and the
-/// platforms of the provinces this process holds (processes other than 0).
-pub struct HostPlan {
-    pub holders: Holders,
-    pub held: Mutex<Vec<(ProvinceId, ProvincePlatform)>>,
-}
+/// The platforms of the provinces a process other than 0 holds, for its
+/// first worker to take.
+pub type Held = Mutex<Vec<(ProvinceId, ProvincePlatform)>>;
 
 /// Records between worker 0 and the processes holding provinces.
 #[derive(Clone, Debug, Serialize, Deserialize)]

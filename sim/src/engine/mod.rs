@@ -155,7 +155,10 @@ fn engine_spec(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
-    hosting: Option<Arc<hosting::HostPlan>>,
+    held: Vec<(
+        hcsim_platform::ProvinceId,
+        hcsim_platform::province::ProvincePlatform,
+    )>,
 ) -> Arc<EngineSpec> {
     Arc::new(EngineSpec {
         world,
@@ -170,7 +173,7 @@ fn engine_spec(
             processes: cluster.processes,
         },
         prepared: dataflow::Prepared::new(scenario.shards),
-        hosting,
+        held: Mutex::new(held),
     })
 }
 
@@ -201,28 +204,19 @@ fn start_workers(
 }
 
 /// A process other than 0 of a cluster: hosts its share of the shards,
-/// and of the provinces when `held` gives their platforms (see
-/// `hosting.rs`), and returns when the run is over.
+/// and the provinces `held` gives the platforms of (`hosting.rs`; none
+/// when the run does not spread them), and returns when the run is over.
 pub fn follow(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
-    held: Option<(
-        hosting::Holders,
-        Vec<(
-            hcsim_platform::ProvinceId,
-            hcsim_platform::province::ProvincePlatform,
-        )>,
+    held: Vec<(
+        hcsim_platform::ProvinceId,
+        hcsim_platform::province::ProvincePlatform,
     )>,
 ) -> Result<(), EngineError> {
     let line: BarrierLine = Arc::new(Mutex::new(None));
-    let hosting = held.map(|(holders, held)| {
-        Arc::new(hosting::HostPlan {
-            holders,
-            held: Mutex::new(held),
-        })
-    });
-    let spec = engine_spec(scenario, world, cluster, hosting);
+    let spec = engine_spec(scenario, world, cluster, held);
     join(start_workers(
         spec,
         cluster,
@@ -303,7 +297,7 @@ pub fn start(
                 pool.current_num_threads()
             )));
         }
-        let spec = engine_spec(scenario, world, cluster, None);
+        let spec = engine_spec(scenario, world, cluster, Vec::new());
         let preparing = prepare_beside(spec.clone(), cluster.process);
         return Ok(Started::Pooled(pooled::Pooled {
             builders: builders.into_iter().map(|b| Mutex::new(Some(b))).collect(),
@@ -324,14 +318,8 @@ pub fn start(
         }
         None => (None, None),
     };
-    let hosting = holders.map(|holders| {
-        Arc::new(hosting::HostPlan {
-            holders,
-            held: Mutex::new(Vec::new()),
-        })
-    });
     let joined_by_link = host_link.as_ref().map(|l| l.guards.clone());
-    let spec = engine_spec(scenario, world, cluster, hosting);
+    let spec = engine_spec(scenario, world, cluster, Vec::new());
     let guards = start_workers(spec, cluster, line, client, abort.clone())?;
     Ok(Started::Threads(Threaded {
         rx,
