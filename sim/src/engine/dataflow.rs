@@ -391,10 +391,14 @@ fn call_barrier(
     close: Option<(u32, Vec<ShardBatch>)>,
     open: Option<u32>,
 ) -> Option<Deliveries> {
-    ask_barrier(line, close, open)?
-        .blocking_recv()
-        .ok()
-        .flatten()
+    let mut answer = ask_barrier(line, close, open)?;
+    loop {
+        if let Some(deliveries) = answer.poll() {
+            return deliveries;
+        }
+        // The barrier wakes this thread when it answers.
+        std::thread::park_timeout(Duration::from_millis(10));
+    }
 }
 
 /// Sends the barrier one step without waiting for its answer.
@@ -412,11 +416,33 @@ fn ask_barrier(
         waker: std::thread::current(),
     })
     .ok()?;
-    Some(answer)
+    Some(Answer {
+        reply: answer,
+        line: line.clone(),
+    })
 }
 
 /// The barrier's answer to a step, when it comes.
-pub type Answer = tokio::sync::oneshot::Receiver<Option<Deliveries>>;
+pub struct Answer {
+    reply: tokio::sync::oneshot::Receiver<Option<Deliveries>>,
+    line: tokio::sync::mpsc::Sender<Call>,
+}
+
+impl Answer {
+    /// The answer once it has come, `Some(None)` when none will: the
+    /// barrier stopped, or the line closed (a run that ended before its
+    /// barrier started; a step sent as the line closed may be left in it,
+    /// so its reply would never be dropped).
+    pub fn poll(&mut self) -> Option<Option<Deliveries>> {
+        use tokio::sync::oneshot::error::TryRecvError;
+        match self.reply.try_recv() {
+            Ok(deliveries) => Some(deliveries),
+            Err(TryRecvError::Closed) => Some(None),
+            Err(TryRecvError::Empty) if self.line.is_closed() => Some(None),
+            Err(TryRecvError::Empty) => None,
+        }
+    }
+}
 
 /// A shard's messages to another: (destination, source, messages in the
 /// order they were emitted).

@@ -404,12 +404,9 @@ impl Holding {
         threads: usize,
         abort: &AtomicBool,
     ) -> Option<Deliveries> {
-        use tokio::sync::oneshot::error::TryRecvError;
         loop {
-            match answer.try_recv() {
-                Ok(deliveries) => return deliveries,
-                Err(TryRecvError::Closed) => return None,
-                Err(TryRecvError::Empty) => {}
+            if let Some(deliveries) = answer.poll() {
+                return deliveries;
             }
             if let Ok(request) = client.from.try_recv() {
                 let answers = self.call(worker, request, threads, abort);
