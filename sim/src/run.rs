@@ -171,6 +171,8 @@ fn run_on(
     )?;
     let mut setup_seconds = wall.elapsed().as_secs_f64();
 
+    // Where the provinces were held, when the run spreads them.
+    let mut provinces_by_process = Vec::new();
     let mut progress = crate::progress::Progress::new(opts.progress, scenario.ticks());
     let output = actix::System::new().block_on(async {
         // A remote platform starts empty, or the run is refused before it
@@ -183,6 +185,10 @@ fn run_on(
             None => None,
         };
         let hosts = workers.take_host_link();
+        provinces_by_process = hosts
+            .as_ref()
+            .map(|h| h.by_process(cluster.processes))
+            .unwrap_or_default();
         let local = local_platform(&world, &setup, Some(pool.clone()), platform_faults, hosts);
         let fault_effects = local.fault_effects();
         let inner = match remote {
@@ -296,20 +302,7 @@ fn run_on(
         peak_rss_bytes: peak,
         rss_bytes_per_citizen: peak.saturating_sub(rss_before) as f64 / citizens.max(1) as f64,
         phases: output.phases,
-        provinces_by_process: match (cluster.processes, target) {
-            (2.., None) => {
-                let holders = crate::engine::hosting::plan_for(scenario, &world, cluster.processes);
-                (0..cluster.processes as u32)
-                    .map(|q| {
-                        ProvinceId::all()
-                            .filter(|p| holders[p.index()] == q)
-                            .map(|p| p.key().to_string())
-                            .collect()
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        },
+        provinces_by_process,
         ..crate::engine::report::performance(scenario, cluster, &output, citizens, wall_seconds)
     };
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());

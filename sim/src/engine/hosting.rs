@@ -70,9 +70,12 @@ pub fn plan_for(scenario: &crate::scenario::Scenario, world: &World, processes: 
     holders(&world.province_citizens(), processes, &pinned)
 }
 
+/// Provinces' platforms, each with its province.
+pub type Provinces = Vec<(ProvinceId, ProvincePlatform)>;
+
 /// The platforms of the provinces a process other than 0 holds, for its
 /// first worker to take.
-pub type Held = Mutex<Vec<(ProvinceId, ProvincePlatform)>>;
+pub type Held = Mutex<Provinces>;
 
 /// Records between worker 0 and the processes holding provinces.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -156,6 +159,18 @@ pub fn link(holders: Holders) -> (HostLink, HostClient) {
 }
 
 impl HostLink {
+    /// The provinces each process holds (index = process), by key.
+    pub fn by_process(&self, processes: usize) -> Vec<Vec<String>> {
+        (0..processes as u32)
+            .map(|q| {
+                ProvinceId::all()
+                    .filter(|p| self.holders[p.index()] == q)
+                    .map(|p| p.key().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
     fn wake(&self) {
         if let Some(t) = self.worker_0.get() {
             t.unpark();
@@ -239,11 +254,7 @@ impl Drop for HostLink {
 
 /// Serves, on a holding process's first worker, every piece of work it
 /// was sent; returns the answers to send back and whether the run is over.
-pub fn serve_all(
-    held: &mut [(ProvinceId, ProvincePlatform)],
-    records: Vec<Host>,
-    process: u32,
-) -> (Vec<Host>, bool) {
+pub fn serve_all(held: &mut Provinces, records: Vec<Host>, process: u32) -> (Vec<Host>, bool) {
     let mut out = Vec::new();
     let mut over = false;
     let mut records = records;
@@ -307,7 +318,7 @@ pub(super) struct Holding {
     /// On the first worker of a process other than 0: its provinces (none
     /// when the run does not spread them; it still answers, and waits for
     /// worker 0's word that the run is over).
-    held: Option<Vec<(ProvinceId, ProvincePlatform)>>,
+    held: Option<Provinces>,
     process: u32,
     /// Worker 0's calls so far.
     calls: u64,
@@ -318,11 +329,7 @@ pub(super) struct Holding {
 }
 
 impl Holding {
-    pub(super) fn new(
-        line: HostLine,
-        held: Option<Vec<(ProvinceId, ProvincePlatform)>>,
-        process: u32,
-    ) -> Holding {
+    pub(super) fn new(line: HostLine, held: Option<Provinces>, process: u32) -> Holding {
         Holding {
             line,
             held,
@@ -471,7 +478,7 @@ pub fn held_provinces(
     holders: &Holders,
     process: u32,
     mut make: impl FnMut(ProvinceId) -> ProvincePlatform,
-) -> Vec<(ProvinceId, ProvincePlatform)> {
+) -> Provinces {
     let residents = world.province_citizens();
     ProvinceId::all()
         .filter(|p| holders[p.index()] == process)

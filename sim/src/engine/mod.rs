@@ -155,10 +155,7 @@ fn engine_spec(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
-    held: Vec<(
-        hcsim_platform::ProvinceId,
-        hcsim_platform::province::ProvincePlatform,
-    )>,
+    held: hosting::Provinces,
 ) -> Arc<EngineSpec> {
     Arc::new(EngineSpec {
         world,
@@ -210,10 +207,7 @@ pub fn follow(
     scenario: &Scenario,
     world: Arc<World>,
     cluster: &Cluster,
-    held: Vec<(
-        hcsim_platform::ProvinceId,
-        hcsim_platform::province::ProvincePlatform,
-    )>,
+    held: hosting::Provinces,
 ) -> Result<(), EngineError> {
     let line: BarrierLine = Arc::new(Mutex::new(None));
     let spec = engine_spec(scenario, world, cluster, held);
