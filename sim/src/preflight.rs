@@ -10,7 +10,7 @@
 use crate::engine::hosting;
 use crate::scenario::Scenario;
 use crate::world::geography::Geography;
-use hcsim_platform::{ProvinceId, PROVINCE_COUNT};
+use hcsim_platform::PROVINCE_COUNT;
 use std::fmt::Write as _;
 
 /// Bytes per citizen one process holds, measured on the 100 M-citizen day:
@@ -141,12 +141,6 @@ pub fn residents(g: &Geography) -> [u64; PROVINCE_COUNT] {
     std::array::from_fn(|p| g.people_in(g.province_counties[p].clone()))
 }
 
-/// Provinces whose crashes the scenario injects: process 0 keeps them.
-pub fn pinned(scenario: &Scenario) -> Vec<bool> {
-    let faults = crate::fault::platform_faults(&scenario.faults);
-    ProvinceId::all().map(|p| faults.crashes_in(p)).collect()
-}
-
 /// The geography the world will be built from: counties and checkpoints,
 /// not people.
 fn geography(scenario: &Scenario) -> Geography {
@@ -246,7 +240,7 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
     let g = geography(scenario);
     let citizens = g.population();
     let residents = residents(&g);
-    let pinned = pinned(scenario);
+    let pinned = hosting::pinned(scenario);
     let estimate = |processes| Estimate::of(&residents, processes, &pinned);
     let beyond = Beyond::of(scenario, &g);
     let Beyond {

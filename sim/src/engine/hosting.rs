@@ -1,5 +1,5 @@
 //! Provinces held by the processes of a run other than 0. Process 0 runs
-//! the barrier and keeps the hub; the provinces' platforms (~60 B a
+//! the barrier and keeps the hub; the provinces' platforms (~62 B a
 //! citizen) are spread over the processes by population, so that process 0
 //! no longer holds every citizen's province record.
 //!
@@ -63,11 +63,15 @@ pub fn holders(residents: &[u64; PROVINCE_COUNT], processes: usize, pinned: &[bo
     holders
 }
 
+/// Provinces whose crashes the scenario injects: process 0 keeps them.
+pub fn pinned(scenario: &crate::scenario::Scenario) -> Vec<bool> {
+    let faults = crate::fault::platform_faults(&scenario.faults);
+    ProvinceId::all().map(|p| faults.crashes_in(p)).collect()
+}
+
 /// The provinces' placement for `scenario` over `processes`.
 pub fn plan_for(scenario: &crate::scenario::Scenario, world: &World, processes: usize) -> Holders {
-    let faults = crate::fault::platform_faults(&scenario.faults);
-    let pinned: Vec<bool> = ProvinceId::all().map(|p| faults.crashes_in(p)).collect();
-    holders(&world.province_citizens(), processes, &pinned)
+    holders(&world.province_citizens(), processes, &pinned(scenario))
 }
 
 /// Provinces' platforms, each with its province.
