@@ -10,17 +10,15 @@
 //! province order. A province's state evolves exactly as it would in one
 //! process, so the run's results do not depend on where it is held.
 
-use crate::http::wire::deserialize_response;
 use crate::port::PortError;
 use hcsim_platform::actors::{FinishRound, ProvinceRound};
 use hcsim_platform::api::{Request, Response};
 use hcsim_platform::hub::{HubAnswer, HubQuery, Publication};
 use hcsim_platform::province::{Outcome, ProvincePlatform};
 use hcsim_platform::{Minute, ProvinceId};
-use serde::{Deserialize, Serialize};
 
 /// What the barrier asks of a province held elsewhere.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 pub enum HostWork {
     /// Round 1: the province's requests of the exchange, tagged.
     Round {
@@ -37,21 +35,18 @@ pub enum HostWork {
 }
 
 /// A request's outcome as it crosses processes.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 pub enum WireOutcome {
-    Done(#[serde(deserialize_with = "deserialize_response")] Response),
+    Done(Response),
     NeedsHub(HubQuery),
 }
 
 /// A tagged answer as it crosses processes.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Answered(
-    pub u32,
-    #[serde(deserialize_with = "deserialize_response")] pub Response,
-);
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+pub struct Answered(pub u32, pub Response);
 
 /// What a province held elsewhere answers `HostWork`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 pub enum HostDone {
     Round {
         outcomes: Vec<(u32, WireOutcome)>,

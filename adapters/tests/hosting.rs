@@ -8,17 +8,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 /// The odd-numbered provinces, held on a thread of their own; every piece
-/// of work and every answer crosses as JSON, as it would cross processes
-/// in a self-describing format.
+/// of work and every answer crosses as bytes, in the encoding the engine
+/// sends between processes (`bitcode`).
 struct OddProvinces {
-    to: mpsc::Sender<Vec<(ProvinceId, String)>>,
-    from: mpsc::Receiver<Vec<String>>,
+    to: mpsc::Sender<Vec<(ProvinceId, Vec<u8>)>>,
+    from: mpsc::Receiver<Vec<Vec<u8>>>,
 }
 
 impl OddProvinces {
     /// Counts in `served` every piece of work it applies.
     fn start(served: Arc<AtomicUsize>) -> OddProvinces {
-        let (to, work) = mpsc::channel::<Vec<(ProvinceId, String)>>();
+        let (to, work) = mpsc::channel::<Vec<(ProvinceId, Vec<u8>)>>();
         let (done, from) = mpsc::channel();
         std::thread::spawn(move || {
             let mut make = platforms();
@@ -29,10 +29,10 @@ impl OddProvinces {
                 let answers = batch
                     .into_iter()
                     .map(|(p, w)| {
-                        let w: HostWork = serde_json::from_str(&w).expect("work");
+                        let w: HostWork = bitcode::decode(&w).expect("work");
                         let platform = held[p.index()].as_mut().expect("held here");
                         served.fetch_add(1, Ordering::Relaxed);
-                        serde_json::to_string(&serve(platform, w)).expect("answer")
+                        bitcode::encode(&serve(platform, w))
                     })
                     .collect();
                 if done.send(answers).is_err() {
@@ -52,7 +52,7 @@ impl ProvinceHosts for OddProvinces {
     fn send(&mut self, work: Vec<(ProvinceId, HostWork)>) -> Result<(), PortError> {
         let work = work
             .into_iter()
-            .map(|(p, w)| (p, serde_json::to_string(&w).expect("work")))
+            .map(|(p, w)| (p, bitcode::encode(&w)))
             .collect();
         self.to
             .send(work)
@@ -66,7 +66,7 @@ impl ProvinceHosts for OddProvinces {
             .map_err(|_| PortError::Unavailable("host gone".into()))?;
         Ok(answers
             .iter()
-            .map(|a| serde_json::from_str(a).expect("answer"))
+            .map(|a| bitcode::decode(a).expect("answer"))
             .collect())
     }
 }

@@ -11,10 +11,24 @@ use crate::identity::{DocNumber, Identity, MaskedIdentity};
 use crate::region::ProvinceId;
 use crate::time::Minute;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::sync::Arc;
 
 /// Who issued a code: a provincial platform or the national hub.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Issuer {
     Province(ProvinceId),
@@ -23,7 +37,20 @@ pub enum Issuer {
 
 /// The payload of a health code: issuer, the issuer's record serial, and
 /// the token that only the issuer's key gives that serial (`token.rs`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct CodeId {
     pub issuer: Issuer,
     pub serial: u32,
@@ -31,13 +58,39 @@ pub struct CodeId {
 }
 
 /// A county: province plus an index into that province's counties.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct CountyRef {
     pub province: ProvinceId,
     pub county: u16,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
     Low,
@@ -46,7 +99,20 @@ pub enum RiskLevel {
 }
 
 /// The 15 checkpoint types of DOMAIN.md.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointKind {
     Airport,
@@ -110,14 +176,38 @@ impl CheckpointKind {
 }
 
 /// Where a scan happens.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct Place {
     pub county: CountyRef,
     pub kind: CheckpointKind,
 }
 
 /// Body temperature in tenths of a degree Celsius (373 = 37.3 °C).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(transparent)]
 pub struct DeciCelsius(pub u16);
 
@@ -126,7 +216,9 @@ impl DeciCelsius {
 }
 
 /// What a person shows at a checkpoint.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
     /// A live code on the holder's phone (or a proxy's phone).
@@ -144,7 +236,18 @@ pub enum Credential {
     },
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     Parent,
@@ -154,7 +257,20 @@ pub enum Relation {
 }
 
 /// Case statuses the health authority designates.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Confirmed,
@@ -165,7 +281,18 @@ pub enum CaseStatus {
     Cleared,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum QuarantineKind {
     Centralized,
@@ -174,7 +301,7 @@ pub enum QuarantineKind {
 
 /// Data pushed by the health authority, immigration and carriers. Addressed by
 /// document number, because that is how those systems know a person.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "feed", rename_all = "snake_case")]
 pub enum Feed {
     Designation {
@@ -259,7 +386,7 @@ impl Feed {
 }
 
 /// One request to the platform.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     /// 码生成: real-name registration; identity and document type lock here.
@@ -331,7 +458,7 @@ pub enum Request {
 }
 
 /// The national hub's services for people entering China.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "service", rename_all = "snake_case")]
 pub enum InboundRequest {
     /// 入境查询: did the person enter China in the last 14 days, when, from where.
@@ -349,7 +476,9 @@ pub enum InboundRequest {
 }
 
 /// One entry into China as immigration recorded it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub struct EntryView {
     pub at: Minute,
     pub origin_country: u16,
@@ -357,7 +486,7 @@ pub struct EntryView {
     pub flight: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum InboundAnswer {
     /// Entries of the last 14 days, oldest first.
@@ -411,7 +540,20 @@ impl Request {
 }
 
 /// Operation classes, for metrics and capacity.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Apply,
@@ -445,7 +587,7 @@ impl Op {
 }
 
 /// Why a request was refused: always a named, explainable reason.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "refusal", rename_all = "snake_case")]
 pub enum Refusal {
     /// Name and document are locked after the first verification.
@@ -494,10 +636,10 @@ pub enum Refusal {
 ///
 /// One pointer wide: it rides in every verdict and health answer (`None`
 /// for most), and answers are moved several times on their way back.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct Explanation(Arc<ExplanationText>);
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 pub struct ExplanationText {
     pub reason: Arc<str>,
     pub guidance: Arc<str>,
@@ -529,7 +671,9 @@ impl<'de> Deserialize<'de> for Explanation {
 }
 
 /// Hubei shows only the most recent negative NAT result.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub struct NatShown {
     pub at: Minute,
     pub institution: u16,
@@ -538,28 +682,113 @@ pub struct NatShown {
 /// Why a person leaving Hubei may resume work at the destination: any one of
 /// a negative NAT within 7 days before arrival or a positive serum IgG
 /// (carried by a green code, the third option of the rule).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 #[serde(tag = "basis", rename_all = "snake_case")]
 pub enum ResumeBasis {
     NegativeNat { at: Minute, institution: u16 },
     PositiveIgg { at: Minute },
 }
 
+/// What a journal entry records, shown by name (`declaration`,
+/// `temperature`, `place_scan`, `registration`, the name of a data feed…).
+/// A number on the wire between a run's processes, a name everywhere else.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, bitcode::Encode, bitcode::Decode)]
+pub struct JournalKind(u8);
+
+impl JournalKind {
+    pub const REGISTRATION: JournalKind = JournalKind(0);
+    pub const FACE_VERIFICATION: JournalKind = JournalKind(1);
+    pub const DECLARATION: JournalKind = JournalKind(2);
+    pub const TEMPERATURE: JournalKind = JournalKind(3);
+    pub const PLACE_SCAN: JournalKind = JournalKind(4);
+    pub const CHECKPOINT_TEMPERATURE: JournalKind = JournalKind(5);
+    pub const DESIGNATION: JournalKind = JournalKind(6);
+    pub const QUARANTINE: JournalKind = JournalKind(7);
+    pub const NAT_RESULT: JournalKind = JournalKind(8);
+    pub const IGG_RESULT: JournalKind = JournalKind(9);
+    pub const SAME_BUILDING_CASE: JournalKind = JournalKind(10);
+    pub const STAY: JournalKind = JournalKind(11);
+    pub const ENTRY: JournalKind = JournalKind(12);
+    pub const CREDIT_VIOLATION: JournalKind = JournalKind(13);
+    pub const AUTHORITY_COLOR: JournalKind = JournalKind(14);
+
+    const NAMES: [&'static str; 15] = [
+        "registration",
+        "face_verification",
+        "declaration",
+        "temperature",
+        "place_scan",
+        "checkpoint_temperature",
+        "designation",
+        "quarantine",
+        "nat_result",
+        "igg_result",
+        "same_building_case",
+        "stay",
+        "entry",
+        "credit_violation",
+        "authority_color",
+    ];
+
+    /// Its name; "unknown" for a number no kind has (read from another
+    /// process that is not of this version).
+    pub fn as_str(self) -> &'static str {
+        JournalKind::NAMES
+            .get(self.0 as usize)
+            .copied()
+            .unwrap_or("unknown")
+    }
+
+    /// The kind of this name, if any.
+    pub fn parse(name: &str) -> Option<JournalKind> {
+        JournalKind::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| JournalKind(i as u8))
+    }
+}
+
+impl fmt::Debug for JournalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for JournalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for JournalKind {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
+impl Serialize for JournalKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One entry of a holder's append-only journal. Carries no personal data.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
 pub struct RecordView {
     pub seq: u64,
     pub at: Minute,
-    /// `declaration`, `temperature`, `place_scan`, `checkpoint_temperature`,
-    /// `registration`, or the name of the data feed.
-    pub kind: &'static str,
+    pub kind: JournalKind,
     pub temperature: Option<DeciCelsius>,
     pub symptoms: bool,
     pub contact: bool,
 }
 
 /// International version: what the filer declares each day.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub struct IntlDeclaration {
     pub temperature: DeciCelsius,
     pub symptoms: bool,
@@ -572,7 +801,7 @@ pub struct IntlDeclaration {
 }
 
 /// International version: a trip-risk alert shown under the code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "alert", rename_all = "snake_case")]
 pub enum TripAlert {
     /// (1) The streak is broken or started too late: the required days can
@@ -594,7 +823,7 @@ pub enum TripAlert {
 }
 
 /// International version: the state of one code.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
 pub struct IntlStatus {
     pub holder: MaskedIdentity,
     /// A declaration was filed within the last 24 hours.
@@ -612,7 +841,7 @@ pub struct IntlStatus {
 }
 
 /// The answer to a verification.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
 pub struct Verdict {
     pub color: Color,
     pub issuer: Issuer,
@@ -628,7 +857,7 @@ pub struct Verdict {
     pub resume_work: Option<ResumeBasis>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Issued {

@@ -9,7 +9,18 @@ use crate::region::ProvinceId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     IdCard,
@@ -18,7 +29,20 @@ pub enum DocKind {
 
 /// A document number. For ID cards, the first 17 digits of the 18-digit
 /// resident ID (the check digit is derived); for passports, the numeric part.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(transparent)]
 pub struct DocNumber(pub u64);
 
@@ -48,11 +72,33 @@ impl From<DocNumber> for NumberWords {
 }
 
 /// Index into the name tables: surname, then up to two given-name characters.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(transparent)]
 pub struct NameCode(pub u32);
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct Identity {
     pub doc: DocKind,
     pub number: DocNumber,
@@ -216,7 +262,7 @@ impl DocKind {
 }
 
 /// A holder as shown to checkpoint staff: 张*三, 110***********1234.
-#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, bitcode::Encode, bitcode::Decode)]
 pub struct MaskedIdentity {
     name: [u8; 16],
     name_len: u8,
@@ -226,11 +272,20 @@ pub struct MaskedIdentity {
 
 impl MaskedIdentity {
     pub fn name(&self) -> &str {
-        std::str::from_utf8(&self.name[..self.name_len as usize]).unwrap_or("?")
+        shown(&self.name, self.name_len)
     }
     pub fn document(&self) -> &str {
-        std::str::from_utf8(&self.doc[..self.doc_len as usize]).unwrap_or("?")
+        shown(&self.doc, self.doc_len)
     }
+}
+
+/// The first `len` bytes of `bytes` as text; "?" where a length or the
+/// bytes read back from another process are not a masked identity's.
+fn shown(bytes: &[u8], len: u8) -> &str {
+    bytes
+        .get(..len as usize)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or("?")
 }
 
 impl fmt::Debug for MaskedIdentity {
@@ -246,36 +301,6 @@ impl Serialize for MaskedIdentity {
         st.serialize_field("name", self.name())?;
         st.serialize_field("document", self.document())?;
         st.end()
-    }
-}
-
-/// Read back from its two shown strings, as another process of a run sends
-/// it; longer strings than a masked identity holds are refused.
-impl<'de> Deserialize<'de> for MaskedIdentity {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MaskedIdentity, D::Error> {
-        #[derive(Deserialize)]
-        struct Shown {
-            name: String,
-            document: String,
-        }
-        let shown = Shown::deserialize(d)?;
-        let mut m = MaskedIdentity {
-            name: [0; 16],
-            name_len: 0,
-            doc: [0; 18],
-            doc_len: 0,
-        };
-        let (name, doc) = (shown.name.as_bytes(), shown.document.as_bytes());
-        if name.len() > m.name.len() || doc.len() > m.doc.len() {
-            return Err(serde::de::Error::custom(
-                "masked identity: name or document too long",
-            ));
-        }
-        m.name[..name.len()].copy_from_slice(name);
-        m.name_len = name.len() as u8;
-        m.doc[..doc.len()].copy_from_slice(doc);
-        m.doc_len = doc.len() as u8;
-        Ok(m)
     }
 }
 

@@ -8,7 +8,19 @@ use std::fmt;
 
 /// Deserialized only within `0..PROVINCE_COUNT`: every platform table is
 /// indexed by it, so a number from outside is checked where it is read.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 #[serde(transparent)]
 pub struct ProvinceId(pub u8);
 

@@ -11,7 +11,19 @@ pub const MINUTES_PER_HOUR: u32 = 60;
 pub const MINUTES_PER_DAY: u32 = 24 * 60;
 
 #[derive(
-    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Copy,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
 )]
 #[serde(transparent)]
 pub struct Minute(pub u32);

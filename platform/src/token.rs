@@ -29,7 +29,19 @@ use std::fmt;
 
 /// 64 bits of MAC. On the wire it is 16 lowercase hex digits (a JSON
 /// number past 2^53 is not read back exactly by every client).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct Token(pub u64);
 
 impl Serialize for Token {

@@ -22,7 +22,18 @@ pub fn restricts(color: hcsim_platform::Color) -> bool {
     matches!(color, Color::Yellow | Color::Orange | Color::Red)
 }
 
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct RecognitionCell {
     pub scans: u64,
     pub pass: u64,
@@ -32,7 +43,9 @@ pub struct RecognitionCell {
     pub unanswered: u64,
 }
 
-#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub struct ProvinceScans {
     pub scans: u64,
     pub by_color: [u64; 5],
@@ -51,7 +64,18 @@ pub struct ProvinceScans {
 }
 
 /// Counts within one reporting interval, for charts over time.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct IntervalCounts {
     pub scans: u64,
     pub pass: u64,
@@ -82,7 +106,7 @@ impl IntervalCounts {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 pub struct Metrics {
     /// Per scanning province.
     pub provinces: Vec<ProvinceScans>,
@@ -106,7 +130,18 @@ pub struct Metrics {
 }
 
 /// Journeys and the inbound services citizens used.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct TravelCounts {
     pub train_trips: u64,
     pub flights_landed: u64,

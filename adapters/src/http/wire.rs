@@ -10,14 +10,14 @@
 //! upholds the privacy invariant instead of trusting the server with it.
 
 use hcsim_platform::api::{
-    CodeId, Explanation, InboundAnswer, IntlStatus, Issuer, NatShown, RecordView, Refusal,
-    Response, ResumeBasis, TripAlert, Verdict,
+    CodeId, Explanation, InboundAnswer, IntlStatus, Issuer, JournalKind, NatShown, RecordView,
+    Refusal, Response, ResumeBasis, TripAlert, Verdict,
 };
 use hcsim_platform::identity::{DocKind, DocNumber, Identity, MaskedIdentity, NameCode};
 use hcsim_platform::{Color, Decision, Minute};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Per-province color counts as the server sends them.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -155,31 +155,16 @@ pub fn rebuild_masked(name: &str, document: &str) -> Result<MaskedIdentity, Stri
     }
 }
 
-/// Journal kinds are `&'static str` in `RecordView`; each distinct kind is
-/// kept once. The cap stops a hostile server from growing the set forever.
-struct RecordKind(&'static str);
+/// A journal kind, read by name: one the platform writes, or an error.
+struct RecordKind(JournalKind);
 
 impl<'de> Deserialize<'de> for RecordKind {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RecordKind, D::Error> {
-        record_kind(d).map(RecordKind)
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        JournalKind::parse(&s)
+            .map(RecordKind)
+            .ok_or_else(|| serde::de::Error::custom(format!("unexpected record kind `{s}`")))
     }
-}
-
-fn record_kind<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    static KINDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-    let s = String::deserialize(d)?;
-    let mut kinds = KINDS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(k) = kinds.iter().find(|k| **k == s) {
-        return Ok(k);
-    }
-    if kinds.len() >= 64 || s.len() > 64 {
-        return Err(serde::de::Error::custom(format!(
-            "unexpected record kind `{s}`"
-        )));
-    }
-    let k: &'static str = Box::leak(s.into_boxed_str());
-    kinds.push(k);
-    Ok(k)
 }
 
 #[derive(Deserialize)]

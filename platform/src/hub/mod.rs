@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 /// A status change a provincial platform sends to the hub. It carries the
 /// holder's full identity: the hub is a platform too, and masks the holder
 /// only in what it answers.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
 pub struct Publication {
     pub code: CodeId,
     pub holder: Identity,
@@ -35,7 +35,7 @@ pub struct Publication {
 }
 
 /// What a receiving province asks the hub.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub enum HubLookup {
     Code(CodeId),
     /// An offline code shown at a checkpoint: its token and its seal are
@@ -59,13 +59,13 @@ impl HubLookup {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct HubQuery {
     pub from: ProvinceId,
     pub lookup: HubLookup,
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
 pub enum HubAnswer {
     Status {
         code: CodeId,
@@ -203,7 +203,18 @@ const _: () = assert!(PROVINCE_COUNT < 1 << (32 - SERIAL_BITS));
 
 /// What the hub counts, for the run report (also served over HTTP, so a
 /// run against a remote platform reports the same figures).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
 pub struct HubCounters {
     pub queries: u64,
     pub national_codes: u64,

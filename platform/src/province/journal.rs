@@ -5,8 +5,8 @@
 //! what a late fact is replayed from.
 
 use crate::api::{
-    CaseStatus, CheckpointKind, CountyRef, DeciCelsius, Place, QuarantineKind, RecordView,
-    RiskLevel,
+    CaseStatus, CheckpointKind, CountyRef, DeciCelsius, JournalKind, Place, QuarantineKind,
+    RecordView, RiskLevel,
 };
 use crate::color::Color;
 use crate::region::ProvinceId;
@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 /// An entry from abroad: the one record wider than 8 bytes, and rare, so
 /// the journal keeps it beside the entries (`Journal::abroad`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub(crate) struct Abroad {
     pub origin_country: u16,
     pub port: CountyRef,
@@ -25,7 +27,9 @@ pub(crate) struct Abroad {
 
 /// One journaled record about a person. `Record<u32>` is how the journal
 /// stores it: 8 bytes, the entry from abroad replaced by its index.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub(crate) enum Record<A = Abroad> {
     Registration {
         unverified_minor: bool,
@@ -167,23 +171,23 @@ impl<A> Record<A> {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> JournalKind {
         match self {
-            Record::Registration { .. } => "registration",
-            Record::Verification => "face_verification",
-            Record::Declaration { .. } => "declaration",
-            Record::Temperature { .. } => "temperature",
-            Record::PlaceScan { .. } => "place_scan",
-            Record::CheckpointTemperature { .. } => "checkpoint_temperature",
-            Record::Designation { .. } => "designation",
-            Record::Quarantine { .. } => "quarantine",
-            Record::Nat { .. } => "nat_result",
-            Record::Igg { .. } => "igg_result",
-            Record::SameBuilding => "same_building_case",
-            Record::Stay { .. } => "stay",
-            Record::Entry(_) => "entry",
-            Record::Credit => "credit_violation",
-            Record::Authority { .. } => "authority_color",
+            Record::Registration { .. } => JournalKind::REGISTRATION,
+            Record::Verification => JournalKind::FACE_VERIFICATION,
+            Record::Declaration { .. } => JournalKind::DECLARATION,
+            Record::Temperature { .. } => JournalKind::TEMPERATURE,
+            Record::PlaceScan { .. } => JournalKind::PLACE_SCAN,
+            Record::CheckpointTemperature { .. } => JournalKind::CHECKPOINT_TEMPERATURE,
+            Record::Designation { .. } => JournalKind::DESIGNATION,
+            Record::Quarantine { .. } => JournalKind::QUARANTINE,
+            Record::Nat { .. } => JournalKind::NAT_RESULT,
+            Record::Igg { .. } => JournalKind::IGG_RESULT,
+            Record::SameBuilding => JournalKind::SAME_BUILDING_CASE,
+            Record::Stay { .. } => JournalKind::STAY,
+            Record::Entry(_) => JournalKind::ENTRY,
+            Record::Credit => JournalKind::CREDIT_VIOLATION,
+            Record::Authority { .. } => JournalKind::AUTHORITY_COLOR,
         }
     }
 

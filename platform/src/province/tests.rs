@@ -1692,7 +1692,7 @@ fn a_filed_temperature_reads_back_with_its_value() {
     let v = p.x.filed_records_of(code).unwrap();
     let last = v.last().unwrap();
     assert_eq!(
-        (last.kind, last.temperature),
+        (last.kind.as_str(), last.temperature),
         ("temperature", Some(DeciCelsius(366)))
     );
 }
@@ -1811,7 +1811,7 @@ fn entries_from_abroad_are_told_apart_by_flight_and_a_repeat_is_ignored() {
         p.x.records_of(p.code)
             .unwrap()
             .iter()
-            .map(|r| (r.seq, r.kind))
+            .map(|r| (r.seq, r.kind.as_str()))
             .collect();
     assert_eq!(
         records,

@@ -93,7 +93,7 @@ pub fn arrival(env: &Env, flight: u32) -> Minute {
 }
 
 /// A passenger as the manifest lists them.
-#[derive(Copy, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
 pub struct Boarding {
     pub citizen: u32,
     pub document: DocNumber,

@@ -14,7 +14,6 @@ use crate::world::World;
 use hcsim_platform::api::{CodeId, Issuer, Relation, Request, Response};
 use hcsim_platform::Color;
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
 /// A serial that is no code.
 pub const NO_CODE: u32 = u32::MAX;
@@ -76,7 +75,7 @@ pub fn family_application(world: &World, adult: u32, serial: u32, member: u32) -
 }
 
 /// One shard's citizens as registered before the run, by local index.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, bitcode::Encode, bitcode::Decode)]
 pub struct Registered {
     /// Province code serial; `NO_CODE` for newcomers and those refused.
     pub codes: Vec<u32>,

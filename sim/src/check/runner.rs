@@ -723,7 +723,12 @@ impl Run<'_> {
                 Got::Platform(Response::Records { records, .. }) => {
                     let filed = records
                         .iter()
-                        .filter(|r| matches!(r.kind, "declaration" | "temperature" | "place_scan"))
+                        .filter(|r| {
+                            matches!(
+                                r.kind.as_str(),
+                                "declaration" | "temperature" | "place_scan"
+                            )
+                        })
                         .count();
                     if filed != want {
                         return Err(format!("expected {want} filed records, got {filed}"));

@@ -31,7 +31,6 @@ use futures::FutureExt;
 use hcsim_adapters::{ColorCensus, Platform};
 use hcsim_platform::{Minute, Request, Response};
 use hcsim_reports::summary::{RetryTotals, SurgeTotals};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,7 +39,7 @@ use std::time::Instant;
 const ORACLE_THREAD_MIN: usize = 4096;
 
 /// One shard's requests of one tick, and the events it handled.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, bitcode::Encode, bitcode::Decode)]
 pub struct ShardBatch {
     pub shard: u32,
     pub events: u64,

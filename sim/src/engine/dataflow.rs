@@ -28,8 +28,6 @@ use crate::metrics::Metrics;
 use crate::scenario::Behaviour;
 use crate::world::World;
 use hcsim_platform::Minute;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -117,7 +115,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A shard's figures at the end of the run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 pub struct ShardReport {
     pub shard: u32,
     pub metrics: Metrics,
@@ -126,7 +124,7 @@ pub struct ShardReport {
 }
 
 /// Where one worker's wall time went.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, bitcode::Encode, bitcode::Decode)]
 pub struct WorkerSeconds {
     pub worker: u32,
     /// Running its shards' ticks.
@@ -135,7 +133,6 @@ pub struct WorkerSeconds {
     pub waiting: f64,
     /// Serving the provinces its process holds, while it waited (the first
     /// worker of a process other than 0 when they are spread).
-    #[serde(default)]
     pub provinces: f64,
     /// Bytes this worker's process had sent to other processes by the end
     /// (reported by each process's first worker only).
@@ -173,7 +170,7 @@ pub type BarrierLine = Arc<Mutex<Option<tokio::sync::mpsc::Sender<Call>>>>;
 /// one record per (sender, receiver) pair and tick, possibly empty, so a
 /// receiver knows the stage is complete once it holds one from every
 /// worker, without waiting for timely to track the stage's progress.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 enum Up {
     /// The sender's shards' messages to the receiver's shards, as
     /// (destination shard, source shard, messages in emission order).
@@ -184,13 +181,13 @@ enum Up {
 
 /// The barrier's deliveries for one worker's shards: exactly one per
 /// worker and tick, from worker 0.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 struct Down {
     to_worker: u32,
     deliveries: Delivered,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 enum Last {
     Report(Box<ShardReport>),
     Seconds(WorkerSeconds),
@@ -250,7 +247,7 @@ fn mailbox<T>(
     probe: Option<&ProbeHandle<u64>>,
 ) -> Mailbox<T>
 where
-    T: Clone + Serialize + DeserializeOwned + Send + 'static,
+    T: Clone + bitcode::Encode + bitcode::DecodeOwned + Send + 'static,
 {
     let collected = Rc::new(RefCell::new(Vec::new()));
     let sink = collected.clone();

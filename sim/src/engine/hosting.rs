@@ -22,7 +22,6 @@ use hcsim_adapters::hosting::{serve, HostDone, HostWork, ProvinceHosts};
 use hcsim_adapters::PortError;
 use hcsim_platform::province::ProvincePlatform;
 use hcsim_platform::{ProvinceId, PROVINCE_COUNT};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -82,7 +81,7 @@ pub type Provinces = Vec<(ProvinceId, ProvincePlatform)>;
 pub type Held = Mutex<Provinces>;
 
 /// Records between worker 0 and the processes holding provinces.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 pub enum Host {
     /// Call `call`'s work for the provinces `to_worker`'s process holds.
     Work {

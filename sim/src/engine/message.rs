@@ -4,10 +4,9 @@
 
 use hcsim_platform::api::{Credential, DeciCelsius, Request, Response};
 use hcsim_platform::Minute;
-use serde::{Deserialize, Serialize};
 
 /// Where a platform reply goes back to.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct Tag {
     pub shard: u32,
     pub agent: Agent,
@@ -27,7 +26,7 @@ impl Tag {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub enum Agent {
     /// Global citizen id.
     Citizen(u32),
@@ -38,7 +37,7 @@ pub enum Agent {
     Authority,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
 pub struct Visit {
     pub citizen: u32,
     pub credential: Credential,
@@ -47,7 +46,7 @@ pub struct Visit {
 }
 
 /// Notices from the health authority to a citizen.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub enum Notice {
     /// Isolate (case or close contact) until this simulated day.
     Isolate { until_day: u32 },
@@ -56,11 +55,10 @@ pub enum Notice {
     ColorChanged,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
 pub enum ShardMsg {
     Reply {
         tag: Tag,
-        #[serde(deserialize_with = "hcsim_adapters::http::wire::deserialize_response")]
         response: Response,
     },
     Arrive {
