@@ -11,6 +11,7 @@
 //! process, so the run's results do not depend on where it is held.
 
 use crate::port::PortError;
+use bitcode::{Decode, Encode};
 use hcsim_platform::actors::{FinishRound, ProvinceRound};
 use hcsim_platform::api::{Request, Response};
 use hcsim_platform::hub::{HubAnswer, HubQuery, Publication};
@@ -18,7 +19,7 @@ use hcsim_platform::province::{Outcome, ProvincePlatform};
 use hcsim_platform::{Minute, ProvinceId};
 
 /// What the barrier asks of a province held elsewhere.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub enum HostWork {
     /// Round 1: the province's requests of the exchange, tagged.
     Round {
@@ -35,18 +36,18 @@ pub enum HostWork {
 }
 
 /// A request's outcome as it crosses processes.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub enum WireOutcome {
     Done(Response),
     NeedsHub(HubQuery),
 }
 
 /// A tagged answer as it crosses processes.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub struct Answered(pub u32, pub Response);
 
 /// What a province held elsewhere answers `HostWork`.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub enum HostDone {
     Round {
         outcomes: Vec<(u32, WireOutcome)>,

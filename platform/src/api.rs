@@ -10,24 +10,14 @@ use crate::color::{Color, Decision};
 use crate::identity::{DocNumber, Identity, MaskedIdentity};
 use crate::region::ProvinceId;
 use crate::time::Minute;
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
 /// Who issued a code: a provincial platform or the national hub.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Issuer {
@@ -38,18 +28,7 @@ pub enum Issuer {
 /// The payload of a health code: issuer, the issuer's record serial, and
 /// the token that only the issuer's key gives that serial (`token.rs`).
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 pub struct CodeId {
     pub issuer: Issuer,
@@ -59,18 +38,7 @@ pub struct CodeId {
 
 /// A county: province plus an index into that province's counties.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 pub struct CountyRef {
     pub province: ProvinceId,
@@ -78,18 +46,7 @@ pub struct CountyRef {
 }
 
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
@@ -100,18 +57,7 @@ pub enum RiskLevel {
 
 /// The 15 checkpoint types of DOMAIN.md.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointKind {
@@ -176,18 +122,7 @@ impl CheckpointKind {
 }
 
 /// Where a scan happens.
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode)]
 pub struct Place {
     pub county: CountyRef,
     pub kind: CheckpointKind,
@@ -195,18 +130,7 @@ pub struct Place {
 
 /// Body temperature in tenths of a degree Celsius (373 = 37.3 °C).
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(transparent)]
 pub struct DeciCelsius(pub u16);
@@ -216,9 +140,7 @@ impl DeciCelsius {
 }
 
 /// What a person shows at a checkpoint.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
     /// A live code on the holder's phone (or a proxy's phone).
@@ -236,18 +158,7 @@ pub enum Credential {
     },
 }
 
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     Parent,
@@ -258,18 +169,7 @@ pub enum Relation {
 
 /// Case statuses the health authority designates.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
@@ -281,18 +181,7 @@ pub enum CaseStatus {
     Cleared,
 }
 
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum QuarantineKind {
     Centralized,
@@ -301,7 +190,7 @@ pub enum QuarantineKind {
 
 /// Data pushed by the health authority, immigration and carriers. Addressed by
 /// document number, because that is how those systems know a person.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Encode, Decode)]
 #[serde(tag = "feed", rename_all = "snake_case")]
 pub enum Feed {
     Designation {
@@ -386,7 +275,7 @@ impl Feed {
 }
 
 /// One request to the platform.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Encode, Decode)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     /// 码生成: real-name registration; identity and document type lock here.
@@ -458,7 +347,7 @@ pub enum Request {
 }
 
 /// The national hub's services for people entering China.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 #[serde(tag = "service", rename_all = "snake_case")]
 pub enum InboundRequest {
     /// 入境查询: did the person enter China in the last 14 days, when, from where.
@@ -476,9 +365,7 @@ pub enum InboundRequest {
 }
 
 /// One entry into China as immigration recorded it.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct EntryView {
     pub at: Minute,
     pub origin_country: u16,
@@ -486,7 +373,7 @@ pub struct EntryView {
     pub flight: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum InboundAnswer {
     /// Entries of the last 14 days, oldest first.
@@ -541,18 +428,7 @@ impl Request {
 
 /// Operation classes, for metrics and capacity.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
@@ -587,7 +463,7 @@ impl Op {
 }
 
 /// Why a request was refused: always a named, explainable reason.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 #[serde(tag = "refusal", rename_all = "snake_case")]
 pub enum Refusal {
     /// Name and document are locked after the first verification.
@@ -636,10 +512,10 @@ pub enum Refusal {
 ///
 /// One pointer wide: it rides in every verdict and health answer (`None`
 /// for most), and answers are moved several times on their way back.
-#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Explanation(Arc<ExplanationText>);
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct ExplanationText {
     pub reason: Arc<str>,
     pub guidance: Arc<str>,
@@ -671,9 +547,7 @@ impl<'de> Deserialize<'de> for Explanation {
 }
 
 /// Hubei shows only the most recent negative NAT result.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct NatShown {
     pub at: Minute,
     pub institution: u16,
@@ -682,9 +556,7 @@ pub struct NatShown {
 /// Why a person leaving Hubei may resume work at the destination: any one of
 /// a negative NAT within 7 days before arrival or a positive serum IgG
 /// (carried by a green code, the third option of the rule).
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 #[serde(tag = "basis", rename_all = "snake_case")]
 pub enum ResumeBasis {
     NegativeNat { at: Minute, institution: u16 },
@@ -694,7 +566,7 @@ pub enum ResumeBasis {
 /// What a journal entry records, shown by name (`declaration`,
 /// `temperature`, `place_scan`, `registration`, the name of a data feed…).
 /// A number on the wire between a run's processes, a name everywhere else.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Encode, Decode)]
 pub struct JournalKind(u8);
 
 impl JournalKind {
@@ -775,7 +647,7 @@ impl Serialize for JournalKind {
 }
 
 /// One entry of a holder's append-only journal. Carries no personal data.
-#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Serialize, Encode, Decode)]
 pub struct RecordView {
     pub seq: u64,
     pub at: Minute,
@@ -786,9 +658,7 @@ pub struct RecordView {
 }
 
 /// International version: what the filer declares each day.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct IntlDeclaration {
     pub temperature: DeciCelsius,
     pub symptoms: bool,
@@ -801,7 +671,7 @@ pub struct IntlDeclaration {
 }
 
 /// International version: a trip-risk alert shown under the code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Encode, Decode)]
 #[serde(tag = "alert", rename_all = "snake_case")]
 pub enum TripAlert {
     /// (1) The streak is broken or started too late: the required days can
@@ -823,7 +693,7 @@ pub enum TripAlert {
 }
 
 /// International version: the state of one code.
-#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Serialize, Encode, Decode)]
 pub struct IntlStatus {
     pub holder: MaskedIdentity,
     /// A declaration was filed within the last 24 hours.
@@ -841,7 +711,7 @@ pub struct IntlStatus {
 }
 
 /// The answer to a verification.
-#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Serialize, Encode, Decode)]
 pub struct Verdict {
     pub color: Color,
     pub issuer: Issuer,
@@ -857,7 +727,7 @@ pub struct Verdict {
     pub resume_work: Option<ResumeBasis>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Serialize, Encode, Decode)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Issued {

@@ -1,22 +1,12 @@
 //! Code colors and checkpoint decisions.
 
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Every color any seed system shows. A rule set picks the ones it uses.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Color {
@@ -73,18 +63,7 @@ impl fmt::Display for Color {
 
 /// What a checkpoint does with the person in front of it.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {

@@ -6,21 +6,11 @@
 //! number.
 
 use crate::region::ProvinceId;
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     IdCard,
@@ -30,18 +20,7 @@ pub enum DocKind {
 /// A document number. For ID cards, the first 17 digits of the 18-digit
 /// resident ID (the check digit is derived); for passports, the numeric part.
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Encode, Decode,
 )]
 #[serde(transparent)]
 pub struct DocNumber(pub u64);
@@ -72,33 +51,11 @@ impl From<DocNumber> for NumberWords {
 }
 
 /// Index into the name tables: surname, then up to two given-name characters.
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode)]
 #[serde(transparent)]
 pub struct NameCode(pub u32);
 
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode)]
 pub struct Identity {
     pub doc: DocKind,
     pub number: DocNumber,
@@ -262,7 +219,7 @@ impl DocKind {
 }
 
 /// A holder as shown to checkpoint staff: 张*三, 110***********1234.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Encode, Decode)]
 pub struct MaskedIdentity {
     name: [u8; 16],
     name_len: u8,

@@ -3,24 +3,13 @@
 //! Order is by administrative division code, which is also the order every
 //! report uses, so `ProvinceId` is the index into `PROVINCES`.
 
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Deserialized only within `0..PROVINCE_COUNT`: every platform table is
 /// indexed by it, so a number from outside is checked where it is read.
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Encode, Decode)]
 #[serde(transparent)]
 pub struct ProvinceId(pub u8);
 

@@ -4,6 +4,7 @@
 //! hours, so a minute is fine enough; a u32 keeps records small and lasts
 //! ~8,000 years.
 
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -22,8 +23,8 @@ pub const MINUTES_PER_DAY: u32 = 24 * 60;
     Hash,
     Serialize,
     Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Encode,
+    Decode,
 )]
 #[serde(transparent)]
 pub struct Minute(pub u32);

@@ -24,24 +24,13 @@ use crate::api::{CodeId, Credential, Issuer, Request};
 use crate::color::Color;
 use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::time::Minute;
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// 64 bits of MAC. On the wire it is 16 lowercase hex digits (a JSON
 /// number past 2^53 is not read back exactly by every client).
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
 pub struct Token(pub u64);
 
 impl Serialize for Token {

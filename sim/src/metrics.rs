@@ -1,6 +1,7 @@
 //! What shards count while they run. Counters only (no floats), so merging
 //! shard metrics in any order gives the same totals.
 
+use bitcode::{Decode, Encode};
 use hcsim_platform::api::{Issuer, Op, Response, OPS};
 use hcsim_platform::{Decision, PROVINCE_COUNT};
 use serde::{Deserialize, Serialize};
@@ -22,18 +23,7 @@ pub fn restricts(color: hcsim_platform::Color) -> bool {
     matches!(color, Color::Yellow | Color::Orange | Color::Red)
 }
 
-#[derive(
-    Clone,
-    Copy,
-    Default,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct RecognitionCell {
     pub scans: u64,
     pub pass: u64,
@@ -43,9 +33,7 @@ pub struct RecognitionCell {
     pub unanswered: u64,
 }
 
-#[derive(
-    Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct ProvinceScans {
     pub scans: u64,
     pub by_color: [u64; 5],
@@ -64,18 +52,7 @@ pub struct ProvinceScans {
 }
 
 /// Counts within one reporting interval, for charts over time.
-#[derive(
-    Clone,
-    Copy,
-    Default,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct IntervalCounts {
     pub scans: u64,
     pub pass: u64,
@@ -106,7 +83,7 @@ impl IntervalCounts {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct Metrics {
     /// Per scanning province.
     pub provinces: Vec<ProvinceScans>,
@@ -130,18 +107,7 @@ pub struct Metrics {
 }
 
 /// Journeys and the inbound services citizens used.
-#[derive(
-    Clone,
-    Copy,
-    Default,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
-)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub struct TravelCounts {
     pub train_trips: u64,
     pub flights_landed: u64,

@@ -17,6 +17,7 @@ use crate::region::{ProvinceId, PROVINCE_COUNT};
 use crate::rules::{IntlParams, RuleSet};
 use crate::time::Minute;
 use crate::token::{CodeKeys, Token};
+use bitcode::{Decode, Encode};
 use inbound::Inbound;
 use national::NationalCodes;
 use rustc_hash::FxHashMap;
@@ -24,7 +25,7 @@ use rustc_hash::FxHashMap;
 /// A status change a provincial platform sends to the hub. It carries the
 /// holder's full identity: the hub is a platform too, and masks the holder
 /// only in what it answers.
-#[derive(Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Encode, Decode)]
 pub struct Publication {
     pub code: CodeId,
     pub holder: Identity,
@@ -35,7 +36,7 @@ pub struct Publication {
 }
 
 /// What a receiving province asks the hub.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum HubLookup {
     Code(CodeId),
     /// An offline code shown at a checkpoint: its token and its seal are
@@ -59,13 +60,13 @@ impl HubLookup {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct HubQuery {
     pub from: ProvinceId,
     pub lookup: HubLookup,
 }
 
-#[derive(Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Encode, Decode)]
 pub enum HubAnswer {
     Status {
         code: CodeId,
@@ -204,16 +205,7 @@ const _: () = assert!(PROVINCE_COUNT < 1 << (32 - SERIAL_BITS));
 /// What the hub counts, for the run report (also served over HTTP, so a
 /// run against a remote platform reports the same figures).
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    bitcode::Encode,
-    bitcode::Decode,
+    Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, Encode, Decode,
 )]
 pub struct HubCounters {
     pub queries: u64,

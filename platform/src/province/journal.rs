@@ -12,13 +12,12 @@ use crate::color::Color;
 use crate::region::ProvinceId;
 use crate::rules::Fact;
 use crate::time::Minute;
+use bitcode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 /// An entry from abroad: the one record wider than 8 bytes, and rare, so
 /// the journal keeps it beside the entries (`Journal::abroad`).
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub(crate) struct Abroad {
     pub origin_country: u16,
     pub port: CountyRef,
@@ -27,9 +26,7 @@ pub(crate) struct Abroad {
 
 /// One journaled record about a person. `Record<u32>` is how the journal
 /// stores it: 8 bytes, the entry from abroad replaced by its index.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub(crate) enum Record<A = Abroad> {
     Registration {
         unverified_minor: bool,

@@ -12,6 +12,7 @@ use super::{Env, Sink};
 use crate::engine::message::{Agent, Notice, ShardMsg, Tag, Visit};
 use crate::metrics::op_slot;
 use crate::rng::mix;
+use bitcode::{Decode, Encode};
 use hcsim_platform::api::{
     CaseStatus, CheckpointKind, Credential, DeciCelsius, Feed, QuarantineKind, Request,
 };
@@ -93,7 +94,7 @@ pub fn arrival(env: &Env, flight: u32) -> Minute {
 }
 
 /// A passenger as the manifest lists them.
-#[derive(Copy, Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Encode, Decode)]
 pub struct Boarding {
     pub citizen: u32,
     pub document: DocNumber,

@@ -11,6 +11,7 @@
 use crate::rng::{agent_rng, mix, purpose, unit};
 use crate::scenario::Behaviour;
 use crate::world::World;
+use bitcode::{Decode, Encode};
 use hcsim_platform::api::{CodeId, Issuer, Relation, Request, Response};
 use hcsim_platform::Color;
 use rand::RngExt;
@@ -75,7 +76,7 @@ pub fn family_application(world: &World, adult: u32, serial: u32, member: u32) -
 }
 
 /// One shard's citizens as registered before the run, by local index.
-#[derive(Clone, Debug, Default, PartialEq, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Encode, Decode)]
 pub struct Registered {
     /// Province code serial; `NO_CODE` for newcomers and those refused.
     pub codes: Vec<u32>,

@@ -27,6 +27,7 @@ use crate::oracle::Oracle;
 use crate::scenario::Scenario;
 use crate::surge::Surges;
 use crate::world::World;
+use bitcode::{Decode, Encode};
 use futures::FutureExt;
 use hcsim_adapters::{ColorCensus, Platform};
 use hcsim_platform::{Minute, Request, Response};
@@ -39,7 +40,7 @@ use std::time::Instant;
 const ORACLE_THREAD_MIN: usize = 4096;
 
 /// One shard's requests of one tick, and the events it handled.
-#[derive(Clone, Debug, Default, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Default, Encode, Decode)]
 pub struct ShardBatch {
     pub shard: u32,
     pub events: u64,

@@ -27,6 +27,7 @@ use super::wire::Wire;
 use crate::metrics::Metrics;
 use crate::scenario::Behaviour;
 use crate::world::World;
+use bitcode::{Decode, Encode};
 use hcsim_platform::Minute;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -115,7 +116,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A shard's figures at the end of the run.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub struct ShardReport {
     pub shard: u32,
     pub metrics: Metrics,
@@ -124,7 +125,7 @@ pub struct ShardReport {
 }
 
 /// Where one worker's wall time went.
-#[derive(Clone, Copy, Debug, Default, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Copy, Debug, Default, Encode, Decode)]
 pub struct WorkerSeconds {
     pub worker: u32,
     /// Running its shards' ticks.
@@ -170,7 +171,7 @@ pub type BarrierLine = Arc<Mutex<Option<tokio::sync::mpsc::Sender<Call>>>>;
 /// one record per (sender, receiver) pair and tick, possibly empty, so a
 /// receiver knows the stage is complete once it holds one from every
 /// worker, without waiting for timely to track the stage's progress.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 enum Up {
     /// The sender's shards' messages to the receiver's shards, as
     /// (destination shard, source shard, messages in emission order).
@@ -181,13 +182,13 @@ enum Up {
 
 /// The barrier's deliveries for one worker's shards: exactly one per
 /// worker and tick, from worker 0.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 struct Down {
     to_worker: u32,
     deliveries: Delivered,
 }
 
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 enum Last {
     Report(Box<ShardReport>),
     Seconds(WorkerSeconds),

@@ -18,6 +18,7 @@ use super::dataflow::{lock, Answer, Handle, Mailbox};
 use super::placement::Placement;
 use super::wire::Wire;
 use crate::world::World;
+use bitcode::{Decode, Encode};
 use hcsim_adapters::hosting::{serve, HostDone, HostWork, ProvinceHosts};
 use hcsim_adapters::PortError;
 use hcsim_platform::province::ProvincePlatform;
@@ -81,7 +82,7 @@ pub type Provinces = Vec<(ProvinceId, ProvincePlatform)>;
 pub type Held = Mutex<Provinces>;
 
 /// Records between worker 0 and the processes holding provinces.
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub enum Host {
     /// Call `call`'s work for the provinces `to_worker`'s process holds.
     Work {

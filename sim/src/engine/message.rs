@@ -2,11 +2,12 @@
 //! checkpoint hosted elsewhere, and notices to citizens (the health
 //! authority's orders, the platform's text messages).
 
+use bitcode::{Decode, Encode};
 use hcsim_platform::api::{Credential, DeciCelsius, Request, Response};
 use hcsim_platform::Minute;
 
 /// Where a platform reply goes back to.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Tag {
     pub shard: u32,
     pub agent: Agent,
@@ -26,7 +27,7 @@ impl Tag {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Agent {
     /// Global citizen id.
     Citizen(u32),
@@ -37,7 +38,7 @@ pub enum Agent {
     Authority,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Encode, Decode)]
 pub struct Visit {
     pub citizen: u32,
     pub credential: Credential,
@@ -46,7 +47,7 @@ pub struct Visit {
 }
 
 /// Notices from the health authority to a citizen.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Notice {
     /// Isolate (case or close contact) until this simulated day.
     Isolate { until_day: u32 },
@@ -55,7 +56,7 @@ pub enum Notice {
     ColorChanged,
 }
 
-#[derive(Clone, Debug, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, Encode, Decode)]
 pub enum ShardMsg {
     Reply {
         tag: Tag,
