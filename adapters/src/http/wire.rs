@@ -390,13 +390,6 @@ pub struct CountersReply {
     pub hub: hcsim_platform::hub::HubCounters,
 }
 
-/// Reads a `Response` from any self-describing serde format, through the
-/// mirrored wire types: for fields of other types that carry a response
-/// (`#[serde(deserialize_with = ...)]`).
-pub fn deserialize_response<'de, D: Deserializer<'de>>(d: D) -> Result<Response, D::Error> {
-    WireResponse::deserialize(d).map(Response::from)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

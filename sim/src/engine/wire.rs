@@ -12,7 +12,10 @@
 //! them, so only what really leaves the process pays for this, and the
 //! bytes counted here are exactly the payload sent to other processes.
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static SENT_BYTES: AtomicU64 = AtomicU64::new(0);
@@ -34,46 +37,20 @@ impl<T: bitcode::Encode> Serialize for Wire<T> {
     }
 }
 
+/// Decodes straight from the bytes timely read, without copying them.
 impl<'de, T: bitcode::DecodeOwned> Deserialize<'de> for Wire<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let bytes: serde_bytes_buf::Buf = Deserialize::deserialize(d)?;
-        bitcode::decode(&bytes.0)
-            .map(Wire)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// A byte string as serde's data model has it, without another crate.
-mod serde_bytes_buf {
-    use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
-    use std::fmt;
-
-    pub struct Buf(pub Vec<u8>);
-
-    impl<'de> Deserialize<'de> for Buf {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Buf;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("a byte string")
-                }
-                fn visit_bytes<E>(self, v: &[u8]) -> Result<Buf, E> {
-                    Ok(Buf(v.to_vec()))
-                }
-                fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Buf, E> {
-                    Ok(Buf(v))
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Buf, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(b) = seq.next_element()? {
-                        out.push(b);
-                    }
-                    Ok(Buf(out))
-                }
+        struct Record<T>(PhantomData<T>);
+        impl<T: bitcode::DecodeOwned> Visitor<'_> for Record<T> {
+            type Value = Wire<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a record's bitcode bytes")
             }
-            d.deserialize_byte_buf(V)
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Wire<T>, E> {
+                bitcode::decode(v).map(Wire).map_err(E::custom)
+            }
         }
+        d.deserialize_bytes(Record(PhantomData))
     }
 }
 
