@@ -1,6 +1,6 @@
 //! The engine over several processes on loopback: the same summary.json as
 //! one process, and a run that ends, with an error naming the cause, when
-//! a process cannot connect or dies.
+//! a process cannot connect, dies, or was given other files.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -145,4 +145,55 @@ fn a_bad_host_file_names_its_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("hosts.txt:2: host"), "stderr: {err}");
+}
+
+#[test]
+fn a_process_given_other_files_ends_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts.txt");
+    std::fs::write(&hosts, format!("{}\n{}\n", silent_host(), silent_host())).unwrap();
+    // The smoke day with another seed, beside the same rule sets.
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let smoke = std::fs::read_to_string(super::scenario("smoke.toml")).unwrap();
+    assert!(smoke.contains("seed = 20201001"));
+    std::fs::write(
+        other.join("smoke.toml"),
+        smoke.replace("seed = 20201001", "seed = 7"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(super::scenario("rules"), other.join("rules")).unwrap();
+    let second = hcsim()
+        .arg("run")
+        .arg(other.join("smoke.toml"))
+        .args([
+            "--quiet",
+            "--processes",
+            "2",
+            "--process",
+            "1",
+            "--hostfile",
+        ])
+        .arg(&hosts)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = member("smoke.toml", "0", &hosts)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("process 1: process 0 runs another build of hcsim or another scenario"),
+        "stderr: {err}"
+    );
+    assert!(
+        !first.status.success(),
+        "process 0 finished as if nothing happened"
+    );
+    assert!(!tmp.path().join("out/summary.json").exists());
 }

@@ -55,6 +55,8 @@ pub struct EngineSpec {
     /// The provinces this process holds, if it is not process 0 and the
     /// run spreads them (`hosting.rs`).
     pub held: Held,
+    /// The build and files of the run (`fingerprint.rs`); 0 in one process.
+    pub fingerprint: u64,
 }
 
 /// Shards made ready before their worker runs, index = shard.
@@ -185,6 +187,8 @@ enum Up {
 #[derive(Clone, Debug, Encode, Decode)]
 struct Down {
     to_worker: u32,
+    /// Process 0's fingerprint (`fingerprint.rs`), checked at the first tick.
+    fingerprint: u64,
     deliveries: Delivered,
 }
 
@@ -501,10 +505,11 @@ impl Lines {
     /// stopped.
     fn hand_down(
         &mut self,
-        placement: Placement,
+        spec: &EngineSpec,
         answer: Option<Deliveries>,
         mut stopped: bool,
     ) -> bool {
+        let placement = spec.placement;
         let mut per_worker: Vec<Delivered> = vec![Vec::new(); placement.workers()];
         match answer {
             Some(deliveries) => {
@@ -519,6 +524,7 @@ impl Lines {
         for (to_worker, deliveries) in per_worker.into_iter().enumerate() {
             self.down_in.send(Wire(Down {
                 to_worker: to_worker as u32,
+                fingerprint: spec.fingerprint,
                 deliveries,
             }));
         }
@@ -527,8 +533,9 @@ impl Lines {
 
     /// What the owned shards receive at tick `t`: the messages shards sent
     /// them at `t − 1` and the barrier's deliveries, each in canonical
-    /// order (destination, then source shard).
-    fn inboxes(&self, t: u64) -> (Vec<Sent>, Delivered) {
+    /// order (destination, then source shard). `Err` holds process 0's
+    /// fingerprint when it is not `fingerprint`.
+    fn inboxes(&self, t: u64, fingerprint: u64) -> Result<(Vec<Sent>, Delivered), u64> {
         let mut from_shards: Vec<Sent> = Vec::new();
         if t > 0 {
             for r in self.up.take(t - 1) {
@@ -537,15 +544,14 @@ impl Lines {
                 }
             }
         }
-        let mut delivered: Delivered = self
-            .down
-            .take(t)
-            .into_iter()
-            .flat_map(|d| d.deliveries)
-            .collect();
+        let down = self.down.take(t);
+        if let Some(d) = down.iter().find(|d| d.fingerprint != fingerprint) {
+            return Err(d.fingerprint);
+        }
+        let mut delivered: Delivered = down.into_iter().flat_map(|d| d.deliveries).collect();
         from_shards.sort_by_key(|(to, from, _)| (*to, *from));
         delivered.sort_by_key(|(to, _)| *to);
-        (from_shards, delivered)
+        Ok((from_shards, delivered))
     }
 
     /// Stage 3: the messages to every worker and the requests to worker 0,
@@ -704,7 +710,7 @@ pub fn run_worker<B: BarrierPort>(
                     .and_then(|a| holding.wait(worker, client, a, threads, abort)),
                 (None, false) => port.step(close, Some(tick)),
             };
-            stopped = lines.hand_down(placement, answer, stopped);
+            stopped = lines.hand_down(spec, answer, stopped);
         }
         lines.down_in.advance_to(t + 1);
         seconds.waiting += gather(
@@ -715,7 +721,9 @@ pub fn run_worker<B: BarrierPort>(
             &mut holding,
         );
 
-        let (from_shards, delivered) = lines.inboxes(t);
+        let (from_shards, delivered) = lines
+            .inboxes(t, spec.fingerprint)
+            .unwrap_or_else(|theirs| super::fingerprint::refuse(process, theirs, spec.fingerprint));
         let (batches, outgoing) = if stopped {
             (Vec::new(), vec![Vec::new(); workers])
         } else {

@@ -19,6 +19,7 @@
 
 pub mod barrier;
 pub mod dataflow;
+pub mod fingerprint;
 pub mod hosting;
 pub mod message;
 pub mod observer;
@@ -171,6 +172,11 @@ fn engine_spec(
         },
         prepared: dataflow::Prepared::new(scenario.shards),
         held: Mutex::new(held),
+        fingerprint: if cluster.processes > 1 {
+            fingerprint::of(scenario)
+        } else {
+            0
+        },
     })
 }
 
