@@ -187,7 +187,8 @@ enum Up {
 #[derive(Clone, Debug, Encode, Decode)]
 struct Down {
     to_worker: u32,
-    /// Process 0's fingerprint (`fingerprint.rs`), checked at the first tick.
+    /// Process 0's fingerprint (`fingerprint.rs`), checked by every
+    /// process as it takes its deliveries (a mismatch ends it at tick 0).
     fingerprint: u64,
     deliveries: Delivered,
 }
