@@ -18,6 +18,7 @@
 //! - `observer.rs`: the trait through which features watch exchanges.
 
 pub mod barrier;
+mod connect;
 pub mod dataflow;
 pub mod fingerprint;
 pub mod hosting;
@@ -191,7 +192,14 @@ fn start_workers(
 ) -> Result<timely::communication::WorkerGuards<()>, EngineError> {
     let host = Mutex::new(host);
     CONNECTING.store(true, Ordering::Relaxed);
-    let guards = timely::execute(cluster.timely_config(), move |worker| {
+    let config = cluster.timely_config();
+    let (builders, others) = if cluster.processes > 1 {
+        connect::build(cluster)
+    } else {
+        config.communication.try_build()
+    }
+    .map_err(EngineError::Start)?;
+    let guards = timely::execute::execute_from(builders, others, config.worker, move |worker| {
         let port = (worker.index() == 0)
             .then(|| line.lock().unwrap_or_else(|e| e.into_inner()).take())
             .flatten()
