@@ -1,8 +1,8 @@
 //! The sockets between a run's processes. timely's own set-up polls for
 //! its peers once a second (a refused connect, an empty accept queue), and
 //! a run's processes come up within moments of each other: on a small
-//! scenario that second was most of the start (the smoke day over two
-//! local processes, 0.27 s in one process). The same handshake as
+//! scenario that second was most of the start (the smoke day took 2.1 s
+//! over two local processes, 0.27 s in one). The same handshake as
 //! timely's, each process connecting to those before it and accepting
 //! those after it, identified by its index, polled every few
 //! milliseconds; the sockets are then handed to timely as its own would be.
