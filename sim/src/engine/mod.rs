@@ -12,6 +12,8 @@
 //!   retries, degrade, faults, the platform, the oracle, observers);
 //! - `placement.rs`: which worker hosts which shard;
 //! - `hosting.rs`: the provinces held by processes other than 0;
+//! - `connect.rs`: the sockets between processes, handed to timely;
+//! - `fingerprint.rs`: the build and files every process must share;
 //! - `wire.rs`: how records cross a process boundary;
 //! - `shard.rs`, `wheel.rs`, `message.rs`: a shard's tick, its timers, and
 //!   what crosses shard boundaries;
@@ -72,27 +74,31 @@ impl Cluster {
         }
     }
 
-    fn timely_config(&self) -> timely::Config {
-        let communication = match (self.processes, self.threads) {
-            (1, 1) => timely::CommunicationConfig::Thread,
-            (1, n) => timely::CommunicationConfig::Process(n),
-            _ => timely::CommunicationConfig::Cluster {
-                threads: self.threads,
-                process: self.process,
-                addresses: self.hosts.clone(),
-                report: false,
-                zerocopy: false,
-            },
-        };
-        timely::Config {
-            communication,
-            // Each tick waits on two rounds of progress among a handful of
-            // workers: sent at once, each update reaches the waiting peers
-            // without a later round to carry it (a 3-day national month at
-            // 1 M citizens, 2 threads: ~6 % less wall time than `Demand`).
-            worker: timely::WorkerConfig::default()
-                .progress_mode(timely::worker::ProgressMode::Eager),
+    /// timely's allocators for this process's workers, and what must live
+    /// as long as they do: between processes over the sockets
+    /// `connect.rs` makes, else within this process.
+    fn allocators(
+        &self,
+    ) -> Result<
+        (
+            Vec<timely::communication::AllocatorBuilder>,
+            Box<dyn std::any::Any + Send>,
+        ),
+        String,
+    > {
+        match (self.processes, self.threads) {
+            (1, 1) => timely::CommunicationConfig::Thread.try_build(),
+            (1, n) => timely::CommunicationConfig::Process(n).try_build(),
+            _ => connect::build(self),
         }
+    }
+
+    /// Each tick waits on two rounds of progress among a handful of
+    /// workers: sent at once, each update reaches the waiting peers without
+    /// a later round to carry it (a 3-day national month at 1 M citizens, 2
+    /// threads: ~6 % less wall time than `Demand`).
+    fn worker_config() -> timely::WorkerConfig {
+        timely::WorkerConfig::default().progress_mode(timely::worker::ProgressMode::Eager)
     }
 }
 
@@ -192,24 +198,19 @@ fn start_workers(
 ) -> Result<timely::communication::WorkerGuards<()>, EngineError> {
     let host = Mutex::new(host);
     CONNECTING.store(true, Ordering::Relaxed);
-    let config = cluster.timely_config();
-    let (builders, others) = if cluster.processes > 1 {
-        connect::build(cluster)
-    } else {
-        config.communication.try_build()
-    }
-    .map_err(EngineError::Start)?;
-    let guards = timely::execute::execute_from(builders, others, config.worker, move |worker| {
-        let port = (worker.index() == 0)
-            .then(|| line.lock().unwrap_or_else(|e| e.into_inner()).take())
-            .flatten()
-            .map(Line);
-        let host = (worker.index() == 0)
-            .then(|| dataflow::lock(&host).take())
-            .flatten();
-        dataflow::run_worker(worker, &spec, port, host, &abort, Idle::Park)
-    })
-    .map_err(EngineError::Start)?;
+    let (builders, others) = cluster.allocators().map_err(EngineError::Start)?;
+    let guards =
+        timely::execute::execute_from(builders, others, Cluster::worker_config(), move |worker| {
+            let port = (worker.index() == 0)
+                .then(|| line.lock().unwrap_or_else(|e| e.into_inner()).take())
+                .flatten()
+                .map(Line);
+            let host = (worker.index() == 0)
+                .then(|| dataflow::lock(&host).take())
+                .flatten();
+            dataflow::run_worker(worker, &spec, port, host, &abort, Idle::Park)
+        })
+        .map_err(EngineError::Start)?;
     CONNECTED.store(true, Ordering::Relaxed);
     Ok(guards)
 }
@@ -291,12 +292,8 @@ pub fn start(
     let holders = (cluster.processes > 1 && pool.is_some())
         .then(|| hosting::plan_for(scenario, &world, cluster.processes));
     if let Some(pool) = pool.filter(|pool| pool.current_num_threads() > 1 && holders.is_none()) {
-        let config = cluster.timely_config();
         CONNECTING.store(true, Ordering::Relaxed);
-        let (builders, others) = config
-            .communication
-            .try_build()
-            .map_err(EngineError::Start)?;
+        let (builders, others) = cluster.allocators().map_err(EngineError::Start)?;
         CONNECTED.store(true, Ordering::Relaxed);
         if builders.len() != pool.current_num_threads() {
             return Err(EngineError::Start(format!(
@@ -311,7 +308,7 @@ pub fn start(
             builders: builders.into_iter().map(|b| Mutex::new(Some(b))).collect(),
             others,
             spec,
-            config: config.worker,
+            config: Cluster::worker_config(),
             pool,
             preparing,
         }));
