@@ -217,7 +217,7 @@ impl HubActor {
 }
 
 /// Queries in a round from which the hub answers them on the pool.
-const QUERIES_ON_POOL_MIN: usize = 1024;
+const QUERIES_ON_POOL_MIN: usize = 64;
 
 /// The hub's counters, for the run report.
 #[derive(Message)]

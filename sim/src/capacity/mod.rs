@@ -242,6 +242,36 @@ impl Lane {
     }
 }
 
+/// (arrival, request), sorted.
+type Arrivals = Vec<(u64, u32)>;
+
+/// One stream's draws for a tick.
+struct Drawn {
+    /// In the order of the stream's requests in the batch.
+    drawn: Vec<Planned>,
+    arrivals: Arrivals,
+    /// Operations drawn, by `op_index` bit.
+    ops: u32,
+}
+
+/// The requests of two lists sorted by (arrival, request), in that order.
+fn merge_arrivals(a: &[(u64, u32)], b: &[(u64, u32)]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(&(_, i)) => out.push(i),
+            None => return out,
+        }
+    }
+}
+
 /// The province a resident ID card was issued in: its first two digits.
 fn doc_province(d: DocNumber) -> Option<ProvinceId> {
     ProvinceId::from_admin_code((d.0 / 1_000_000_000_000_000) as u8)
@@ -432,14 +462,19 @@ impl<P: Platform> Capacity<P> {
         let services = &self.services;
         let (seed, tick) = (t.seed, now.0 as u64);
         let paths = &paths;
-        let draw = |(stream, list): (usize, &Vec<u32>)| -> Vec<Planned> {
+        // Each stream's draws; its requests in arrival order ((time, index)
+        // pairs are unique, so an unstable sort is deterministic, and each
+        // stream sorts beside the others); the operations it will record, by
+        // `op_index` bit.
+        let draw = |(stream, list): (usize, &Vec<u32>)| -> Drawn {
             let mut rng = agent_rng(
                 seed,
                 CAPACITY_AGENT,
                 tick,
                 CAPACITY_PURPOSE ^ ((stream as u64 + 1) << 32),
             );
-            list.iter()
+            let drawn: Vec<Planned> = list
+                .iter()
                 .map(|&i| {
                     let req = &requests[i as usize];
                     let path = paths[i as usize];
@@ -462,9 +497,19 @@ impl<P: Platform> Capacity<P> {
                         op: req.op(),
                     }
                 })
-                .collect()
+                .collect();
+            let mut arrivals: Arrivals = drawn.iter().zip(list).map(|(e, &i)| (e.at, i)).collect();
+            arrivals.sort_unstable();
+            let ops = drawn
+                .iter()
+                .fold(0, |ops, e| ops | 1 << stats::op_index(e.op));
+            Drawn {
+                drawn,
+                arrivals,
+                ops,
+            }
         };
-        let drawn: Vec<Vec<Planned>> = match &self.pool {
+        let drawn: Vec<Drawn> = match &self.pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
                 by_lane.par_iter().enumerate().map(draw).collect()
@@ -481,81 +526,55 @@ impl<P: Platform> Capacity<P> {
             };
             n
         ];
-        for (list, drawn) in by_lane.iter().zip(drawn) {
-            for (&i, p) in list.iter().zip(drawn) {
+        let mut arrivals: Vec<Arrivals> = Vec::with_capacity(DRAW_STREAMS);
+        let mut ops = Vec::with_capacity(DRAW_STREAMS);
+        for (list, d) in by_lane.iter().zip(drawn) {
+            for (&i, p) in list.iter().zip(d.drawn) {
                 plan[i as usize] = p;
             }
+            arrivals.push(d.arrivals);
+            ops.push(d.ops);
         }
-        // Sorted by value, not through `plan`: at national scale a tick has
-        // ~10^5 requests and an indirect key misses the cache on every
-        // comparison. (time, index) pairs are unique, so an unstable sort is
-        // deterministic.
-        let mut order: Vec<(u64, u32)> = plan
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.at, i as u32))
-            .collect();
-        match &self.pool {
-            Some(pool) => pool.install(|| {
-                use rayon::prelude::*;
-                order.par_sort_unstable()
-            }),
-            None => order.sort_unstable(),
+        // Every province receives the broadcasts.
+        let broadcast_ops = ops[stream_of(Path::Broadcast)];
+        for (lane, ops) in self.lanes.iter_mut().zip(&ops[..PROVINCE_COUNT]) {
+            lane.stats.prepare(ops | broadcast_ops);
         }
-
-        // Each province's arrivals, in arrival order.
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); PROVINCE_COUNT];
         // (arrival at the hub, request, latency so far)
-        let mut at_hub: Vec<(u64, u32, u64)> = Vec::new();
-        // Operations each province will record, by `op_index` bit, and its
-        // scans that go on to the hub.
-        let mut ops = [0u32; PROVINCE_COUNT];
-        let mut cross = [0usize; PROVINCE_COUNT];
-        for &(at, i) in &order {
-            let Planned { path, op, .. } = plan[i as usize];
-            let bit = 1 << stats::op_index(op);
-            match path {
-                Path::Province(q, via_hub) => {
-                    lists[q].push(i);
-                    ops[q] |= bit;
-                    cross[q] += usize::from(via_hub);
-                }
-                Path::Hub => at_hub.push((at, i, 0)),
-                Path::Broadcast => {
-                    lists.iter_mut().for_each(|l| l.push(i));
-                    ops.iter_mut().for_each(|o| *o |= bit);
-                }
-            }
-        }
-        for (lane, ops) in self.lanes.iter_mut().zip(ops) {
-            lane.stats.prepare(ops);
-        }
+        let mut at_hub: Vec<(u64, u32, u64)> = arrivals[stream_of(Path::Hub)]
+            .iter()
+            .map(|&(at, i)| (at, i, 0))
+            .collect();
         let timeout_us = self.timeout_us;
         let plan = &plan;
-        let mut outcomes: Vec<LaneOutcome> = lists
-            .iter()
-            .zip(cross)
-            .map(|(list, cross)| LaneOutcome {
-                refused: Vec::with_capacity(list.len()),
-                to_hub: Vec::with_capacity(cross),
+        let broadcast = &arrivals[stream_of(Path::Broadcast)];
+        let mut outcomes: Vec<LaneOutcome> = (0..PROVINCE_COUNT)
+            .map(|_| LaneOutcome {
+                refused: Vec::new(),
+                to_hub: Vec::new(),
             })
             .collect();
-        let work = |((lane, list), out): ((&mut Lane, &Vec<u32>), &mut LaneOutcome)| {
-            lane.admit(list, plan, limiter, tick_start, timeout_us, out)
+        // A province's arrivals in arrival order: its own stream's merged
+        // with the broadcasts, which every province receives.
+        let work = |((lane, own), out): ((&mut Lane, &Arrivals), &mut LaneOutcome)| {
+            let list = merge_arrivals(own, broadcast);
+            out.refused.reserve(list.len());
+            lane.admit(&list, plan, limiter, tick_start, timeout_us, out)
         };
         let provinces = &mut self.lanes[..PROVINCE_COUNT];
+        let own = &arrivals[..PROVINCE_COUNT];
         match &self.pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
                 provinces
                     .par_iter_mut()
-                    .zip(&lists)
+                    .zip(own)
                     .zip(&mut outcomes)
                     .for_each(work)
             }),
             None => provinces
                 .iter_mut()
-                .zip(&lists)
+                .zip(own)
                 .zip(&mut outcomes)
                 .for_each(work),
         }
@@ -608,6 +627,9 @@ impl<P: Platform> Capacity<P> {
         let t = self.timing;
         let intervals = t.intervals();
         self.enter_interval(intervals);
+        for lane in &mut self.lanes {
+            lane.stats.flush();
+        }
         let run_us = t.duration_minutes as u64 * US_PER_MINUTE;
         let mut shown: Vec<usize> = provinces.iter().map(|p| p.index()).collect();
         shown.push(HUB);

@@ -38,6 +38,9 @@ use std::time::Instant;
 /// Exchanges in a tick from which the oracle checks on a thread of its
 /// own: below it, starting the thread costs more than it saves.
 const ORACLE_THREAD_MIN: usize = 4096;
+/// Exchanges in a tick from which the requests are copied for the watchers,
+/// and the replies to their shards, on the pool.
+const ROUTE_ON_POOL_MIN: usize = 1024;
 
 /// One shard's requests of one tick, and the events it handled.
 #[derive(Clone, Debug, Default, Encode, Decode)]
@@ -247,7 +250,13 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         if !requests.is_empty() {
             // Kept so that a request answered busy can be sent again, and
             // for the watchers.
-            let sent = requests.clone();
+            let sent: Vec<Request> = match self.pool.as_deref() {
+                Some(pool) if requests.len() >= ROUTE_ON_POOL_MIN => pool.install(|| {
+                    use rayon::prelude::*;
+                    requests.par_iter().cloned().collect()
+                }),
+                _ => requests.clone(),
+            };
             let clock = Instant::now();
             // The part of the exchange's wall time that the oracle beside it
             // outlasted the platform.
@@ -413,7 +422,13 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         tries: &[u8],
         out: &mut Deliveries,
     ) {
-        for (((&tag, response), request), t) in tags.iter().zip(responses).zip(sent).zip(tries) {
+        // Retries and degrade decide in order, one reply at a time; the
+        // replies, most of this step's memory traffic, are then copied out
+        // to their shards beside each other when the tick is large.
+        let mut to: Vec<Vec<(u32, Tag)>> = vec![Vec::new(); out.len()];
+        for (k, (((&tag, response), request), t)) in
+            tags.iter().zip(responses).zip(sent).zip(tries).enumerate()
+        {
             let tag = match response {
                 Response::Busy => {
                     match self
@@ -435,11 +450,21 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             match tag.agent {
                 // The authority and the carriers do not act on acks.
                 Agent::Authority | Agent::Telecom => {}
-                _ => out[tag.shard as usize].push(ShardMsg::Reply {
-                    tag,
-                    response: response.clone(),
-                }),
+                _ => to[tag.shard as usize].push((k as u32, tag)),
             }
+        }
+        let deliver = |(out, to): (&mut Vec<ShardMsg>, Vec<(u32, Tag)>)| {
+            out.extend(to.into_iter().map(|(k, tag)| ShardMsg::Reply {
+                tag,
+                response: responses[k as usize].clone(),
+            }))
+        };
+        match self.pool.as_deref() {
+            Some(pool) if responses.len() >= ROUTE_ON_POOL_MIN => pool.install(|| {
+                use rayon::prelude::*;
+                out.par_iter_mut().zip(to).for_each(deliver)
+            }),
+            _ => out.iter_mut().zip(to).for_each(deliver),
         }
     }
 
