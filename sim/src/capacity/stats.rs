@@ -269,3 +269,64 @@ pub fn by_op(platforms: &[&PlatformStats]) -> BTreeMap<String, OpLatency> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Latencies as a platform's answers bring them, 1 µs to ~1 s.
+    fn latencies(n: usize, salt: u64) -> Vec<u64> {
+        (0..n as u64)
+            .map(|k| (k * 2_654_435_761 + salt) % 1_000_000 + 1)
+            .collect()
+    }
+
+    /// Answers held back to be recorded together still count in the
+    /// interval they came in, and in the run's figures, however many the
+    /// platform held when a figure was read.
+    #[test]
+    fn answers_held_back_count_in_their_interval_and_in_the_run() {
+        let mut platform = PlatformStats::default();
+        let mut nation = National::default();
+        platform.prepare(u32::MAX);
+        // More than the platform holds at once, then a few.
+        let first = latencies(PENDING_MAX * 2 + 100, 7);
+        let second = latencies(10, 11);
+        let mut run: Histogram<u64> = histogram();
+        let mut p99 = Vec::new();
+        for (k, interval) in [&first, &second].into_iter().enumerate() {
+            let mut alone: Histogram<u64> = histogram();
+            for &us in interval {
+                platform.offered();
+                platform.answered(Op::Verify, us);
+                alone.record(us).unwrap();
+                run.record(us).unwrap();
+            }
+            p99.push(ms(alone.value_at_quantile(0.99)));
+            nation.enter_interval(k + 1, &mut [(true, &mut platform)]);
+        }
+        let series = platform.series();
+        assert_eq!(series.len(), 2);
+        for (k, interval) in [&first, &second].into_iter().enumerate() {
+            assert_eq!(series[k].requests, interval.len() as u64);
+            assert_eq!(series[k].p99_ms, p99[k], "interval {k}");
+            assert_eq!(
+                nation.series()[k].p99_ms,
+                p99[k],
+                "the nation's interval {k}"
+            );
+        }
+        // The rest is recorded before the run's figures are read.
+        platform.answered(Op::Verify, 999_999);
+        run.record(999_999).unwrap();
+        platform.flush();
+        let verify = &by_op(&[&platform])["verify"];
+        assert_eq!(
+            verify.answered,
+            first.len() as u64 + second.len() as u64 + 1
+        );
+        assert_eq!(verify.p50_ms, ms(run.value_at_quantile(0.5)));
+        assert_eq!(verify.p99_ms, ms(run.value_at_quantile(0.99)));
+        assert_eq!(verify.max_ms, ms(run.max()));
+    }
+}

@@ -272,3 +272,27 @@ fn provinces_admitted_in_parallel_give_the_same_answers_and_figures() {
     assert!(busy.count() > 1_000, "the scenario must refuse some");
     assert_eq!(serial, run(Some(Arc::new(pool))));
 }
+
+/// A province's arrivals merged from its own stream and the broadcasts are
+/// those of the two sorted together: the order one tick-wide sort gave.
+#[test]
+fn merged_arrivals_are_in_the_order_of_one_sort() {
+    let own: Vec<(u64, u32)> = (0..500u32).map(|i| ((i as u64 * 7919) % 1000, i)).collect();
+    let broadcast: Vec<(u64, u32)> = (500..540u32)
+        .map(|i| ((i as u64 * 104_729) % 1000, i))
+        .collect();
+    let sorted = |mut v: Vec<(u64, u32)>| {
+        v.sort_unstable();
+        v
+    };
+    let (own, broadcast) = (sorted(own), sorted(broadcast));
+    let all = sorted(own.iter().chain(&broadcast).copied().collect());
+    let expected: Vec<u32> = all.iter().map(|&(_, i)| i).collect();
+    assert_eq!(merge_arrivals(&own, &broadcast), expected);
+    assert_eq!(merge_arrivals(&broadcast, &own), expected);
+    assert_eq!(
+        merge_arrivals(&own, &[]),
+        own.iter().map(|&(_, i)| i).collect::<Vec<_>>()
+    );
+    assert!(merge_arrivals(&[], &[]).is_empty());
+}
