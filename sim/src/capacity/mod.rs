@@ -252,6 +252,8 @@ struct Drawn {
     arrivals: Arrivals,
     /// Operations drawn, by `op_index` bit.
     ops: u32,
+    /// Scans that go on to the hub.
+    cross: usize,
 }
 
 /// The requests of two lists sorted by (arrival, request), in that order.
@@ -503,10 +505,15 @@ impl<P: Platform> Capacity<P> {
             let ops = drawn
                 .iter()
                 .fold(0, |ops, e| ops | 1 << stats::op_index(e.op));
+            let cross = drawn
+                .iter()
+                .filter(|e| matches!(e.path, Path::Province(_, true)))
+                .count();
             Drawn {
                 drawn,
                 arrivals,
                 ops,
+                cross,
             }
         };
         let drawn: Vec<Drawn> = match &self.pool {
@@ -528,12 +535,14 @@ impl<P: Platform> Capacity<P> {
         ];
         let mut arrivals: Vec<Arrivals> = Vec::with_capacity(DRAW_STREAMS);
         let mut ops = Vec::with_capacity(DRAW_STREAMS);
+        let mut cross = Vec::with_capacity(DRAW_STREAMS);
         for (list, d) in by_lane.iter().zip(drawn) {
             for (&i, p) in list.iter().zip(d.drawn) {
                 plan[i as usize] = p;
             }
             arrivals.push(d.arrivals);
             ops.push(d.ops);
+            cross.push(d.cross);
         }
         // Every province receives the broadcasts.
         let broadcast_ops = ops[stream_of(Path::Broadcast)];
@@ -548,17 +557,20 @@ impl<P: Platform> Capacity<P> {
         let timeout_us = self.timeout_us;
         let plan = &plan;
         let broadcast = &arrivals[stream_of(Path::Broadcast)];
-        let mut outcomes: Vec<LaneOutcome> = (0..PROVINCE_COUNT)
-            .map(|_| LaneOutcome {
-                refused: Vec::new(),
-                to_hub: Vec::new(),
+        // Sized here rather than on the workers, whose allocator arenas
+        // would keep what they allocate.
+        let mut outcomes: Vec<LaneOutcome> = arrivals[..PROVINCE_COUNT]
+            .iter()
+            .zip(&cross)
+            .map(|(own, &cross)| LaneOutcome {
+                refused: Vec::with_capacity(own.len() + broadcast.len()),
+                to_hub: Vec::with_capacity(cross),
             })
             .collect();
         // A province's arrivals in arrival order: its own stream's merged
         // with the broadcasts, which every province receives.
         let work = |((lane, own), out): ((&mut Lane, &Arrivals), &mut LaneOutcome)| {
             let list = merge_arrivals(own, broadcast);
-            out.refused.reserve(list.len());
             lane.admit(&list, plan, limiter, tick_start, timeout_us, out)
         };
         let provinces = &mut self.lanes[..PROVINCE_COUNT];
