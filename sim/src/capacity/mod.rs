@@ -242,14 +242,13 @@ impl Lane {
     }
 }
 
-/// (arrival, request), sorted.
-type Arrivals = Vec<(u64, u32)>;
-
 /// One stream's draws for a tick.
 struct Drawn {
-    /// In the order of the stream's requests in the batch.
-    drawn: Vec<Planned>,
-    arrivals: Arrivals,
+    /// In the order of the stream's requests in the batch; moved into the
+    /// tick's plan once drawn.
+    plans: Vec<Planned>,
+    /// (arrival, request), sorted.
+    arrivals: Vec<(u64, u32)>,
     /// Operations drawn, by `op_index` bit.
     ops: u32,
     /// Scans that go on to the hub.
@@ -467,7 +466,7 @@ impl<P: Platform> Capacity<P> {
         // Each stream's draws; its requests in arrival order ((time, index)
         // pairs are unique, so an unstable sort is deterministic, and each
         // stream sorts beside the others); the operations it will record, by
-        // `op_index` bit.
+        // `op_index` bit, and its scans that go on to the hub.
         let draw = |(stream, list): (usize, &Vec<u32>)| -> Drawn {
             let mut rng = agent_rng(
                 seed,
@@ -475,7 +474,7 @@ impl<P: Platform> Capacity<P> {
                 tick,
                 CAPACITY_PURPOSE ^ ((stream as u64 + 1) << 32),
             );
-            let drawn: Vec<Planned> = list
+            let plans: Vec<Planned> = list
                 .iter()
                 .map(|&i| {
                     let req = &requests[i as usize];
@@ -500,23 +499,24 @@ impl<P: Platform> Capacity<P> {
                     }
                 })
                 .collect();
-            let mut arrivals: Arrivals = drawn.iter().zip(list).map(|(e, &i)| (e.at, i)).collect();
+            let mut arrivals: Vec<(u64, u32)> =
+                plans.iter().zip(list).map(|(e, &i)| (e.at, i)).collect();
             arrivals.sort_unstable();
-            let ops = drawn
+            let ops = plans
                 .iter()
                 .fold(0, |ops, e| ops | 1 << stats::op_index(e.op));
-            let cross = drawn
+            let cross = plans
                 .iter()
                 .filter(|e| matches!(e.path, Path::Province(_, true)))
                 .count();
             Drawn {
-                drawn,
+                plans,
                 arrivals,
                 ops,
                 cross,
             }
         };
-        let drawn: Vec<Drawn> = match &self.pool {
+        let mut drawn: Vec<Drawn> = match &self.pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
                 by_lane.par_iter().enumerate().map(draw).collect()
@@ -533,48 +533,41 @@ impl<P: Platform> Capacity<P> {
             };
             n
         ];
-        let mut arrivals: Vec<Arrivals> = Vec::with_capacity(DRAW_STREAMS);
-        let mut ops = Vec::with_capacity(DRAW_STREAMS);
-        let mut cross = Vec::with_capacity(DRAW_STREAMS);
-        for (list, d) in by_lane.iter().zip(drawn) {
-            for (&i, p) in list.iter().zip(d.drawn) {
+        for (list, d) in by_lane.iter().zip(&mut drawn) {
+            for (&i, p) in list.iter().zip(std::mem::take(&mut d.plans)) {
                 plan[i as usize] = p;
             }
-            arrivals.push(d.arrivals);
-            ops.push(d.ops);
-            cross.push(d.cross);
         }
         // Every province receives the broadcasts.
-        let broadcast_ops = ops[stream_of(Path::Broadcast)];
-        for (lane, ops) in self.lanes.iter_mut().zip(&ops[..PROVINCE_COUNT]) {
-            lane.stats.prepare(ops | broadcast_ops);
+        let broadcast = &drawn[stream_of(Path::Broadcast)];
+        for (lane, own) in self.lanes.iter_mut().zip(&drawn[..PROVINCE_COUNT]) {
+            lane.stats.prepare(own.ops | broadcast.ops);
         }
         // (arrival at the hub, request, latency so far)
-        let mut at_hub: Vec<(u64, u32, u64)> = arrivals[stream_of(Path::Hub)]
+        let mut at_hub: Vec<(u64, u32, u64)> = drawn[stream_of(Path::Hub)]
+            .arrivals
             .iter()
             .map(|&(at, i)| (at, i, 0))
             .collect();
         let timeout_us = self.timeout_us;
         let plan = &plan;
-        let broadcast = &arrivals[stream_of(Path::Broadcast)];
         // Sized here rather than on the workers, whose allocator arenas
         // would keep what they allocate.
-        let mut outcomes: Vec<LaneOutcome> = arrivals[..PROVINCE_COUNT]
+        let mut outcomes: Vec<LaneOutcome> = drawn[..PROVINCE_COUNT]
             .iter()
-            .zip(&cross)
-            .map(|(own, &cross)| LaneOutcome {
-                refused: Vec::with_capacity(own.len() + broadcast.len()),
-                to_hub: Vec::with_capacity(cross),
+            .map(|own| LaneOutcome {
+                refused: Vec::with_capacity(own.arrivals.len() + broadcast.arrivals.len()),
+                to_hub: Vec::with_capacity(own.cross),
             })
             .collect();
         // A province's arrivals in arrival order: its own stream's merged
-        // with the broadcasts, which every province receives.
-        let work = |((lane, own), out): ((&mut Lane, &Arrivals), &mut LaneOutcome)| {
-            let list = merge_arrivals(own, broadcast);
+        // with the broadcasts.
+        let work = |((lane, own), out): ((&mut Lane, &Drawn), &mut LaneOutcome)| {
+            let list = merge_arrivals(&own.arrivals, &broadcast.arrivals);
             lane.admit(&list, plan, limiter, tick_start, timeout_us, out)
         };
         let provinces = &mut self.lanes[..PROVINCE_COUNT];
-        let own = &arrivals[..PROVINCE_COUNT];
+        let own = &drawn[..PROVINCE_COUNT];
         match &self.pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
