@@ -88,6 +88,44 @@ fn silent_host() -> String {
 }
 
 #[test]
+fn a_member_started_by_hand_says_that_its_part_is_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts.txt");
+    std::fs::write(&hosts, format!("{}\n{}\n", silent_host(), silent_host())).unwrap();
+    // As on a second machine: no --quiet, its own output directory.
+    let second = hcsim()
+        .arg("run")
+        .arg(super::scenario("smoke.toml"))
+        .args(["--processes", "2", "--process", "1", "--hostfile"])
+        .arg(&hosts)
+        .arg("--out")
+        .arg(tmp.path().join("second"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = member("smoke.toml", "0", &hosts)
+        .arg("--out")
+        .arg(tmp.path().join("first"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert!(first.success(), "process 0: {first}");
+    assert!(second.status.success(), "process 1: {}", second.status);
+    let said = String::from_utf8_lossy(&second.stdout);
+    assert!(said.contains("process 1 of 2: done in"), "stdout: {said}");
+    // The smoke day's 8 shards, one worker each: process 1 runs half.
+    assert!(said.contains("(4 of 8 shards"), "stdout: {said}");
+    assert!(
+        said.contains("process 0 writes the results"),
+        "stdout: {said}"
+    );
+    assert!(tmp.path().join("first/summary.json").exists());
+    assert!(!tmp.path().join("second/summary.json").exists());
+}
+
+#[test]
 fn a_process_that_never_connects_ends_the_run_with_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let hosts = tmp.path().join("hosts.txt");

@@ -88,13 +88,22 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         &cluster,
         std::time::Duration::from_secs(args.cluster.connect_timeout),
     );
+    let started = std::time::Instant::now();
     let outcome = run_cluster(&scenario, &opts, &cluster, target)
         .with_context(|| format!("running {}", scenario.path.display()))?;
     if let Some(children) = children {
         super::cluster::finish(children)?;
     }
-    // Only process 0 has the run's results.
+    // Only process 0 has the run's results; the others say that their part
+    // is done, so that a member started by hand on another machine does not
+    // end without a word.
     let Some(outcome) = outcome else {
+        if !args.quiet {
+            print!(
+                "{}",
+                render_member(&scenario, &cluster, started.elapsed().as_secs_f64())
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     };
     print!("{}", render_run(&outcome, &args.out));
@@ -106,6 +115,28 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit::code(exit::CORRECTNESS));
     }
     Ok(exit::code(verdict(&outcome.summary, args.allow_violations)))
+}
+
+/// What a process other than process 0 prints when its part of the run
+/// is done.
+fn render_member(scenario: &Scenario, cluster: &crate::engine::Cluster, seconds: f64) -> String {
+    let placement = crate::engine::placement::Placement {
+        shards: scenario.shards,
+        threads: cluster.threads,
+        processes: cluster.processes,
+    };
+    let workers = cluster.process * cluster.threads..(cluster.process + 1) * cluster.threads;
+    let shards: usize = workers.map(|w| placement.shards_of(w).count()).sum();
+    let mut w = String::new();
+    say!(
+        w,
+        "process {} of {}: done in {seconds:.2} s ({shards} of {} shards, {:.1} MB sent to the other processes); process 0 writes the results",
+        cluster.process,
+        cluster.processes,
+        scenario.shards,
+        crate::engine::wire::bytes_sent() as f64 / 1e6
+    );
+    w
 }
 
 /// Refuse, before anything is built, a run whose processes would not fit
