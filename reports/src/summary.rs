@@ -599,6 +599,10 @@ pub struct Performance {
     /// spread over several; empty when process 0 held them all.
     #[serde(default)]
     pub provinces_by_process: Vec<Vec<String>>,
+    /// Each process's peak resident memory (index = process), over several
+    /// processes; process 0's is `peak_rss_bytes`.
+    #[serde(default)]
+    pub peak_rss_bytes_by_process: Vec<u64>,
 }
 
 fn one() -> usize {

@@ -290,7 +290,7 @@ fn run_on(
     summary.failing = hcsim_reports::failing::report(&summary);
     let peak = memory::peak_rss_bytes();
     let citizens = world.citizens() as u64;
-    let performance = Performance {
+    let mut performance = Performance {
         schema_version: SCHEMA_VERSION,
         threads,
         citizens,
@@ -305,6 +305,11 @@ fn run_on(
         provinces_by_process,
         ..crate::engine::report::performance(scenario, cluster, &output, citizens, wall_seconds)
     };
+    // Process 0's own figure, taken now: it holds the run's results after
+    // its workers reported.
+    if let Some(zero) = performance.peak_rss_bytes_by_process.first_mut() {
+        *zero = peak;
+    }
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
     crate::outputs::replace(&opts.out_dir, |dir| {
         write_outputs(dir, &summary, &performance)?;

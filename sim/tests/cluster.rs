@@ -59,6 +59,11 @@ fn smoke_summary_is_identical_over_processes_and_threads() {
         .map(|k| k.as_str().unwrap())
         .collect();
     assert!(!held[1].as_array().unwrap().is_empty(), "{held:?}");
+    // Each process's own peak memory, process 0's the run's figure.
+    let peaks = perf["peak_rss_bytes_by_process"].as_array().unwrap();
+    assert_eq!(peaks.len(), 2, "{peaks:?}");
+    assert_eq!(peaks[0], perf["peak_rss_bytes"]);
+    assert!(peaks[1].as_u64().unwrap() > 1 << 20, "{peaks:?}");
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 31, "{held:?}");
@@ -121,6 +126,7 @@ fn a_member_started_by_hand_says_that_its_part_is_done() {
         said.contains("process 0 writes the results"),
         "stdout: {said}"
     );
+    assert!(said.contains(" MiB); process 0"), "stdout: {said}");
     assert!(tmp.path().join("first/summary.json").exists());
     assert!(!tmp.path().join("second/summary.json").exists());
 }

@@ -117,6 +117,27 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     Ok(exit::code(verdict(&outcome.summary, args.allow_violations)))
 }
 
+/// Over several processes, where the peak was process 0's and how large the
+/// others' were: machines are sized by the largest.
+fn largest_other_process(peaks: &[u64]) -> String {
+    let mib = |b: u64| b as f64 / 1048576.0;
+    let others = peaks.iter().enumerate().skip(1);
+    match others
+        .clone()
+        .max_by_key(|&(i, &b)| (b, std::cmp::Reverse(i)))
+    {
+        None => String::new(),
+        Some((i, &b)) if peaks.len() == 2 => {
+            format!(" on process 0, {:.1} MiB on process {i}", mib(b))
+        }
+        Some((i, &b)) => format!(
+            " on process 0, at most {:.1} MiB on the {} others (process {i})",
+            mib(b),
+            others.count()
+        ),
+    }
+}
+
 /// What a process other than process 0 prints when its part of the run
 /// is done.
 fn render_member(scenario: &Scenario, cluster: &crate::engine::Cluster, seconds: f64) -> String {
@@ -130,11 +151,12 @@ fn render_member(scenario: &Scenario, cluster: &crate::engine::Cluster, seconds:
     let mut w = String::new();
     say!(
         w,
-        "process {} of {}: done in {seconds:.2} s ({shards} of {} shards, {:.1} MB sent to the other processes); process 0 writes the results",
+        "process {} of {}: done in {seconds:.2} s ({shards} of {} shards, {:.1} MB sent to the other processes, peak RSS {:.1} MiB); process 0 writes the results",
         cluster.process,
         cluster.processes,
         scenario.shards,
-        crate::engine::wire::bytes_sent() as f64 / 1e6
+        crate::engine::wire::bytes_sent() as f64 / 1e6,
+        crate::memory::peak_rss_bytes() as f64 / 1048576.0
     );
     w
 }
@@ -418,10 +440,11 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
     }
     say!(
         w,
-        "memory          peak RSS {:.1} MiB   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
+        "memory          peak RSS {:.1} MiB{}   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
         p.peak_rss_bytes as f64 / 1048576.0,
+        largest_other_process(&p.peak_rss_bytes_by_process),
         p.rss_bytes_per_citizen,
-        s.memory.bytes_per_citizen
+        s.memory.bytes_per_citizen,
     );
     let reproducers = s.oracle.as_ref().map_or(0, |o| o.violation_files);
     let violations = if reproducers > 0 {
@@ -488,6 +511,27 @@ fn render_oracle(w: &mut String, s: &Summary, out: &Path) {
             "reproducers     {}/violations/ ({} files; `hcsim replay FILE` re-runs one)",
             out.display(),
             o.violation_files
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest_other_process;
+
+    #[test]
+    fn the_memory_line_names_the_largest_other_process() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(largest_other_process(&[]), "");
+        assert_eq!(largest_other_process(&[5 * MIB]), "");
+        assert_eq!(
+            largest_other_process(&[5 * MIB, 3 * MIB]),
+            " on process 0, 3.0 MiB on process 1"
+        );
+        // The first of equal peaks, as the largest.
+        assert_eq!(
+            largest_other_process(&[5 * MIB, MIB, 7 * MIB, 7 * MIB]),
+            " on process 0, at most 7.0 MiB on the 3 others (process 2)"
         );
     }
 }

@@ -140,6 +140,9 @@ pub struct WorkerSeconds {
     /// Bytes this worker's process had sent to other processes by the end
     /// (reported by each process's first worker only).
     pub process_bytes_sent: u64,
+    /// The peak resident memory of this worker's process by the end
+    /// (likewise): what sizing machines for a cluster needs per process.
+    pub process_peak_rss: u64,
 }
 
 /// Worker 0's calls to the barrier, which runs on the thread that started
@@ -770,6 +773,7 @@ pub fn run_worker<B: BarrierPort>(
     }
     if placement.thread_of(index) == 0 {
         seconds.process_bytes_sent = super::wire::bytes_sent();
+        seconds.process_peak_rss = crate::memory::peak_rss_bytes();
     }
     // Serving happened inside the waits; the census at the end and the
     // oracle's audit, served after these figures are sent, are not counted.

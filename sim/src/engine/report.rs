@@ -35,6 +35,18 @@ pub fn performance(
     let hours = scenario.duration_minutes as f64 / 60.0;
     let citizen_days = citizens as f64 * scenario.duration_minutes as f64 / 1440.0;
     let bytes = out.bytes_between_processes;
+    // Each process's first worker reports its process's peak.
+    let mut peak_rss_bytes_by_process = vec![0u64; cluster.processes];
+    if cluster.processes > 1 {
+        for w in &out.workers {
+            let p = placement.process_of(w.worker as usize);
+            if let Some(peak) = peak_rss_bytes_by_process.get_mut(p) {
+                *peak = (*peak).max(w.process_peak_rss);
+            }
+        }
+    } else {
+        peak_rss_bytes_by_process.clear();
+    }
     Performance {
         threads: cluster.threads,
         processes: cluster.processes,
@@ -45,6 +57,7 @@ pub fn performance(
         bytes_between_processes_per_hour: bytes as f64 / hours.max(1e-9),
         bytes_between_processes_per_citizen_day: bytes as f64 / citizen_days.max(1e-9),
         citizen_days_per_second: citizen_days / wall_seconds.max(1e-9),
+        peak_rss_bytes_by_process,
         ..Default::default()
     }
 }
