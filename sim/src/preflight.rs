@@ -327,13 +327,23 @@ pub fn check(scenario: &Scenario, placement: Placement, available: u64) -> Resul
                  hub, the barrier and the oracle for every citizen, at least {}",
                 gib(process_zero_floor(citizens) + extra)
             );
-            if let Some(n) = fewest(LARGE_MACHINE) {
-                let _ = write!(
-                    msg,
-                    "; on machines of {} it needs {n} processes, one per machine \
-                     (ARCHITECTURE.md, \"Past one machine\")",
-                    gib(LARGE_MACHINE)
-                );
+            match fewest(LARGE_MACHINE) {
+                Some(1) => {
+                    let _ = write!(
+                        msg,
+                        "; it fits one process on a machine of {}",
+                        gib(LARGE_MACHINE)
+                    );
+                }
+                Some(n) => {
+                    let _ = write!(
+                        msg,
+                        "; on machines of {} it needs {n} processes, one per machine \
+                         (ARCHITECTURE.md, \"Past one machine\")",
+                        gib(LARGE_MACHINE)
+                    );
+                }
+                None => {}
             }
         }
     }
@@ -554,6 +564,13 @@ mod tests {
         let err = check(&day, Placement::ThisMachine { processes: 4 }, 13 << 30).unwrap_err();
         assert!(err.contains("in 4 processes"), "{err}");
         assert!(err.contains("it fits one process"), "{err}");
+        // Where process 0 alone does not fit, one large machine would.
+        let err = check(&day, Placement::ThisMachine { processes: 4 }, 2 << 30).unwrap_err();
+        assert!(err.contains("no number of processes fits"), "{err}");
+        assert!(
+            err.contains("it fits one process on a machine of 128.0 GiB"),
+            "{err}"
+        );
     }
 
     #[test]
