@@ -177,6 +177,9 @@ fn a_process_that_dies_ends_the_run_on_the_others() {
     assert!(killed.elapsed() < Duration::from_secs(20));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("lost its connection"), "stderr: {err}");
+    // The cause in the library's words, not where in its source it panicked.
+    assert!(err.contains("timely communication error"), "stderr: {err}");
+    assert!(!err.contains("panicked at"), "stderr: {err}");
     assert!(!tmp.path().join("out/summary.json").exists());
 }
 

@@ -125,7 +125,14 @@ pub fn guard_member(cluster: &Cluster, connect_timeout: Duration) {
     let hosts = cluster.hosts.join(", ");
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let text = info.to_string();
+        // The panic's own words ("timely communication error: reading
+        // data: socket closed"), without the library's source location.
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| info.to_string());
         if text.contains("timely communication error") {
             eprintln!(
                 "error: process {me} lost its connection to another process of the run \
