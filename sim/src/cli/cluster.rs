@@ -127,12 +127,7 @@ pub fn guard_member(cluster: &Cluster, connect_timeout: Duration) {
     std::panic::set_hook(Box::new(move |info| {
         // The panic's own words ("timely communication error: reading
         // data: socket closed"), without the library's source location.
-        let payload = info.payload();
-        let text = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| info.to_string());
+        let text = crate::engine::pooled::panic_message(info.payload());
         if text.contains("timely communication error") {
             eprintln!(
                 "error: process {me} lost its connection to another process of the run \

@@ -141,13 +141,11 @@ fn largest_other_process(peaks: &[u64]) -> String {
 /// What a process other than process 0 prints when its part of the run
 /// is done.
 fn render_member(scenario: &Scenario, cluster: &crate::engine::Cluster, seconds: f64) -> String {
-    let placement = crate::engine::placement::Placement {
-        shards: scenario.shards,
-        threads: cluster.threads,
-        processes: cluster.processes,
-    };
-    let workers = cluster.process * cluster.threads..(cluster.process + 1) * cluster.threads;
-    let shards: usize = workers.map(|w| placement.shards_of(w).count()).sum();
+    let placement = cluster.placement(scenario.shards);
+    let shards = (0..placement.workers())
+        .filter(|&w| placement.process_of(w) == cluster.process)
+        .map(|w| placement.shards_of(w).count())
+        .sum::<usize>();
     let mut w = String::new();
     say!(
         w,

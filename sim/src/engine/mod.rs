@@ -74,6 +74,15 @@ impl Cluster {
         }
     }
 
+    /// Which of the workers hosts which of `shards` shards.
+    pub fn placement(&self, shards: u32) -> Placement {
+        Placement {
+            shards,
+            threads: self.threads,
+            processes: self.processes,
+        }
+    }
+
     /// timely's allocators for this process's workers, and what must live
     /// as long as they do: between processes over the sockets
     /// `connect.rs` makes, else within this process.
@@ -172,11 +181,7 @@ fn engine_spec(
         tick_minutes: scenario.tick_minutes,
         interval_minutes: scenario.interval_minutes(),
         ticks: scenario.ticks(),
-        placement: Placement {
-            shards: scenario.shards,
-            threads: cluster.threads,
-            processes: cluster.processes,
-        },
+        placement: cluster.placement(scenario.shards),
         prepared: dataflow::Prepared::new(scenario.shards),
         held: Mutex::new(held),
         fingerprint: if cluster.processes > 1 {

@@ -220,7 +220,8 @@ fn build(builder: AllocatorBuilder) -> Allocator {
     }
 }
 
-fn panic_message(e: &(dyn Any + Send)) -> String {
+/// A panic's message, as its payload carries it.
+pub fn panic_message(e: &(dyn Any + Send)) -> String {
     e.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| e.downcast_ref::<String>().cloned())

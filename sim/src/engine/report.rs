@@ -1,7 +1,6 @@
 //! The engine's share of `performance.json`: workers and processes, each
 //! worker's time, and what crossed between processes.
 
-use super::placement::Placement;
 use super::{Cluster, EngineOutput};
 use crate::scenario::Scenario;
 use hcsim_reports::summary::{Performance, WorkerPhases};
@@ -14,11 +13,7 @@ pub fn performance(
     citizens: u64,
     wall_seconds: f64,
 ) -> Performance {
-    let placement = Placement {
-        shards: scenario.shards,
-        threads: cluster.threads,
-        processes: cluster.processes,
-    };
+    let placement = cluster.placement(scenario.shards);
     let workers: Vec<WorkerPhases> = out
         .workers
         .iter()
@@ -36,16 +31,15 @@ pub fn performance(
     let citizen_days = citizens as f64 * scenario.duration_minutes as f64 / 1440.0;
     let bytes = out.bytes_between_processes;
     // Each process's first worker reports its process's peak.
-    let mut peak_rss_bytes_by_process = vec![0u64; cluster.processes];
+    let mut peak_rss_bytes_by_process = Vec::new();
     if cluster.processes > 1 {
+        peak_rss_bytes_by_process.resize(cluster.processes, 0u64);
         for w in &out.workers {
             let p = placement.process_of(w.worker as usize);
             if let Some(peak) = peak_rss_bytes_by_process.get_mut(p) {
                 *peak = (*peak).max(w.process_peak_rss);
             }
         }
-    } else {
-        peak_rss_bytes_by_process.clear();
     }
     Performance {
         threads: cluster.threads,
