@@ -75,11 +75,13 @@ import hashlib, json, statistics, sys
 
 out, rounds, scenario, configs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 base = configs[0]
-wall, digests = {}, set()
+wall, cores, digests = {}, {}, set()
 for r in range(1, rounds + 1):
     for c in configs:
         d = f"{out}/r{r}-{c}"
-        wall[r, c] = json.load(open(f"{d}/performance.json"))["wall_seconds"]
+        perf = json.load(open(f"{d}/performance.json"))
+        wall[r, c] = perf["wall_seconds"]
+        cores[r, c] = perf.get("cores_busy")
         digests.add(hashlib.md5(open(f"{d}/summary.json", "rb").read()).hexdigest())
 
 def name(c):
@@ -87,10 +89,11 @@ def name(c):
     threads = "1 thread" if n == 1 else f"{n} threads"
     return f"{threads} pinned to one core" if c.endswith("p") else threads
 
-print(f"{scenario}: {rounds} round(s), wall seconds (speed-up against {name(base)})")
+print(f"{scenario}: {rounds} round(s), wall seconds (speed-up against {name(base)}; cores kept busy)")
 for r in range(1, rounds + 1):
     cells = [f"{name(c)} {wall[r, c]:.2f} s"
              + ("" if c == base or c.endswith("p") else f" ({wall[r, base] / wall[r, c]:.2f}x)")
+             + ("" if cores[r, c] is None else f" [{cores[r, c]:.2f} cores]")
              for c in configs]
     print(f"  round {r}: " + ", ".join(cells))
 pinned = [c for c in configs if c.endswith("p")]

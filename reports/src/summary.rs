@@ -603,6 +603,20 @@ pub struct Performance {
     /// processes; process 0's is `peak_rss_bytes`.
     #[serde(default)]
     pub peak_rss_bytes_by_process: Vec<u64>,
+    /// CPU time (user and system) of every process of the run, in seconds:
+    /// process 0's from the start of the run, each other process's over
+    /// its life. Absent when another run shared process 0 meanwhile (the
+    /// gate runs its seeds side by side), since the clock reads the process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+    /// `cpu_seconds` over `wall_seconds`: how many cores the run kept busy
+    /// on average (a lone worker's helper threads count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_busy: Option<f64>,
+    /// Each process's share of `cpu_seconds` (index = process), over
+    /// several processes.
+    #[serde(default)]
+    pub cpu_seconds_by_process: Vec<f64>,
 }
 
 fn one() -> usize {

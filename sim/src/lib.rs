@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod check;
 pub mod cli;
 pub mod conservation;
+pub mod cpu;
 pub mod degrade;
 pub mod engine;
 pub mod fault;

@@ -152,6 +152,7 @@ fn run_on(
     let threads = opts.threads.max(1);
     let rss_before = memory::current_rss_bytes();
     let wall = Instant::now();
+    let cpu = crate::cpu::RunClock::start();
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -275,6 +276,7 @@ fn run_on(
     );
     progress.finish();
     let wall_seconds = wall.elapsed().as_secs_f64();
+    let cpu_seconds = cpu.read().map(|t| t.as_secs_f64());
 
     let mut summary = summarize(scenario, &world, &output, capacity, rules);
     summary.faults = output.faults.report(&fault_effects);
@@ -310,6 +312,7 @@ fn run_on(
     if let Some(zero) = performance.peak_rss_bytes_by_process.first_mut() {
         *zero = peak;
     }
+    crate::engine::report::add_cpu(&mut performance, cpu_seconds);
     let violations = oracle.as_ref().map_or(&[][..], |o| o.violations());
     crate::outputs::replace(&opts.out_dir, |dir| {
         write_outputs(dir, &summary, &performance)?;

@@ -36,7 +36,13 @@ fn run_writes_summary_and_prints_figures() {
         "{stdout}"
     );
     assert!(!stdout.contains("violations/"), "{stdout}");
-    for figure in ["citizens", "events/s", "peak RSS", "B/citizen"] {
+    for figure in [
+        "citizens",
+        "events/s",
+        "peak RSS",
+        "B/citizen",
+        "cores busy",
+    ] {
         assert!(stdout.contains(figure), "missing {figure} in:\n{stdout}");
     }
     let summary: serde_json::Value =
@@ -63,6 +69,15 @@ fn run_writes_summary_and_prints_figures() {
     .unwrap();
     assert!(perf["events_per_second"].as_f64().unwrap() > 0.0);
     assert!(perf["peak_rss_bytes"].as_u64().unwrap() > 0);
+    // The run alone in its process: its CPU time, and the cores that kept
+    // busy (a day of 14,000 citizens takes a measurable fraction of a second).
+    let (cpu, cores) = (
+        perf["cpu_seconds"].as_f64().unwrap(),
+        perf["cores_busy"].as_f64().unwrap(),
+    );
+    assert!(cpu > 0.0, "{perf}");
+    let wall = perf["wall_seconds"].as_f64().unwrap();
+    assert!((cores - cpu / wall).abs() < 1e-9, "{perf}");
 }
 
 #[test]

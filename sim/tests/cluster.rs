@@ -64,6 +64,20 @@ fn smoke_summary_is_identical_over_processes_and_threads() {
     assert_eq!(peaks.len(), 2, "{peaks:?}");
     assert_eq!(peaks[0], perf["peak_rss_bytes"]);
     assert!(peaks[1].as_u64().unwrap() > 1 << 20, "{peaks:?}");
+    // And each process's CPU time, which add up to the run's.
+    let cpu: Vec<f64> = perf["cpu_seconds_by_process"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_f64().unwrap())
+        .collect();
+    assert_eq!(cpu.len(), 2, "{cpu:?}");
+    assert!(cpu.iter().all(|&t| t > 0.0), "{cpu:?}");
+    let total = perf["cpu_seconds"].as_f64().unwrap();
+    assert!(
+        (cpu.iter().sum::<f64>() - total).abs() < 1e-9,
+        "{cpu:?} {total}"
+    );
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 31, "{held:?}");
@@ -126,7 +140,8 @@ fn a_member_started_by_hand_says_that_its_part_is_done() {
         said.contains("process 0 writes the results"),
         "stdout: {said}"
     );
-    assert!(said.contains(" MiB); process 0"), "stdout: {said}");
+    assert!(said.contains(" MiB, CPU "), "stdout: {said}");
+    assert!(said.contains(" s); process 0"), "stdout: {said}");
     assert!(tmp.path().join("first/summary.json").exists());
     assert!(!tmp.path().join("second/summary.json").exists());
 }

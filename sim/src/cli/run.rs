@@ -6,7 +6,7 @@ use crate::run::{run_cluster, RunOptions, RunOutcome};
 use crate::scenario::Scenario;
 use anyhow::Context;
 use hcsim_reports::format::latency_ms;
-use hcsim_reports::summary::Summary;
+use hcsim_reports::summary::{Performance, Summary};
 use std::fmt::Write;
 
 /// A line of the run's printout; writing to a `String` cannot fail.
@@ -138,6 +138,38 @@ fn largest_other_process(peaks: &[u64]) -> String {
     }
 }
 
+/// The run's CPU time and the cores it kept busy, by process over several;
+/// nothing when it was not measured (another run shared the process).
+fn cpu_line(p: &Performance) -> Option<String> {
+    let (total, cores) = (p.cpu_seconds?, p.cores_busy?);
+    let by_process = &p.cpu_seconds_by_process;
+    let one = || format!("cpu             {total:.2} s (user and system)   {cores:.2} cores busy");
+    let Some((&zero, others)) = by_process.split_first() else {
+        return Some(one());
+    };
+    // The busiest of the others; the first of equals.
+    let Some((i, t)) = others
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+    else {
+        return Some(one());
+    };
+    let where_ = if others.len() == 1 {
+        format!("process 0 {zero:.2} s, process {} {t:.2} s", i + 1)
+    } else {
+        format!(
+            "process 0 {zero:.2} s, at most {t:.2} s on the {} others (process {})",
+            others.len(),
+            i + 1
+        )
+    };
+    Some(format!(
+        "cpu             {total:.2} s (user and system) over {} processes: {where_}   {cores:.2} cores busy",
+        by_process.len()
+    ))
+}
+
 /// What a process other than process 0 prints when its part of the run
 /// is done.
 fn render_member(scenario: &Scenario, cluster: &crate::engine::Cluster, seconds: f64) -> String {
@@ -149,12 +181,13 @@ fn render_member(scenario: &Scenario, cluster: &crate::engine::Cluster, seconds:
     let mut w = String::new();
     say!(
         w,
-        "process {} of {}: done in {seconds:.2} s ({shards} of {} shards, {:.1} MB sent to the other processes, peak RSS {:.1} MiB); process 0 writes the results",
+        "process {} of {}: done in {seconds:.2} s ({shards} of {} shards, {:.1} MB sent to the other processes, peak RSS {:.1} MiB, CPU {:.2} s); process 0 writes the results",
         cluster.process,
         cluster.processes,
         scenario.shards,
         crate::engine::wire::bytes_sent() as f64 / 1e6,
-        crate::memory::peak_rss_bytes() as f64 / 1048576.0
+        crate::memory::peak_rss_bytes() as f64 / 1048576.0,
+        crate::cpu::process().as_secs_f64()
     );
     w
 }
@@ -398,6 +431,9 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
         p.threads,
         p.citizen_days_per_second
     );
+    if let Some(line) = cpu_line(p) {
+        say!(w, "{line}");
+    }
     say!(
         w,
         "tick loop       agents {:.2} s (busiest worker; mean {:.2} s)   platform {:.2} s   watchers {:.2} s (beside the tick; it waited for them {:.2} s)   barrier {:.2} s",
@@ -515,7 +551,49 @@ fn render_oracle(w: &mut String, s: &Summary, out: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::largest_other_process;
+    use super::{cpu_line, largest_other_process, Performance};
+
+    #[test]
+    fn the_cpu_line_says_how_many_cores_the_run_kept_busy() {
+        let mut p = Performance {
+            wall_seconds: 10.0,
+            ..Default::default()
+        };
+        assert_eq!(cpu_line(&p), None, "not measured");
+        crate::engine::report::add_cpu(&mut p, Some(18.5));
+        assert_eq!(
+            cpu_line(&p).as_deref(),
+            Some("cpu             18.50 s (user and system)   1.85 cores busy")
+        );
+        let mut p = Performance {
+            wall_seconds: 10.0,
+            cpu_seconds_by_process: vec![0.0, 9.0],
+            ..Default::default()
+        };
+        crate::engine::report::add_cpu(&mut p, Some(11.0));
+        assert_eq!(
+            cpu_line(&p).as_deref(),
+            Some("cpu             20.00 s (user and system) over 2 processes: process 0 11.00 s, process 1 9.00 s   2.00 cores busy")
+        );
+        let mut p = Performance {
+            wall_seconds: 4.0,
+            cpu_seconds_by_process: vec![0.0, 1.0, 3.0, 3.0],
+            ..Default::default()
+        };
+        crate::engine::report::add_cpu(&mut p, Some(2.0));
+        assert_eq!(
+            cpu_line(&p).as_deref(),
+            Some("cpu             9.00 s (user and system) over 4 processes: process 0 2.00 s, at most 3.00 s on the 3 others (process 2)   2.25 cores busy")
+        );
+        // Another run shared process 0: no figure, not even the others'.
+        let mut p = Performance {
+            wall_seconds: 4.0,
+            cpu_seconds_by_process: vec![0.0, 1.0],
+            ..Default::default()
+        };
+        crate::engine::report::add_cpu(&mut p, None);
+        assert_eq!((cpu_line(&p), p.cpu_seconds_by_process.len()), (None, 0));
+    }
 
     #[test]
     fn the_memory_line_names_the_largest_other_process() {

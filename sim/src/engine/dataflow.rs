@@ -143,6 +143,9 @@ pub struct WorkerSeconds {
     /// The peak resident memory of this worker's process by the end
     /// (likewise): what sizing machines for a cluster needs per process.
     pub process_peak_rss: u64,
+    /// The CPU time of this worker's process by the end, in seconds
+    /// (likewise; a process other than 0 runs nothing else).
+    pub process_cpu_seconds: f64,
 }
 
 /// Worker 0's calls to the barrier, which runs on the thread that started
@@ -774,6 +777,7 @@ pub fn run_worker<B: BarrierPort>(
     if placement.thread_of(index) == 0 {
         seconds.process_bytes_sent = super::wire::bytes_sent();
         seconds.process_peak_rss = crate::memory::peak_rss_bytes();
+        seconds.process_cpu_seconds = crate::cpu::process().as_secs_f64();
     }
     // Serving happened inside the waits; the census at the end and the
     // oracle's audit, served after these figures are sent, are not counted.

@@ -32,12 +32,17 @@ pub fn performance(
     let bytes = out.bytes_between_processes;
     // Each process's first worker reports its process's peak.
     let mut peak_rss_bytes_by_process = Vec::new();
+    let mut cpu_seconds_by_process = Vec::new();
     if cluster.processes > 1 {
         peak_rss_bytes_by_process.resize(cluster.processes, 0u64);
+        cpu_seconds_by_process.resize(cluster.processes, 0.0f64);
         for w in &out.workers {
             let p = placement.process_of(w.worker as usize);
             if let Some(peak) = peak_rss_bytes_by_process.get_mut(p) {
                 *peak = (*peak).max(w.process_peak_rss);
+            }
+            if let Some(cpu) = cpu_seconds_by_process.get_mut(p) {
+                *cpu = cpu.max(w.process_cpu_seconds);
             }
         }
     }
@@ -52,6 +57,27 @@ pub fn performance(
         bytes_between_processes_per_citizen_day: bytes as f64 / citizen_days.max(1e-9),
         citizen_days_per_second: citizen_days / wall_seconds.max(1e-9),
         peak_rss_bytes_by_process,
+        cpu_seconds_by_process,
         ..Default::default()
     }
+}
+
+/// The run's CPU time and the cores it kept busy, from process 0's time
+/// over the run (`None`: other runs shared the process) and the other
+/// processes' times that their first workers sent.
+pub fn add_cpu(performance: &mut Performance, process_zero: Option<f64>) {
+    let Some(zero) = process_zero else {
+        performance.cpu_seconds_by_process.clear();
+        return;
+    };
+    if let Some(first) = performance.cpu_seconds_by_process.first_mut() {
+        *first = zero;
+    }
+    let total = if performance.cpu_seconds_by_process.is_empty() {
+        zero
+    } else {
+        performance.cpu_seconds_by_process.iter().sum()
+    };
+    performance.cpu_seconds = Some(total);
+    performance.cores_busy = Some(total / performance.wall_seconds.max(1e-9));
 }

@@ -11,7 +11,6 @@
 //!   pipelined keep-alive connections;
 //! - `http1`: requests written and answers read on its wire;
 //! - `timer`: its wake-ups to the microsecond;
-//! - `cpu`: what the generator's own work cost;
 //! - `report`: `load.json` and the terminal report;
 //! - `platform`: building the real platform from rule-set files.
 //!
@@ -19,7 +18,6 @@
 //! the wall clock by design; nothing it measures reaches `summary.json`.
 
 pub mod arrivals;
-pub mod cpu;
 pub mod http1;
 pub mod pipelined;
 pub mod platform;
@@ -29,6 +27,7 @@ pub mod timer;
 pub mod workers;
 pub mod workload;
 
+use crate::cpu;
 use crate::scenario::Scenario;
 use crate::world::World;
 use anyhow::Context as _;
