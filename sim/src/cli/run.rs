@@ -117,56 +117,45 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     Ok(exit::code(verdict(&outcome.summary, args.allow_violations)))
 }
 
-/// Over several processes, where the peak was process 0's and how large the
-/// others' were: machines are sized by the largest.
-fn largest_other_process(peaks: &[u64]) -> String {
-    let mib = |b: u64| b as f64 / 1048576.0;
-    let others = peaks.iter().enumerate().skip(1);
-    match others
-        .clone()
-        .max_by_key(|&(i, &b)| (b, std::cmp::Reverse(i)))
-    {
+/// Over several processes, that the figure before it is process 0's, and
+/// the largest of the others' (`show` writes one): machines are sized by
+/// the largest process, and the busiest one sets the pace.
+fn largest_other_process<T: Copy + PartialOrd>(values: &[T], show: impl Fn(T) -> String) -> String {
+    let others = values.iter().enumerate().skip(1);
+    // The largest; the first of equals.
+    match others.clone().max_by(|a, b| {
+        a.1.partial_cmp(b.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(b.0.cmp(&a.0))
+    }) {
         None => String::new(),
-        Some((i, &b)) if peaks.len() == 2 => {
-            format!(" on process 0, {:.1} MiB on process {i}", mib(b))
-        }
-        Some((i, &b)) => format!(
-            " on process 0, at most {:.1} MiB on the {} others (process {i})",
-            mib(b),
+        Some((i, &v)) if values.len() == 2 => format!(" on process 0, {} on process {i}", show(v)),
+        Some((i, &v)) => format!(
+            " on process 0, at most {} on the {} others (process {i})",
+            show(v),
             others.count()
         ),
     }
 }
 
-/// The run's CPU time and the cores it kept busy, by process over several;
-/// nothing when it was not measured (another run shared the process).
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / 1048576.0)
+}
+
+/// The run's CPU time and the cores it kept busy, and over several
+/// processes process 0's share and the largest other; nothing when it was
+/// not measured (another run shared the process).
 fn cpu_line(p: &Performance) -> Option<String> {
     let (total, cores) = (p.cpu_seconds?, p.cores_busy?);
-    let by_process = &p.cpu_seconds_by_process;
-    let one = || format!("cpu             {total:.2} s (user and system)   {cores:.2} cores busy");
-    let Some((&zero, others)) = by_process.split_first() else {
-        return Some(one());
-    };
-    // The busiest of the others; the first of equals.
-    let Some((i, t)) = others
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-    else {
-        return Some(one());
-    };
-    let where_ = if others.len() == 1 {
-        format!("process 0 {zero:.2} s, process {} {t:.2} s", i + 1)
-    } else {
-        format!(
-            "process 0 {zero:.2} s, at most {t:.2} s on the {} others (process {})",
-            others.len(),
-            i + 1
-        )
+    let shares = match p.cpu_seconds_by_process.first() {
+        Some(zero) => format!(
+            ": {zero:.2} s{}",
+            largest_other_process(&p.cpu_seconds_by_process, |t| format!("{t:.2} s"))
+        ),
+        None => String::new(),
     };
     Some(format!(
-        "cpu             {total:.2} s (user and system) over {} processes: {where_}   {cores:.2} cores busy",
-        by_process.len()
+        "cpu             {total:.2} s (user and system){shares}   {cores:.2} cores busy"
     ))
 }
 
@@ -476,7 +465,7 @@ pub fn render_run(o: &RunOutcome, out: &Path) -> String {
         w,
         "memory          peak RSS {:.1} MiB{}   {:.0} B/citizen (RSS)   {:.0} B/citizen (model)",
         p.peak_rss_bytes as f64 / 1048576.0,
-        largest_other_process(&p.peak_rss_bytes_by_process),
+        largest_other_process(&p.peak_rss_bytes_by_process, mib),
         p.rss_bytes_per_citizen,
         s.memory.bytes_per_citizen,
     );
@@ -551,62 +540,53 @@ fn render_oracle(w: &mut String, s: &Summary, out: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::{cpu_line, largest_other_process, Performance};
+    use super::{cpu_line, largest_other_process, mib, Performance};
+
+    /// The cpu line of a run of `wall` seconds whose process 0 used
+    /// `zero` (`None`: not measured) and whose other processes sent `others`.
+    fn line(wall: f64, zero: Option<f64>, others: &[f64]) -> (Option<String>, usize) {
+        let mut p = Performance {
+            wall_seconds: wall,
+            ..Default::default()
+        };
+        if !others.is_empty() {
+            p.cpu_seconds_by_process = [&[0.0][..], others].concat();
+        }
+        crate::engine::report::add_cpu(&mut p, zero);
+        (cpu_line(&p), p.cpu_seconds_by_process.len())
+    }
 
     #[test]
     fn the_cpu_line_says_how_many_cores_the_run_kept_busy() {
-        let mut p = Performance {
-            wall_seconds: 10.0,
-            ..Default::default()
-        };
-        assert_eq!(cpu_line(&p), None, "not measured");
-        crate::engine::report::add_cpu(&mut p, Some(18.5));
+        assert_eq!(cpu_line(&Performance::default()), None, "not measured");
         assert_eq!(
-            cpu_line(&p).as_deref(),
+            line(10.0, Some(18.5), &[]).0.as_deref(),
             Some("cpu             18.50 s (user and system)   1.85 cores busy")
         );
-        let mut p = Performance {
-            wall_seconds: 10.0,
-            cpu_seconds_by_process: vec![0.0, 9.0],
-            ..Default::default()
-        };
-        crate::engine::report::add_cpu(&mut p, Some(11.0));
         assert_eq!(
-            cpu_line(&p).as_deref(),
-            Some("cpu             20.00 s (user and system) over 2 processes: process 0 11.00 s, process 1 9.00 s   2.00 cores busy")
+            line(10.0, Some(11.0), &[9.0]).0.as_deref(),
+            Some("cpu             20.00 s (user and system): 11.00 s on process 0, 9.00 s on process 1   2.00 cores busy")
         );
-        let mut p = Performance {
-            wall_seconds: 4.0,
-            cpu_seconds_by_process: vec![0.0, 1.0, 3.0, 3.0],
-            ..Default::default()
-        };
-        crate::engine::report::add_cpu(&mut p, Some(2.0));
         assert_eq!(
-            cpu_line(&p).as_deref(),
-            Some("cpu             9.00 s (user and system) over 4 processes: process 0 2.00 s, at most 3.00 s on the 3 others (process 2)   2.25 cores busy")
+            line(4.0, Some(2.0), &[1.0, 3.0, 3.0]).0.as_deref(),
+            Some("cpu             9.00 s (user and system): 2.00 s on process 0, at most 3.00 s on the 3 others (process 2)   2.25 cores busy")
         );
         // Another run shared process 0: no figure, not even the others'.
-        let mut p = Performance {
-            wall_seconds: 4.0,
-            cpu_seconds_by_process: vec![0.0, 1.0],
-            ..Default::default()
-        };
-        crate::engine::report::add_cpu(&mut p, None);
-        assert_eq!((cpu_line(&p), p.cpu_seconds_by_process.len()), (None, 0));
+        assert_eq!(line(4.0, None, &[1.0]), (None, 0));
     }
 
     #[test]
     fn the_memory_line_names_the_largest_other_process() {
         const MIB: u64 = 1 << 20;
-        assert_eq!(largest_other_process(&[]), "");
-        assert_eq!(largest_other_process(&[5 * MIB]), "");
+        assert_eq!(largest_other_process(&[], mib), "");
+        assert_eq!(largest_other_process(&[5 * MIB], mib), "");
         assert_eq!(
-            largest_other_process(&[5 * MIB, 3 * MIB]),
+            largest_other_process(&[5 * MIB, 3 * MIB], mib),
             " on process 0, 3.0 MiB on process 1"
         );
         // The first of equal peaks, as the largest.
         assert_eq!(
-            largest_other_process(&[5 * MIB, MIB, 7 * MIB, 7 * MIB]),
+            largest_other_process(&[5 * MIB, MIB, 7 * MIB, 7 * MIB], mib),
             " on process 0, at most 7.0 MiB on the 3 others (process 2)"
         );
     }
