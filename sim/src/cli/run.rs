@@ -26,7 +26,9 @@ pub struct Args {
     /// charts/ and, when the oracle found any, violations/.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
-    /// Worker threads (results are identical at any count).
+    /// Worker threads (results are identical at any count). At 1, the
+    /// oracle reads large ticks on a helper thread, so the `cpu` line may
+    /// show more than one core busy.
     #[arg(long, value_parser = thread_count, default_value_t = default_threads())]
     pub threads: usize,
     /// No progress bar.
