@@ -311,7 +311,10 @@ impl Platform for InProcess {
         let n = requests.len();
         // Filled in place; `answered` marks which slots a platform wrote, so
         // the answers are moved once rather than through an Option.
-        let mut responses: Vec<Response> = vec![Response::Busy; n];
+        // Made in place: `vec![Busy; n]` clones the placeholder n times,
+        // one call each, on the tick's one-at-a-time path.
+        let mut responses: Vec<Response> =
+            std::iter::repeat_with(|| Response::Busy).take(n).collect();
         let mut answered = vec![false; n];
         // Routed on the pool, then each province's batch sized once:
         // growing them by doubling cost more than the first pass.

@@ -418,6 +418,15 @@ impl<P: Platform> Capacity<P> {
     }
 
     fn enter_interval(&mut self, k: usize) {
+        // The answers each lane held back since the last interval go into
+        // its histograms here; lanes do it beside each other rather than
+        // one after another inside the national step (at a boundary that
+        // is nearly every answer of the interval, on the tick's path).
+        if let (Some(pool), true) = (&self.pool, self.national.closes_before(k)) {
+            use rayon::prelude::*;
+            let lanes = &mut self.lanes;
+            pool.install(|| lanes.par_iter_mut().for_each(|l| l.stats.flush()));
+        }
         let counted = self.counted;
         let mut platforms: Vec<(bool, &mut PlatformStats)> = self
             .lanes

@@ -199,6 +199,11 @@ pub struct National {
 }
 
 impl National {
+    /// Whether moving to interval `k` closes any.
+    pub fn closes_before(&self, k: usize) -> bool {
+        self.interval < k
+    }
+
     /// Moves to reporting interval `k`, closing the ones before it. Every
     /// platform's interval closes; only the counted ones add to the nation's.
     pub fn enter_interval(&mut self, k: usize, platforms: &mut [(bool, &mut PlatformStats)]) {
