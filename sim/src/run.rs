@@ -2,6 +2,7 @@
 //! start the actors, drive the ticks, write summary.json and performance.json.
 
 use crate::capacity::{Capacity, CapacityReport, Timing};
+use crate::engine::observer::TickChecker;
 use crate::engine::registration::{register_population, Watchers};
 use crate::engine::{drive, Cluster, EngineOutput, TickProgress};
 use crate::load::platform::PlatformSetup;
@@ -208,7 +209,7 @@ fn run_on(
             scenario.start,
             platform.inner(),
             Watchers {
-                oracle: oracle.as_mut(),
+                oracle: oracle.as_mut().map(|o| o as &mut dyn TickChecker),
                 observer: &mut *observer,
                 pool: Some(&pool),
             },
@@ -221,7 +222,7 @@ fn run_on(
             workers,
             registered,
             &mut platform,
-            oracle.as_mut(),
+            oracle.as_mut().map(|o| o as &mut dyn TickChecker),
             &mut on_tick,
             observer,
             Some(pool.clone()),

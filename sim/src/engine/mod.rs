@@ -17,7 +17,7 @@
 //! - `wire.rs`: how records cross a process boundary;
 //! - `shard.rs`, `wheel.rs`, `message.rs`: a shard's tick, its timers, and
 //!   what crosses shard boundaries;
-//! - `observer.rs`: the trait through which features watch exchanges.
+//! - `observer.rs`: the traits through which features watch exchanges.
 
 pub mod barrier;
 mod connect;
@@ -37,7 +37,6 @@ pub mod wire;
 use crate::authority::AuthorityCounts;
 use crate::fault::Faults;
 use crate::metrics::Metrics;
-use crate::oracle::Oracle;
 use crate::scenario::Scenario;
 use crate::world::World;
 use barrier::{Barrier, Deliveries};
@@ -46,7 +45,7 @@ pub use hcsim_adapters::faults::PlatformFaultEffect;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
 use hcsim_platform::Minute;
 use hcsim_reports::summary::{PhaseSeconds, RetryTotals, SurgeTotals};
-use observer::ExchangeObserver;
+use observer::{ExchangeObserver, TickChecker};
 use placement::Placement;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -368,7 +367,7 @@ pub async fn drive<P: Platform + Send>(
     workers: Started,
     registered: Deliveries,
     platform: &mut P,
-    oracle: Option<&mut Oracle>,
+    oracle: Option<&mut (dyn TickChecker + 'static)>,
     progress: &mut (dyn FnMut(&TickProgress) + Send),
     observer: &mut dyn ExchangeObserver,
     pool: Option<Arc<rayon::ThreadPool>>,

@@ -1,7 +1,7 @@
 //! What the engine shows to whoever watches a run's platform exchanges. The
-//! trait lives with the engine that calls it: features that observe a run
-//! (the policy diff's per-citizen histories, the oracle bench) implement it,
-//! and the engine imports none of them.
+//! traits live with the engine that calls them: features that observe a run
+//! (the policy diff's per-citizen histories, the oracle bench, the rule
+//! oracle) implement them, and the engine imports none of them.
 
 use super::message::Tag;
 use crate::world::World;
@@ -20,6 +20,21 @@ pub trait ExchangeObserver: Send {
         tag: &Tag,
         request: &Request,
         response: &Response,
+    );
+}
+
+/// Reads a tick's exchanges whole, the i-th response answering the i-th
+/// request: the rule oracle. Nothing in the run acts on what it finds, so
+/// the engine may hand it a tick late, beside the next one, and on the
+/// run's pool (`pool`) for it to split its reading.
+pub trait TickChecker: Send {
+    fn check_tick(
+        &mut self,
+        pool: Option<&rayon::ThreadPool>,
+        now: Minute,
+        tags: &[Tag],
+        requests: &[Request],
+        responses: &[Response],
     );
 }
 

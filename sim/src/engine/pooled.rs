@@ -18,9 +18,8 @@ use super::barrier::{Barrier, Deliveries, ShardBatch};
 use super::dataflow::{
     lock, run_worker, BarrierPort, EngineSpec, Idle, ShardReport, WorkerSeconds,
 };
-use super::observer::ExchangeObserver;
+use super::observer::{ExchangeObserver, TickChecker};
 use super::{EngineError, EngineOutput, TickProgress};
-use crate::oracle::Oracle;
 use crate::scenario::Scenario;
 use crate::world::World;
 use hcsim_adapters::Platform;
@@ -116,7 +115,7 @@ pub(super) async fn drive<P: Platform + Send>(
     workers: Pooled,
     registered: Deliveries,
     platform: &mut P,
-    oracle: Option<&mut Oracle>,
+    oracle: Option<&mut (dyn TickChecker + 'static)>,
     progress: &mut (dyn FnMut(&TickProgress) + Send),
     observer: &mut dyn ExchangeObserver,
 ) -> Result<EngineOutput, EngineError> {

@@ -7,11 +7,10 @@
 
 use super::barrier::Deliveries;
 use super::message::{Agent, ShardMsg, Tag};
-use super::observer::ExchangeObserver;
+use super::observer::{ExchangeObserver, TickChecker};
 use super::EngineError;
 use crate::agents::registration::{applications, family_application, first_code_day};
 use crate::agents::registration::{Registered, NO_CODE};
-use crate::oracle::Oracle;
 use crate::scenario::Behaviour;
 use crate::world::World;
 use hcsim_adapters::Platform;
@@ -26,7 +25,7 @@ const BATCH: usize = 32_768;
 
 /// What a registration exchange reports to.
 pub struct Watchers<'a> {
-    pub oracle: Option<&'a mut Oracle>,
+    pub oracle: Option<&'a mut (dyn TickChecker + 'static)>,
     pub observer: &'a mut dyn ExchangeObserver,
     /// Where the oracle tells routine exchanges apart (a whole population
     /// applies here, nearly all of it outside the oracle's sample).
@@ -268,7 +267,7 @@ fn watched(
     watch: &mut Watchers<'_>,
 ) {
     if let Some(oracle) = watch.oracle.as_deref_mut() {
-        oracle.observe_on(watch.pool, now, tags, requests, answers);
+        oracle.check_tick(watch.pool, now, tags, requests, answers);
     }
     for ((tag, request), response) in tags.iter().zip(requests).zip(answers) {
         watch.observer.exchange(world, now, tag, request, response);

@@ -171,6 +171,20 @@ struct Remote {
     event: Event,
 }
 
+/// The engine hands the oracle each tick's exchanges through its own trait.
+impl crate::engine::observer::TickChecker for Oracle {
+    fn check_tick(
+        &mut self,
+        pool: Option<&rayon::ThreadPool>,
+        now: Minute,
+        tags: &[Tag],
+        requests: &[Request],
+        responses: &[Response],
+    ) {
+        self.observe_on(pool, now, tags, requests, responses);
+    }
+}
+
 impl Oracle {
     pub fn new(setup: Setup) -> Oracle {
         let mut by_file: Vec<(*const RuleSet, Arc<Scheme>)> = Vec::new();
