@@ -17,7 +17,7 @@
 //! surges and faults act on what they saw exactly as before.
 
 use super::message::{Agent, ShardMsg, Tag};
-use super::observer::{ExchangeObserver, TickChecker};
+use super::observer::{Checker, ExchangeObserver};
 use super::{EngineError, TickProgress};
 use crate::authority::{Authority, AuthorityCounts};
 use crate::capacity::retry::{Pending, Retries};
@@ -89,7 +89,7 @@ pub struct Barrier<'a, P: Platform> {
     scenario: &'a Scenario,
     world: Arc<World>,
     platform: &'a mut P,
-    oracle: Option<&'a mut (dyn TickChecker + 'static)>,
+    oracle: Option<Checker<'a>>,
     observer: &'a mut dyn ExchangeObserver,
     progress: &'a mut (dyn FnMut(&TickProgress) + Send),
     /// This process's thread pool, for the barrier's own large steps.
@@ -116,7 +116,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
         scenario: &'a Scenario,
         world: Arc<World>,
         platform: &'a mut P,
-        oracle: Option<&'a mut (dyn TickChecker + 'static)>,
+        oracle: Option<Checker<'a>>,
         observer: &'a mut dyn ExchangeObserver,
         progress: &'a mut (dyn FnMut(&TickProgress) + Send),
         pool: Option<Arc<rayon::ThreadPool>>,
@@ -365,9 +365,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
             }
         };
         let pool = self.pool.as_deref();
-        let checked = |oracle: &mut (dyn TickChecker + 'static)| {
-            oracle.check_tick(pool, now, tags, sent, responses)
-        };
+        let checked = |oracle: Checker<'_>| oracle.check_tick(pool, now, tags, sent, responses);
         let (world, observer, surges, faults) = (
             &*self.world,
             &mut *self.observer,
@@ -495,11 +493,7 @@ impl<'a, P: Platform + Send> Barrier<'a, P> {
 }
 
 /// The oracle reads a tick the other watchers have read already.
-fn check(
-    oracle: Option<&mut (dyn TickChecker + 'static)>,
-    tick: Option<Exchanged>,
-    pool: Option<&rayon::ThreadPool>,
-) {
+fn check(oracle: Option<Checker<'_>>, tick: Option<Exchanged>, pool: Option<&rayon::ThreadPool>) {
     if let (Some(oracle), Some(x)) = (oracle, tick) {
         oracle.check_tick(pool, x.now, &x.tags, &x.sent, &x.responses);
     }

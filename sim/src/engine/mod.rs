@@ -45,7 +45,7 @@ pub use hcsim_adapters::faults::PlatformFaultEffect;
 use hcsim_adapters::{ColorCensus, Platform, PortError};
 use hcsim_platform::Minute;
 use hcsim_reports::summary::{PhaseSeconds, RetryTotals, SurgeTotals};
-use observer::{ExchangeObserver, TickChecker};
+use observer::{Checker, ExchangeObserver};
 use placement::Placement;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -367,7 +367,7 @@ pub async fn drive<P: Platform + Send>(
     workers: Started,
     registered: Deliveries,
     platform: &mut P,
-    oracle: Option<&mut (dyn TickChecker + 'static)>,
+    oracle: Option<Checker<'_>>,
     progress: &mut (dyn FnMut(&TickProgress) + Send),
     observer: &mut dyn ExchangeObserver,
     pool: Option<Arc<rayon::ThreadPool>>,

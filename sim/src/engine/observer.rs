@@ -38,6 +38,11 @@ pub trait TickChecker: Send {
     );
 }
 
+/// How the engine holds its checker: the checker owns what it reads
+/// (`'static`), so borrowing it again for each tick does not tie the
+/// borrow to the object's own lifetime.
+pub type Checker<'a> = &'a mut (dyn TickChecker + 'static);
+
 /// Runs that nobody watches.
 impl ExchangeObserver for () {
     fn exchange(&mut self, _: &World, _: Minute, _: &Tag, _: &Request, _: &Response) {}

@@ -18,7 +18,7 @@ use super::barrier::{Barrier, Deliveries, ShardBatch};
 use super::dataflow::{
     lock, run_worker, BarrierPort, EngineSpec, Idle, ShardReport, WorkerSeconds,
 };
-use super::observer::{ExchangeObserver, TickChecker};
+use super::observer::{Checker, ExchangeObserver};
 use super::{EngineError, EngineOutput, TickProgress};
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -115,7 +115,7 @@ pub(super) async fn drive<P: Platform + Send>(
     workers: Pooled,
     registered: Deliveries,
     platform: &mut P,
-    oracle: Option<&mut (dyn TickChecker + 'static)>,
+    oracle: Option<Checker<'_>>,
     progress: &mut (dyn FnMut(&TickProgress) + Send),
     observer: &mut dyn ExchangeObserver,
 ) -> Result<EngineOutput, EngineError> {

@@ -7,7 +7,7 @@
 
 use super::barrier::Deliveries;
 use super::message::{Agent, ShardMsg, Tag};
-use super::observer::{ExchangeObserver, TickChecker};
+use super::observer::{Checker, ExchangeObserver};
 use super::EngineError;
 use crate::agents::registration::{applications, family_application, first_code_day};
 use crate::agents::registration::{Registered, NO_CODE};
@@ -25,7 +25,7 @@ const BATCH: usize = 32_768;
 
 /// What a registration exchange reports to.
 pub struct Watchers<'a> {
-    pub oracle: Option<&'a mut (dyn TickChecker + 'static)>,
+    pub oracle: Option<Checker<'a>>,
     pub observer: &'a mut dyn ExchangeObserver,
     /// Where the oracle tells routine exchanges apart (a whole population
     /// applies here, nearly all of it outside the oracle's sample).

@@ -17,6 +17,7 @@ pub mod replay;
 pub mod violation;
 
 use crate::engine::message::{Agent, Tag};
+use crate::engine::observer::TickChecker;
 use hcsim_platform::api::{
     CaseStatus, CodeId, Credential, DeciCelsius, Feed, InboundAnswer, InboundRequest,
     QuarantineKind, Request, Response, Verdict,
@@ -172,7 +173,11 @@ struct Remote {
 }
 
 /// The engine hands the oracle each tick's exchanges through its own trait.
-impl crate::engine::observer::TickChecker for Oracle {
+impl TickChecker for Oracle {
+    /// As `Oracle::observe`, the routine exchanges told apart on `pool`
+    /// first (in pieces of at least 1,024): all but a sample's share of a
+    /// large run's traffic is about citizens the oracle does not follow,
+    /// and needs only its checks counted.
     fn check_tick(
         &mut self,
         pool: Option<&rayon::ThreadPool>,
@@ -181,7 +186,40 @@ impl crate::engine::observer::TickChecker for Oracle {
         requests: &[Request],
         responses: &[Response],
     ) {
-        self.observe_on(pool, now, tags, requests, responses);
+        use rayon::prelude::*;
+        self.learn_same_flight_contacts();
+        let routine: Vec<Option<u64>> = match pool {
+            Some(pool) => {
+                let this = &*self;
+                pool.install(|| {
+                    requests
+                        .par_iter()
+                        .zip(responses)
+                        .with_min_len(1024)
+                        .map(|(req, resp)| this.routine(now, req, resp))
+                        .collect()
+                })
+            }
+            _ => Vec::new(),
+        };
+        let mut remote = Vec::new();
+        for (i, ((tag, req), resp)) in tags.iter().zip(requests).zip(responses).enumerate() {
+            self.order += 1;
+            if let Some(Some(checks)) = routine.get(i) {
+                self.counts.invariant_checks += checks;
+                continue;
+            }
+            let sender = match tag.agent {
+                Agent::Citizen(id) => Sender::Citizen(id),
+                Agent::Checkpoint(_) => Sender::Checkpoint,
+                Agent::Authority => Sender::Authority,
+                Agent::Telecom => Sender::Telecom(tag.aux),
+            };
+            self.one(now, sender, (tag.agent, tag.aux), req, resp, &mut remote);
+        }
+        for r in remote {
+            self.check_remote(now, r);
+        }
     }
 }
 
@@ -276,55 +314,7 @@ impl Oracle {
         requests: &[Request],
         responses: &[Response],
     ) {
-        self.observe_on(None, now, tags, requests, responses);
-    }
-
-    /// As `observe`, the routine exchanges told apart on `pool` first (in
-    /// pieces of at least 1,024): all but a sample's share of a large run's
-    /// traffic is about citizens the oracle does not follow, and needs only
-    /// its checks counted.
-    pub fn observe_on(
-        &mut self,
-        pool: Option<&rayon::ThreadPool>,
-        now: Minute,
-        tags: &[Tag],
-        requests: &[Request],
-        responses: &[Response],
-    ) {
-        use rayon::prelude::*;
-        self.learn_same_flight_contacts();
-        let routine: Vec<Option<u64>> = match pool {
-            Some(pool) => {
-                let this = &*self;
-                pool.install(|| {
-                    requests
-                        .par_iter()
-                        .zip(responses)
-                        .with_min_len(1024)
-                        .map(|(req, resp)| this.routine(now, req, resp))
-                        .collect()
-                })
-            }
-            _ => Vec::new(),
-        };
-        let mut remote = Vec::new();
-        for (i, ((tag, req), resp)) in tags.iter().zip(requests).zip(responses).enumerate() {
-            self.order += 1;
-            if let Some(Some(checks)) = routine.get(i) {
-                self.counts.invariant_checks += checks;
-                continue;
-            }
-            let sender = match tag.agent {
-                Agent::Citizen(id) => Sender::Citizen(id),
-                Agent::Checkpoint(_) => Sender::Checkpoint,
-                Agent::Authority => Sender::Authority,
-                Agent::Telecom => Sender::Telecom(tag.aux),
-            };
-            self.one(now, sender, (tag.agent, tag.aux), req, resp, &mut remote);
-        }
-        for r in remote {
-            self.check_remote(now, r);
-        }
+        self.check_tick(None, now, tags, requests, responses);
     }
 
     /// The invariant checks `one` counts for an exchange that breaks
