@@ -76,7 +76,7 @@ fn record(scenario: &Scenario, world: &Arc<World>) -> Recording {
 
 /// The oracle a run of `scenario` would start with.
 fn fresh_oracle(scenario: &Scenario, world: &World) -> Oracle {
-    let files = hcsim::load::platform::rule_files(Some(scenario), &default_rules_dir(scenario))
+    let files = hcsim::platform_setup::rule_files(Some(scenario), &default_rules_dir(scenario))
         .expect("bundled rule files");
     Oracle::for_world(
         Setup {

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod nat;
 pub mod oracle;
 pub mod outputs;
+pub mod platform_setup;
 pub mod policy_diff;
 pub mod preflight;
 pub mod progress;

@@ -5,10 +5,10 @@ use crate::capacity::{Capacity, CapacityReport, Timing};
 use crate::engine::observer::TickChecker;
 use crate::engine::registration::{register_population, Watchers};
 use crate::engine::{drive, Cluster, EngineOutput, TickProgress};
-use crate::load::platform::PlatformSetup;
 use crate::memory;
 use crate::metrics::{ProvinceScans, ISSUERS};
 use crate::oracle::{Oracle, Setup};
+use crate::platform_setup::PlatformSetup;
 use crate::scenario::Scenario;
 use crate::world::World;
 use anyhow::Context as _;
@@ -41,7 +41,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<RunOutcome>
 /// The platform's rule sets, recognition policy and national rules as the
 /// scenario names them.
 pub fn load_rules(scenario: &Scenario) -> anyhow::Result<PlatformSetup> {
-    crate::load::platform::setup(Some(scenario), &default_rules_dir(scenario))
+    crate::platform_setup::setup(Some(scenario), &default_rules_dir(scenario))
 }
 
 /// `run`, with `observer` seeing every platform exchange (the policy diff's
@@ -331,7 +331,7 @@ fn oracle_for(
     world: &World,
     rules: &[Arc<hcsim_platform::RuleSet>],
 ) -> Oracle {
-    let files = crate::load::platform::rule_files(Some(scenario), &default_rules_dir(scenario))
+    let files = crate::platform_setup::rule_files(Some(scenario), &default_rules_dir(scenario))
         .unwrap_or_default();
     Oracle::for_world(
         Setup {
@@ -340,7 +340,7 @@ fn oracle_for(
             rules: rules.to_vec(),
             rule_files: crate::oracle::file_names(&files),
             share: scenario.oracle.share(world.citizens()),
-            // As `load::platform::setup` derives the platform's.
+            // As `platform_setup::setup` derives the platform's.
             code_keys: hcsim_platform::CodeKeys::from_seed(scenario.seed),
         },
         world,

@@ -98,7 +98,7 @@ fn an_acknowledged_record_lost_in_the_crash_is_counted_and_fails_the_gate() {
     use std::sync::Arc;
 
     let scenario = Scenario::load(&super::scenario("faults.toml")).unwrap();
-    let files = hcsim::load::platform::rule_files(
+    let files = hcsim::platform_setup::rule_files(
         Some(&scenario),
         &hcsim::run::default_rules_dir(&scenario),
     )

@@ -186,7 +186,7 @@ fn run_against_a_remote_platform_over_http_writes_the_same_summary() {
 
     let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
     let setup =
-        Arc::new(hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules")).unwrap());
+        Arc::new(hcsim::platform_setup::setup(Some(&scenario), &super::scenario("rules")).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -565,7 +565,7 @@ fn load_over_http_is_answered_by_hcsim_serve() {
 
     let scenario = Scenario::load(&super::scenario("smoke.toml")).unwrap();
     let platform = Arc::new(
-        hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules"))
+        hcsim::platform_setup::setup(Some(&scenario), &super::scenario("rules"))
             .unwrap()
             .direct(),
     );

@@ -47,7 +47,7 @@ fn provincial(m: Option<Mutant>) -> Vec<Arc<RuleSet>> {
 /// Each province under its own rule set, as a run of `file` loads them.
 fn provincial_in(file: &str, m: Option<Mutant>) -> Vec<Arc<RuleSet>> {
     let scenario = Scenario::load(&super::scenario(file)).unwrap();
-    let files = hcsim::load::platform::rule_files(
+    let files = hcsim::platform_setup::rule_files(
         Some(&scenario),
         &hcsim::run::default_rules_dir(&scenario),
     )
@@ -722,7 +722,7 @@ fn recognition_and_same_flight_contacts_agree_with_the_oracle() {
     let path = tmp.path().join("recognition-small.toml");
     std::fs::write(&path, text).unwrap();
     let scenario = Scenario::load(&path).unwrap();
-    let rules = hcsim::load::platform::setup(Some(&scenario), &dir.join("rules"))
+    let rules = hcsim::platform_setup::setup(Some(&scenario), &dir.join("rules"))
         .unwrap()
         .rules;
     let opts = RunOptions {
@@ -998,7 +998,7 @@ fn oracle_under(
     out: &std::path::Path,
 ) -> hcsim_reports::summary::OracleSummary {
     let scenario = Scenario::load(path).unwrap();
-    let rules = hcsim::load::platform::setup(Some(&scenario), &super::scenario("rules"))
+    let rules = hcsim::platform_setup::setup(Some(&scenario), &super::scenario("rules"))
         .unwrap()
         .rules
         .into_iter()

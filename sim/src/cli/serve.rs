@@ -1,7 +1,7 @@
 //! `hcsim serve --addr 127.0.0.1:PORT`: the real platform behind the JSON
 //! HTTP API, until interrupted.
 
-use crate::load::platform::setup;
+use crate::platform_setup::setup;
 use crate::scenario::Scenario;
 use anyhow::Context as _;
 use hcsim_adapters::http::server::MakePlatform;

@@ -19,7 +19,7 @@ pub fn of(scenario: &Scenario) -> u64 {
         Err(_) => h.update(env!("CARGO_PKG_VERSION").as_bytes()),
     };
     let rules =
-        crate::load::platform::rule_files(Some(scenario), &crate::run::default_rules_dir(scenario))
+        crate::platform_setup::rule_files(Some(scenario), &crate::run::default_rules_dir(scenario))
             .unwrap_or_default();
     let mut files: Vec<PathBuf> = vec![scenario.path.clone()];
     files.extend(rules);

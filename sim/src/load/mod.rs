@@ -11,8 +11,7 @@
 //!   pipelined keep-alive connections;
 //! - `http1`: requests written and answers read on its wire;
 //! - `timer`: its wake-ups to the microsecond;
-//! - `report`: `load.json` and the terminal report;
-//! - `platform`: building the real platform from rule-set files.
+//! - `report`: `load.json` and the terminal report.
 //!
 //! Unlike `hcsim run`, this mode is about wall-clock behaviour, so it reads
 //! the wall clock by design; nothing it measures reaches `summary.json`.
@@ -20,7 +19,6 @@
 pub mod arrivals;
 pub mod http1;
 pub mod pipelined;
-pub mod platform;
 pub mod report;
 pub mod surge;
 pub mod timer;
@@ -167,7 +165,7 @@ pub fn run(mut opts: LoadOptions) -> anyhow::Result<LoadReport> {
         let at = workload::registration_time(clock.start);
         let direct = match opts.target {
             Target::InProc => Some(Arc::new(
-                platform::setup(Some(&scenario), &opts.rules_dir)?.direct(),
+                crate::platform_setup::setup(Some(&scenario), &opts.rules_dir)?.direct(),
             )),
             Target::Http(_) => None,
         };

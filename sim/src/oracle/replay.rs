@@ -220,6 +220,6 @@ pub fn load_rules(v: &Violation) -> anyhow::Result<(Vec<Arc<RuleSet>>, Vec<Strin
         })
         .collect();
     let paths: Vec<std::path::PathBuf> = files.iter().map(std::path::PathBuf::from).collect();
-    let rules = crate::load::platform::rule_sets(&paths)?;
+    let rules = crate::platform_setup::rule_sets(&paths)?;
     Ok((rules, files))
 }

@@ -4,7 +4,7 @@
 //! province whose current rule set has the same scheme name as A (A is
 //! usually a province's own file, B an edited copy of it).
 
-use crate::load::platform::{rule_files, rule_sets};
+use crate::platform_setup::{rule_files, rule_sets};
 use crate::run::default_rules_dir;
 use crate::scenario::Scenario;
 use anyhow::bail;

@@ -1,6 +1,7 @@
-//! The real platform for `hcsim serve` and `hcsim load --target inproc`:
-//! 31 provinces under the rule sets a scenario names, or the ones in a
-//! rules directory.
+//! The real platform a run, `hcsim serve` and `hcsim load --target inproc`
+//! build alike: 31 provinces under the rule sets a scenario names, or the
+//! ones in a rules directory; and which rule-set file each province reads
+//! (the files every process of a run must share).
 
 use crate::scenario::Scenario;
 use anyhow::Context as _;
