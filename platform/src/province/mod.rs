@@ -316,14 +316,26 @@ impl ProvincePlatform {
         .then_some(code.serial as usize)
     }
 
-    /// Reads the hot record of every code of this province that `requests`
-    /// present, in a loop of independent loads, before they are served: a
-    /// round's codes are scattered over the province's records, and served
-    /// one by one each began with a cache miss waited for alone.
+    /// Reads the hot record of every person of this province that
+    /// `requests` name, by code or by document, in a loop of independent
+    /// loads, before they are served: a round's people are scattered over
+    /// the province's records and its document index, and served one by
+    /// one each began with cache misses waited for alone (a document's
+    /// three: the index's control byte, its slot, the record).
     pub fn warm<'a>(&self, requests: impl Iterator<Item = &'a Request>) {
         let mut touched = 0u64;
         for req in requests {
-            if let Some(i) = req.code().and_then(|c| self.own(c)) {
+            let person = match req {
+                Request::Verify {
+                    credential: Credential::IdCard(d),
+                    ..
+                } => self.serial_of(*d),
+                Request::Feed { feed, .. } => feed.person().and_then(|d| self.serial_of(d)),
+                // Mostly not there yet: the look-up loads where it will go.
+                Request::Apply { identity, .. } => self.serial_of(identity.number),
+                _ => req.code().and_then(|c| self.own(c)),
+            };
+            if let Some(i) = person {
                 let p = &self.people[i];
                 touched ^= u64::from(p.head) ^ u64::from(p.age);
             }
