@@ -173,7 +173,7 @@ impl Citizens {
 
     /// Reads what the wakes of `due` will read first, in a loop of
     /// independent loads. A tick's wakes are scattered over the shard's
-    /// columns and the world's people, so each wake began with cache
+    /// records and the world's people, so each wake began with cache
     /// misses it waited for one after another (a third of a day plan's
     /// time went to loading its person); issued together, they overlap.
     pub fn warm(&self, env: &Env, due: &[u32]) {
