@@ -151,13 +151,19 @@ mod tests {
     }
 
     /// Against one bucket per tick: every tick's agents, in the order they
-    /// were scheduled, over several laps and group boundaries.
+    /// were scheduled, over several laps and group boundaries, for the
+    /// horizons of 1-, 15- and 60-minute ticks and ones shorter than a group.
     #[test]
     fn matches_one_bucket_per_tick() {
-        let horizon = 2 * 1440 + 2;
+        for horizon in [2 * 1440 + 2, 2 * 96 + 2, 2 * 24 + 2, 64, 65, 3] {
+            matches_one_bucket_per_tick_over(horizon);
+        }
+    }
+
+    fn matches_one_bucket_per_tick_over(horizon: usize) {
         let mut wheel = Wheel::new(horizon);
         let mut reference: Vec<Vec<u32>> = vec![Vec::new(); horizon];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ horizon as u64;
         let mut next = || {
             state ^= state << 13;
             state ^= state >> 7;
@@ -167,15 +173,14 @@ mod tests {
         let mut buf = Vec::new();
         let mut woken = 0;
         for agent in 0..2000u32 {
-            let at = next() % horizon as u64;
-            let at = at.clamp(1, horizon as u64 - 1);
+            let at = (next() % horizon as u64).clamp(1, horizon as u64 - 1);
             wheel.schedule(at, agent);
             reference[at as usize % horizon].push(agent);
         }
         for tick in 0..4 * horizon as u64 {
             wheel.take(tick, &mut buf);
             let expected = std::mem::take(&mut reference[tick as usize % horizon]);
-            assert_eq!(buf, expected, "tick {tick}");
+            assert_eq!(buf, expected, "tick {tick} of horizon {horizon}");
             woken += buf.len();
             for &agent in &buf {
                 // Near, far and beyond the horizon (clamped).
@@ -191,7 +196,7 @@ mod tests {
             }
             wheel.give_back(tick, std::mem::take(&mut buf));
         }
-        assert!(woken > 4000, "{woken} wakes");
+        assert!(woken > 4000, "{woken} wakes over horizon {horizon}");
         assert_eq!(wheel.pending(), 2000);
     }
 }
