@@ -310,9 +310,9 @@ impl Platform for InProcess {
     ) -> Result<Vec<Response>, PortError> {
         let n = requests.len();
         // Filled in place; `answered` marks which slots a platform wrote, so
-        // the answers are moved once rather than through an Option.
-        // Made in place: `vec![Busy; n]` clones the placeholder n times,
-        // one call each, on the tick's one-at-a-time path.
+        // the answers are moved once rather than through an Option. The
+        // placeholders are made, not cloned: `vec![Busy; n]` is a call per
+        // slot on the tick's one-at-a-time path.
         let mut responses: Vec<Response> =
             std::iter::repeat_with(|| Response::Busy).take(n).collect();
         let mut answered = vec![false; n];
